@@ -1,0 +1,104 @@
+// The contract between the runner and a `uses:` stage (built-in from stages/, or a user's script).
+// A stage receives a StageContext and either returns normally (success) or throws. The runner,
+// not the stage, checks that declared outs exist and validate against their schemas.
+// This module must not know about any particular stage (traces, comparisons, ...).
+
+export interface StageLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Everything a pipeline knows about itself, for stages that describe the run (snapshot-config, blocker). */
+export interface PipelineView {
+  /** Absolute path of pipeline.yaml. */
+  file: string;
+  params: Record<string, unknown>;
+  /** The env the pipeline itself declares (top level), not the process env. */
+  env: Record<string, string>;
+  stages: Array<{
+    name: string;
+    /** The resolved shell command line, or `uses NAME with {...}` for a uses-stage. */
+    command: string;
+    deps: string[];
+    outs: string[];
+    env: Record<string, string>;
+  }>;
+}
+
+export interface StageContext {
+  /** The stage's name in pipeline.yaml. */
+  stage: string;
+  /** Absolute project root (the folder holding pipeline.yaml). */
+  root: string;
+  /** Absolute working directory of the stage. */
+  cwd: string;
+  /** The stage's `with:` block with ${params.x} resolved. Paths in it are relative to cwd. */
+  with: Record<string, unknown>;
+  /** Declared outs, project-relative, in declaration order. */
+  outs: string[];
+  /** Declared deps, project-relative, as written (globs unexpanded). */
+  deps: string[];
+  params: Record<string, unknown>;
+  /** The env the stage runs with: pipeline env overlaid with stage env (not the whole process env). */
+  env: Record<string, string>;
+  log: StageLogger;
+  /** Aborted on Ctrl-C, SIGTERM or timeout; a stage should stop promptly. */
+  signal: AbortSignal;
+  /** zx's `$`, preset with cwd, env and signal, for shell work. */
+  $: unknown;
+  pipeline: PipelineView;
+  /** Set only for the blocker stage: what failed. */
+  failure?: FailureInfo;
+}
+
+export interface FailureInfo {
+  stage: string;
+  reason: FailureReason;
+  message: string;
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** Project-relative paths of captured streams, when the stage captured them. */
+  stdoutFile?: string;
+  stderrFile?: string;
+  /** Captured text (tail-limited by the runner). */
+  stdout: string;
+  stderr: string;
+  /** Project-relative folder where the failed stage writes its reports (first out's folder). */
+  reportDir: string;
+}
+
+export type FailureReason =
+  | 'exit-code'
+  | 'signal'
+  | 'timeout'
+  | 'missing-out'
+  | 'schema'
+  | 'require'
+  | 'exception'
+  | 'protected-path'
+  | 'interrupted';
+
+/** Thrown by a stage to fail with a specific reason (e.g. a parse stage's `require` not met). */
+export class StageFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StageFailure';
+  }
+}
+
+export interface StageModule {
+  /** Kind name as used in `uses:`. */
+  name: string;
+  /** Bumped whenever the stage's output for the same input changes; part of every fingerprint. */
+  version: string;
+  /** JSON Schema of the `with:` block. Optional for user scripts. */
+  inputSchema?: object;
+  run(ctx: StageContext): Promise<void>;
+}
