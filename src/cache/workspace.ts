@@ -1,0 +1,300 @@
+// A project's cache state in one place: the hasher and its stat cache, the object store, the lock
+// file and the artifact history. Decides whether a stage is up to date, restorable or must run,
+// and why. Knows nothing about scheduling or how stages execute.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Pipeline, Stage } from '../pipeline/model.js';
+import { Hasher, StatCache, type PathHash } from './hash.js';
+import { ObjectStore, type RunRecord } from './store.js';
+import { readLock, writeLock, type LockEntry, type LockFile } from './lock.js';
+import { canonicalJson, fingerprintOf, sha256, type FingerprintInputs } from './fingerprint.js';
+import { builtinStages } from '../../stages/registry.js';
+import { isScriptReference } from '../pipeline/load.js';
+
+const require = createRequire(import.meta.url);
+
+export const TOOL_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  }
+})();
+
+export interface HistoryRecord {
+  path: string;
+  hash: string;
+  size: number;
+  time: string;
+  runId: string;
+  stage: string;
+  event: 'produced' | 'restored' | 'archived';
+}
+
+export type Verdict = 'up-to-date' | 'restore' | 'run';
+
+export interface Evaluation {
+  stage: string;
+  inputs: FingerprintInputs;
+  fingerprint: string;
+  verdict: Verdict;
+  /** Why it is not up to date (empty when it is). */
+  reasons: string[];
+  /** For 'restore': the record whose outs would come back. */
+  record?: RunRecord;
+}
+
+export class Workspace {
+  readonly stateDir: string;
+  readonly hasher: Hasher;
+  readonly store: ObjectStore;
+  readonly lockFile: string;
+  lock: LockFile;
+  private readonly historyFile: string;
+
+  constructor(readonly root: string) {
+    this.stateDir = join(root, '.evidence');
+    ensureStateDir(this.stateDir);
+    this.hasher = new Hasher(root, new StatCache(join(this.stateDir, 'stat-cache.json')));
+    this.store = new ObjectStore(join(this.stateDir, 'cache'));
+    this.lockFile = join(root, 'evidence.lock');
+    this.lock = readLock(this.lockFile);
+    this.historyFile = join(this.stateDir, 'history.jsonl');
+  }
+
+  /** Re-reads evidence.lock (another run may have written it). */
+  reloadLock(): void {
+    this.lock = readLock(this.lockFile);
+  }
+
+  saveStatCache(): void {
+    this.hasher.stats.save();
+  }
+
+  /** dep file path → content hash, folders and globs expanded, sorted by path. */
+  async hashDeps(stage: Stage): Promise<Record<string, string>> {
+    const files = new Map<string, string>();
+    for (const dep of stage.deps) {
+      if (dep.isGlob) {
+        const { globSync } = require('tinyglobby') as typeof import('tinyglobby');
+        const matches = globSync(dep.pattern, { cwd: this.root, dot: true, onlyFiles: true, ignore: ['.git/**', '.evidence/**', '**/node_modules/**'] });
+        for (const m of matches.sort()) {
+          try {
+            files.set(m, (await this.hasher.hashFile(m)).hash);
+          } catch {
+            // Vanished since the listing: it is not an input any more.
+          }
+        }
+        continue;
+      }
+      const h = await this.hasher.hashPath(dep.pattern);
+      if (h.type === 'missing') files.set(dep.pattern, 'missing');
+      else if (h.type === 'file') files.set(h.path, h.hash);
+      else for (const f of h.files) files.set(f.path, f.hash);
+    }
+    // A uses-script is an input of its stage like any dep.
+    if (stage.kind === 'uses' && stage.uses && isScriptReference(stage.uses)) {
+      const rel = stage.uses.replace(/^\.\//, '');
+      try {
+        files.set(rel, (await this.hasher.hashFile(rel)).hash);
+      } catch {
+        files.set(rel, 'missing');
+      }
+    }
+    return Object.fromEntries([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  definitionOf(stage: Stage): Record<string, unknown> {
+    if (stage.kind === 'cmd') return { kind: 'cmd', cmd: stage.cmd, timeoutMs: stage.timeoutMs };
+    const builtin = stage.uses && !isScriptReference(stage.uses) ? builtinStages[stage.uses] : undefined;
+    return { kind: 'uses', uses: stage.uses, version: builtin?.version ?? 'script', with: stage.with, timeoutMs: stage.timeoutMs };
+  }
+
+  async fingerprintInputs(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>): Promise<FingerprintInputs> {
+    const params: Record<string, unknown> = {};
+    for (const p of stage.paramsUsed) params[p] = pipeline.params[p];
+    return {
+      tool: TOOL_VERSION,
+      definition: this.definitionOf(stage),
+      env: stage.env,
+      cwd: stage.cwd,
+      params,
+      deps: await this.hashDeps(stage),
+      upstream: upstreamOuts,
+      outs: stage.outs.map((o) => ({ path: o.path, schema: o.schema, cache: o.cache, stream: o.stream })),
+    };
+  }
+
+  async evaluate(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>, force: boolean): Promise<Evaluation> {
+    const inputs = await this.fingerprintInputs(pipeline, stage, upstreamOuts);
+    const fingerprint = fingerprintOf(inputs);
+    const entry = this.lock.stages[stage.name];
+    const reasons: string[] = [];
+    if (!entry) reasons.push('never ran');
+    else if (entry.fingerprint !== fingerprint) reasons.push(...explainChange(entry, inputs, this.definitionOf(stage), stage.display));
+    else {
+      for (const o of stage.outs) {
+        const recorded = entry.outs[o.path];
+        const now = await this.hasher.hashPath(o.path);
+        if (now.type === 'missing') reasons.push(`out '${o.path}' is missing`);
+        else if (!recorded || recorded.hash !== now.hash) reasons.push(`out '${o.path}' was modified`);
+      }
+    }
+    if (force) reasons.unshift('forced');
+    if (!reasons.length) return { stage: stage.name, inputs, fingerprint, verdict: 'up-to-date', reasons };
+    if (!force) {
+      const record = this.store.readRun(fingerprint);
+      if (record && record.outs.every((o) => o.type !== 'missing') && ObjectStore.filesOf(record.outs).every((f) => this.store.has(f.hash))) {
+        return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
+      }
+    }
+    return { stage: stage.name, inputs, fingerprint, verdict: 'run', reasons };
+  }
+
+  /** Hashes the current outs of a stage. */
+  async hashOuts(stage: Stage): Promise<PathHash[]> {
+    const outs: PathHash[] = [];
+    for (const o of stage.outs) outs.push(await this.hasher.hashPath(o.path));
+    return outs;
+  }
+
+  /**
+   * Keeps the current content of each existing out in the object store before it is overwritten,
+   * unless the store already has it: a hand-written or foreign artifact is never lost.
+   */
+  async archiveBeforeOverwrite(stage: Stage, runId: string): Promise<void> {
+    for (const o of stage.outs) {
+      const h = await this.hasher.hashPath(o.path);
+      const files = h.type === 'file' ? [h] : h.type === 'dir' ? h.files : [];
+      for (const f of files) {
+        if (this.store.has(f.hash)) continue;
+        this.store.put(join(this.root, f.path), f.hash);
+        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, time: new Date().toISOString(), runId, stage: stage.name, event: 'archived' });
+      }
+    }
+  }
+
+  /** Stores the outs of a successful run and records it in the run cache, lock and history. */
+  commitRun(pipeline: Pipeline, stage: Stage, evaluation: Evaluation, outs: PathHash[], runId: string, event: 'produced' | 'restored'): void {
+    const cacheable = new Set(stage.outs.filter((o) => o.cache).map((o) => o.path));
+    const time = new Date().toISOString();
+    if (event === 'produced') {
+      for (const o of outs) {
+        if (!cacheable.has(o.path)) continue;
+        for (const f of o.type === 'file' ? [o] : o.type === 'dir' ? o.files : []) this.store.put(join(this.root, f.path), f.hash);
+      }
+      const cached = outs.filter((o) => cacheable.has(o.path));
+      if (cached.length === outs.length) {
+        this.store.writeRun({ stage: stage.name, fingerprint: evaluation.fingerprint, outs, createdAt: time });
+      }
+    }
+    for (const o of outs) {
+      for (const f of o.type === 'file' ? [o] : o.type === 'dir' ? o.files : []) {
+        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, time, runId, stage: stage.name, event });
+      }
+    }
+    this.reloadLock();
+    this.lock.stages[stage.name] = lockEntryOf(evaluation, stage, outs, this.definitionOf(stage));
+    writeLock(this.lockFile, this.lock);
+  }
+
+  /**
+   * Restores a stage's outs from the object store. Every object is re-hashed first; a corrupt one
+   * is reported (returned) and nothing is restored.
+   */
+  async restore(stage: Stage, record: RunRecord, runId: string): Promise<{ ok: true } | { ok: false; corrupt: { path: string; hash: string } }> {
+    const files = ObjectStore.filesOf(record.outs);
+    for (const f of files) {
+      if (!(await this.store.verify(f.hash))) return { ok: false, corrupt: { path: f.path, hash: f.hash } };
+    }
+    await this.archiveBeforeOverwrite(stage, runId);
+    for (const o of record.outs) {
+      if (o.type === 'dir') rmSync(join(this.root, o.path), { recursive: true, force: true });
+    }
+    for (const f of files) this.store.restoreFile(f, join(this.root, f.path));
+    for (const o of record.outs) if (o.type === 'dir') mkdirSync(join(this.root, o.path), { recursive: true });
+    return { ok: true };
+  }
+
+  appendHistory(rec: HistoryRecord): void {
+    appendFileSync(this.historyFile, JSON.stringify(rec) + '\n');
+  }
+
+  readHistory(): HistoryRecord[] {
+    if (!existsSync(this.historyFile)) return [];
+    const out: HistoryRecord[] = [];
+    for (const line of readFileSync(this.historyFile, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as HistoryRecord);
+      } catch {
+        // A torn last line after a crash: skip it.
+      }
+    }
+    return out;
+  }
+}
+
+/** .evidence/ ignores itself, as pytest's cache folder does, so it never shows up in git or in patches. */
+export function ensureStateDir(dir: string): void {
+  if (existsSync(join(dir, '.gitignore'))) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.gitignore'), '# Created by evidence: its cache and state are local to this machine.\n*\n');
+}
+
+export function outHashMap(outs: PathHash[]): Record<string, string> {
+  const m: Record<string, string> = {};
+  for (const o of outs) m[o.path] = o.type === 'missing' ? 'missing' : o.hash;
+  return m;
+}
+
+function lockEntryOf(ev: Evaluation, stage: Stage, outs: PathHash[], definition: Record<string, unknown>): LockEntry {
+  const o: LockEntry['outs'] = {};
+  for (const h of outs) if (h.type !== 'missing') o[h.path] = { hash: h.hash, size: h.size };
+  return {
+    fingerprint: ev.fingerprint,
+    command: stage.display,
+    env: ev.inputs.env,
+    cwd: ev.inputs.cwd,
+    params: ev.inputs.params,
+    deps: ev.inputs.deps,
+    upstream: ev.inputs.upstream,
+    outs: o,
+    tool: ev.inputs.tool,
+    definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
+  };
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Says which part of a stage's inputs differs from what the lock recorded. */
+function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string): string[] {
+  const reasons: string[] = [];
+  if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
+  if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
+    reasons.push(entry.command !== display ? `command changed (was: ${entry.command})` : 'stage definition changed');
+  }
+  for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
+    if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);
+  }
+  if (entry.cwd !== now.cwd) reasons.push(`cwd changed (${entry.cwd} → ${now.cwd})`);
+  for (const k of new Set([...Object.keys(entry.params ?? {}), ...Object.keys(now.params)])) {
+    if (canonicalJson(entry.params?.[k]) !== canonicalJson(now.params[k])) reasons.push(`param ${k} changed (${show(entry.params?.[k])} → ${show(now.params[k])})`);
+  }
+  const oldDeps = entry.deps ?? {};
+  for (const [p, h] of Object.entries(now.deps)) {
+    if (!(p in oldDeps)) reasons.push(`dep '${p}' is new`);
+    else if (oldDeps[p] !== h) reasons.push(h === 'missing' ? `dep '${p}' is missing` : `dep '${p}' changed`);
+  }
+  for (const p of Object.keys(oldDeps)) if (!(p in now.deps)) reasons.push(`dep '${p}' was removed`);
+  for (const [up, outs] of Object.entries(now.upstream)) {
+    for (const [p, h] of Object.entries(outs)) {
+      if (entry.upstream?.[up]?.[p] !== h) reasons.push(`upstream '${up}' out '${p}' changed`);
+    }
+  }
+  if (!reasons.length) reasons.push('inputs changed');
+  return reasons;
+}

@@ -1,0 +1,57 @@
+// `evidence history PATH` and `evidence restore PATH [--run ID]`: the archival side of the object store.
+import { relative, resolve, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Invocation } from './main.js';
+import { EXIT } from './main.js';
+import { UsageError } from './project.js';
+import { Workspace } from '../cache/workspace.js';
+import { normalizeRel } from '../pipeline/load.js';
+
+export async function artifactsVerb(inv: Invocation): Promise<number> {
+  const [target] = inv.positionals;
+  if (!target || inv.positionals.length > 1) throw new UsageError(`${inv.verb} takes exactly one PATH`);
+  const pipelineFile = resolve(inv.values.file as string);
+  if (!existsSync(pipelineFile)) throw new UsageError(`no pipeline file '${inv.values.file}' (the project root is the folder holding it)`);
+  const root = dirname(pipelineFile);
+  const path = normalizeRel(relative(root, resolve(target)));
+  const ws = new Workspace(root);
+  const versions = ws.readHistory().filter((h) => h.path === path);
+  // One row per distinct content per run: a restore re-records a hash that is already listed.
+  const seen = new Set<string>();
+  const rows = versions.filter((h) => {
+    const key = `${h.runId}:${h.hash}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (inv.verb === 'history') {
+    if (inv.values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    else if (!rows.length) process.stdout.write(`no stored versions of '${path}'\n`);
+    else {
+      process.stdout.write(`${'run id'.padEnd(36)}  ${'time'.padEnd(24)}  ${'sha256'.padEnd(12)}  ${'size'.padStart(10)}  stage (event)\n`);
+      for (const h of rows) {
+        process.stdout.write(`${h.runId.padEnd(36)}  ${h.time.padEnd(24)}  ${h.hash.slice(0, 12)}  ${String(h.size).padStart(10)}  ${h.stage} (${h.event})\n`);
+      }
+    }
+    return EXIT.ok;
+  }
+  const runId = inv.values.run as string | undefined;
+  const candidates = runId ? rows.filter((h) => h.runId === runId) : rows;
+  const pick = candidates[candidates.length - 1];
+  if (!pick) {
+    process.stderr.write(runId ? `evidence restore: '${path}' has no version from run ${runId}; see evidence history ${path}\n` : `evidence restore: no stored versions of '${path}'\n`);
+    return EXIT.failed;
+  }
+  if (!(await ws.store.verify(pick.hash))) {
+    process.stderr.write(`evidence restore: the stored object for '${path}' (sha256 ${pick.hash}) is missing or corrupt; nothing was changed\n`);
+    return EXIT.failed;
+  }
+  const current = await ws.hasher.hashPath(path);
+  if (current.type === 'file' && !ws.store.has(current.hash)) {
+    ws.store.put(resolve(root, path), current.hash);
+    ws.appendHistory({ path, hash: current.hash, size: current.size, time: new Date().toISOString(), runId: `restore-${Date.now()}`, stage: '(before restore)', event: 'archived' });
+  }
+  ws.store.restoreFile({ path, hash: pick.hash, size: pick.size, mode: current.type === 'file' ? current.mode : 0o644 }, resolve(root, path));
+  process.stdout.write(`restored ${path} (sha256 ${pick.hash.slice(0, 12)}, ${pick.size} bytes) from run ${pick.runId}\n`);
+  return EXIT.ok;
+}

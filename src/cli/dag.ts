@@ -1,0 +1,50 @@
+// `evidence dag` and `evidence validate`.
+import type { Invocation } from './main.js';
+import { EXIT } from './main.js';
+import { openProject, parseParamOverride } from './project.js';
+
+function mermaidId(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+export async function dagVerb(inv: Invocation): Promise<number> {
+  const opened = await openProject(inv.values.file as string, []);
+  if (!opened.ok) {
+    process.stderr.write(opened.text + '\n');
+    return EXIT.usage;
+  }
+  const { graph } = opened.project;
+  const lines: string[] = [];
+  if (inv.values.mermaid) {
+    lines.push('flowchart TD');
+    for (const s of graph.order) lines.push(`  ${mermaidId(s)}["${s}"]`);
+    for (const s of graph.order) {
+      for (const e of graph.upstream.get(s)!) lines.push(`  ${mermaidId(e.from)} -->${e.via === 'needs' ? '|needs|' : `|${e.via.replace(/[|"]/g, '')}|`} ${mermaidId(s)}`);
+    }
+  } else if (inv.values.dot) {
+    lines.push('digraph evidence {', '  rankdir=LR;');
+    for (const s of graph.order) lines.push(`  ${JSON.stringify(s)};`);
+    for (const s of graph.order) {
+      for (const e of graph.upstream.get(s)!) lines.push(`  ${JSON.stringify(e.from)} -> ${JSON.stringify(s)} [label=${JSON.stringify(e.via)}${e.via === 'needs' ? ', style=dashed' : ''}];`);
+    }
+    lines.push('}');
+  } else {
+    for (const s of graph.order) {
+      const ups = graph.upstream.get(s)!;
+      lines.push(ups.length ? `${s} ← ${ups.map((e) => `${e.from} (${e.via})`).join(', ')}` : s);
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+export async function validateVerb(inv: Invocation): Promise<number> {
+  const overrides = ((inv.values.param as string[] | undefined) ?? []).map(parseParamOverride);
+  const opened = await openProject(inv.values.file as string, overrides);
+  if (!opened.ok) {
+    process.stderr.write(opened.text + '\n');
+    return EXIT.usage;
+  }
+  process.stdout.write(`${inv.values.file}: valid (${opened.project.pipeline.stages.size} stages)\n`);
+  return EXIT.ok;
+}

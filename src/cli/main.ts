@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// The `evidence` command: parses arguments and dispatches to a verb. Verbs are thin; the work is
+// in src/pipeline, src/graph, src/cache, src/run and src/report. Exit codes:
+// 0 success, 1 a stage failed, 2 invalid pipeline or usage, 4 a gate (fail_on) was met, 130 interrupted.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './project.js';
+import { HELP, VERBS } from './help.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, gate: 4, interrupted: 130 } as const;
+
+type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface Invocation {
+  verb: string;
+  values: Values;
+  positionals: string[];
+}
+
+const COMMON = {
+  file: { type: 'string', short: 'f', default: 'pipeline.yaml' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const OPTIONS: Record<string, ParseArgsConfig['options']> = {
+  run: {
+    ...COMMON,
+    jobs: { type: 'string', short: 'j' },
+    'keep-going': { type: 'boolean', short: 'k' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    force: { type: 'string', multiple: true },
+    param: { type: 'string', short: 'p', multiple: true },
+    json: { type: 'boolean' },
+    ci: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    grace: { type: 'string' },
+    wait: { type: 'boolean' },
+  },
+  status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
+  dag: { ...COMMON, mermaid: { type: 'boolean' }, dot: { type: 'boolean' } },
+  validate: { ...COMMON, param: { type: 'string', short: 'p', multiple: true } },
+  watch: { ...COMMON, jobs: { type: 'string', short: 'j' }, param: { type: 'string', short: 'p', multiple: true }, json: { type: 'boolean' }, debounce: { type: 'string' } },
+  parse: { help: { type: 'boolean', short: 'h' }, prefix: { type: 'string', multiple: true }, require: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  compare: {
+    help: { type: 'boolean', short: 'h' },
+    tol: { type: 'string' },
+    alias: { type: 'string', multiple: true },
+    ignore: { type: 'string', multiple: true },
+    'match-by': { type: 'string' },
+    'prefix-ref': { type: 'string', multiple: true },
+    'prefix-port': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  },
+  history: { ...COMMON, json: { type: 'boolean' } },
+  restore: { ...COMMON, run: { type: 'string' } },
+  verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+};
+
+/** `--force` takes an optional stage name; node's parser has no optional values, so normalise first. */
+function normaliseForce(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--force') {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith('-')) {
+        out.push(`--force=${next}`);
+        i++;
+      } else out.push('--force=*');
+    } else out.push(a);
+  }
+  return out;
+}
+
+export function parseInvocation(argv: string[]): Invocation | { help: string } | { version: true } {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    if (verb === 'help' && rest[0] && HELP[rest[0]]) return { help: HELP[rest[0]]! };
+    return { help: HELP.main! };
+  }
+  if (verb === '--version' || verb === '-V' || verb === 'version') return { version: true };
+  if (!VERBS.includes(verb)) {
+    throw new UsageError(`unknown command '${verb}'. Commands: ${VERBS.join(', ')}. See evidence --help.`);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: verb === 'run' ? normaliseForce(rest) : rest, options: OPTIONS[verb], allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${verb}: ${(err as Error).message}`);
+  }
+  if ((parsed.values as Values).help) return { help: HELP[verb]! };
+  return { verb, values: parsed.values as Values, positionals: parsed.positionals };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let inv;
+  try {
+    inv = parseInvocation(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`evidence: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  if ('help' in inv) {
+    process.stdout.write(inv.help);
+    return EXIT.ok;
+  }
+  if ('version' in inv) {
+    const { TOOL_VERSION } = await import('../cache/workspace.js');
+    process.stdout.write(`evidence ${TOOL_VERSION}\n`);
+    return EXIT.ok;
+  }
+  try {
+    const verbs = await import('./verbs.js');
+    return await verbs.dispatch(inv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`evidence ${inv.verb}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`evidence: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

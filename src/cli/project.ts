@@ -1,0 +1,45 @@
+// Loads pipeline.yaml and builds its graph for a CLI verb, turning diagnostics into rendered text
+// and exit code 2. The verbs stay thin by sharing this.
+import { readFileSync } from 'node:fs';
+import { loadPipeline } from '../pipeline/load.js';
+import { renderDiagnostics, type Diagnostic } from '../pipeline/diagnostics.js';
+import { buildGraph, type Graph } from '../graph/dag.js';
+import type { Pipeline } from '../pipeline/model.js';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Project {
+  pipeline: Pipeline;
+  graph: Graph;
+}
+
+export type ProjectResult = { ok: true; project: Project } | { ok: false; diagnostics: Diagnostic[]; text: string };
+
+export async function openProject(file: string, paramOverrides: Array<[string, string]>): Promise<ProjectResult> {
+  const loaded = await loadPipeline(file, { paramOverrides });
+  const sources = new Map<string, string>();
+  if (loaded.source !== undefined) sources.set(file, loaded.source);
+  if (!loaded.pipeline) return { ok: false, diagnostics: loaded.diagnostics, text: renderDiagnostics(loaded.diagnostics, sources) };
+  const built = buildGraph(loaded.pipeline);
+  if (!built.graph) {
+    // buildGraph names the file relative to the root; map it back to the name the user gave.
+    const diagnostics = built.diagnostics.map((d) => ({ ...d, file }));
+    return { ok: false, diagnostics, text: renderDiagnostics(diagnostics, sources) };
+  }
+  return { ok: true, project: { pipeline: loaded.pipeline, graph: built.graph } };
+}
+
+export function parseParamOverride(raw: string): [string, string] {
+  const i = raw.indexOf('=');
+  if (i <= 0) throw new UsageError(`-p expects name=value, got '${raw}'`);
+  return [raw.slice(0, i), raw.slice(i + 1)];
+}
+
+export function readText(file: string): string {
+  return readFileSync(file, 'utf8');
+}

@@ -1,0 +1,62 @@
+// `evidence status`: a dry evaluation of every stage, rendered as a table with reasons.
+import type { Invocation } from './main.js';
+import { EXIT } from './main.js';
+import { openProject, parseParamOverride } from './project.js';
+import { Workspace } from '../cache/workspace.js';
+import { runPipeline } from '../run/scheduler.js';
+import type { RunEvent } from '../run/events.js';
+import { styleFor } from '../report/style.js';
+
+export interface StageState {
+  stage: string;
+  state: 'up-to-date' | 'would-run' | 'would-restore' | 'blocked';
+  reasons: string[];
+}
+
+export async function collectStatus(file: string, overrides: Array<[string, string]>): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
+  const opened = await openProject(file, overrides);
+  if (!opened.ok) return { ok: false, text: opened.text };
+  const { pipeline, graph } = opened.project;
+  const states = new Map<string, StageState>();
+  const collect = (e: RunEvent) => {
+    if (e.type === 'stage-up-to-date') states.set(e.stage, { stage: e.stage, state: 'up-to-date', reasons: [] });
+    else if (e.type === 'stage-would-run') states.set(e.stage, { stage: e.stage, state: e.restore ? 'would-restore' : 'would-run', reasons: e.reasons });
+    else if (e.type === 'stage-not-run') states.set(e.stage, { stage: e.stage, state: 'blocked', reasons: [e.because] });
+  };
+  const ws = new Workspace(pipeline.root);
+  await runPipeline(pipeline, graph, ws, {
+    targets: [],
+    jobs: 1,
+    keepGoing: true,
+    dryRun: true,
+    force: false,
+    graceMs: 0,
+    signal: new AbortController().signal,
+    emit: collect,
+    runId: 'status',
+  });
+  return { ok: true, states: graph.order.map((s) => states.get(s) ?? { stage: s, state: 'blocked', reasons: ['not evaluated'] }) };
+}
+
+export async function statusVerb(inv: Invocation): Promise<number> {
+  const v = inv.values;
+  const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
+  const result = await collectStatus(v.file as string, overrides);
+  if (!result.ok) {
+    process.stderr.write(result.text + '\n');
+    return EXIT.usage;
+  }
+  const stale = result.states.filter((s) => s.state !== 'up-to-date');
+  if (v.json) {
+    process.stdout.write(JSON.stringify({ upToDate: stale.length === 0, stages: result.states }, null, 2) + '\n');
+  } else {
+    const c = styleFor(process.stdout);
+    const width = Math.max(...result.states.map((s) => s.stage.length));
+    for (const s of result.states) {
+      const label = { 'up-to-date': c.green('up to date'), 'would-run': c.yellow('would run'), 'would-restore': c.cyan('would restore'), blocked: c.dim('blocked') }[s.state];
+      process.stdout.write(`${s.stage.padEnd(width)}  ${label}${s.reasons.length ? `: ${s.reasons.join('; ')}` : ''}\n`);
+    }
+    if (v.check) process.stdout.write(stale.length ? `\n${stale.length} stage(s) not up to date: the evidence.lock does not match this workspace\n` : '\nevidence.lock is current\n');
+  }
+  return v.check && stale.length ? EXIT.failed : EXIT.ok;
+}

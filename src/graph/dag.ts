@@ -1,0 +1,180 @@
+// The DAG: edges from a stage's deps matching another stage's outs (the same file, a folder holding
+// it, or a glob matching it) and from explicit `needs`. Detects cycles (naming every edge),
+// duplicate outs and deps that nothing produces. Knows nothing about hashing or running.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
+import { didYouMean } from '../pipeline/diagnostics.js';
+import type { DepSpec, Pipeline, SourceLoc, Stage } from '../pipeline/model.js';
+
+export interface Edge {
+  from: string;
+  to: string;
+  /** Why: the dep that matched an out, or 'needs'. */
+  via: string;
+}
+
+export interface Graph {
+  /** Every stage, in a deterministic topological order (ties broken by declaration order). */
+  order: string[];
+  upstream: Map<string, Edge[]>;
+  downstream: Map<string, Edge[]>;
+}
+
+type Matcher = (path: string) => boolean;
+const require = createRequire(import.meta.url);
+
+function globMatcher(pattern: string): Matcher {
+  const picomatch = require('picomatch') as (p: string, o?: object) => Matcher;
+  return picomatch(pattern, { dot: true });
+}
+
+/** Whether a dep consumes an out: same path, the dep is a folder holding the out, the out is a folder holding the dep, or a glob match. */
+export function depConsumesOut(dep: DepSpec, out: string, matcher?: Matcher): boolean {
+  if (dep.isGlob) {
+    const m = matcher ?? globMatcher(dep.pattern);
+    return m(out) || out.split('/').some((_, i, parts) => m(parts.slice(0, i + 1).join('/')));
+  }
+  const d = dep.pattern;
+  return d === out || d === '.' || out.startsWith(d + '/') || d.startsWith(out + '/');
+}
+
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '/') || b.startsWith(a + '/');
+}
+
+export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Diagnostic[] } {
+  const file = pipeline.file.startsWith(pipeline.root) ? pipeline.file.slice(pipeline.root.length + 1) : pipeline.file;
+  const diag = (loc: SourceLoc, message: string, hint?: string): Diagnostic => ({ file, line: loc.line, column: loc.column, length: loc.length, message, hint });
+  const diagnostics: Diagnostic[] = [];
+  const stages = [...pipeline.stages.values()];
+
+  // Duplicate or overlapping outs.
+  const outOwners: Array<{ path: string; stage: Stage; loc: SourceLoc }> = [];
+  for (const s of stages) for (const o of s.outs) outOwners.push({ path: o.path, stage: s, loc: o.loc });
+  for (let i = 0; i < outOwners.length; i++) {
+    for (let j = i + 1; j < outOwners.length; j++) {
+      const a = outOwners[i]!;
+      const b = outOwners[j]!;
+      if (!overlaps(a.path, b.path)) continue;
+      const same = a.stage === b.stage;
+      if (same && a.path !== b.path) continue; // a stage may declare a folder and a file inside it
+      diagnostics.push(
+        diag(
+          b.loc,
+          same
+            ? `stage '${b.stage.name}' declares out '${b.path}' twice`
+            : `out '${b.path}' of stage '${b.stage.name}' is also declared by stage '${a.stage.name}' (line ${a.loc.line}: '${a.path}')`,
+          same ? undefined : 'every artifact has exactly one producing stage',
+        ),
+      );
+    }
+  }
+
+  const upstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
+  const downstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
+  const addEdge = (e: Edge) => {
+    if (upstream.get(e.to)!.some((x) => x.from === e.from && x.via === e.via)) return;
+    upstream.get(e.to)!.push(e);
+    downstream.get(e.from)!.push(e);
+  };
+
+  for (const s of stages) {
+    for (const n of s.needs) {
+      if (!pipeline.stages.has(n.stage)) {
+        const hint = didYouMean(n.stage, pipeline.stages.keys());
+        diagnostics.push(diag(n.loc, `stage '${s.name}' needs '${n.stage}', which is not a stage`, hint ? `did you mean '${hint}'?` : undefined));
+      } else if (n.stage === s.name) {
+        diagnostics.push(diag(n.loc, `stage '${s.name}' needs itself`));
+      } else addEdge({ from: n.stage, to: s.name, via: 'needs' });
+    }
+    for (const dep of s.deps) {
+      const matcher = dep.isGlob ? globMatcher(dep.pattern) : undefined;
+      let produced = false;
+      for (const o of outOwners) {
+        if (!depConsumesOut(dep, o.path, matcher)) continue;
+        produced = true;
+        if (o.stage !== s) addEdge({ from: o.stage.name, to: s.name, via: dep.pattern });
+      }
+      if (!produced && !dep.isGlob && !existsSync(resolve(pipeline.root, dep.pattern))) {
+        diagnostics.push(diag(dep.loc, `dep '${dep.pattern}' of stage '${s.name}' does not exist and no stage produces it`, 'create the file, fix the path, or add the stage that writes it'));
+      }
+    }
+  }
+
+  // Cycles: DFS with colours; report each cycle once with every edge.
+  const colour = new Map<string, 0 | 1 | 2>();
+  const stack: Edge[] = [];
+  const reported = new Set<string>();
+  const visit = (name: string) => {
+    colour.set(name, 1);
+    for (const e of downstream.get(name)!) {
+      const c = colour.get(e.to) ?? 0;
+      if (c === 0) {
+        stack.push(e);
+        visit(e.to);
+        stack.pop();
+      } else if (c === 1) {
+        const start = stack.findIndex((x) => x.from === e.to);
+        const cycle = [...(start >= 0 ? stack.slice(start) : []), e];
+        const key = cycle.map((x) => x.from).sort().join(',');
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const text = cycle.map((x) => `${x.from} → ${x.to} (${x.via === 'needs' ? 'needs' : `dep '${x.via}'`})`).join(', ');
+        diagnostics.push(diag(pipeline.stages.get(e.to)!.loc, `cycle between stages: ${text}`, 'a stage cannot depend, directly or not, on its own outs'));
+      }
+    }
+    colour.set(name, 2);
+  };
+  for (const s of stages) if (!colour.get(s.name)) visit(s.name);
+
+  if (diagnostics.length) return { diagnostics };
+
+  // Kahn's algorithm, declaration order for ties, so output and scheduling are deterministic.
+  const indeg = new Map(stages.map((s) => [s.name, new Set(upstream.get(s.name)!.map((e) => e.from)).size]));
+  const order: string[] = [];
+  const ready = stages.filter((s) => indeg.get(s.name) === 0).map((s) => s.name);
+  const position = new Map(stages.map((s, i) => [s.name, i]));
+  while (ready.length) {
+    ready.sort((a, b) => position.get(a)! - position.get(b)!);
+    const n = ready.shift()!;
+    order.push(n);
+    for (const to of new Set(downstream.get(n)!.map((e) => e.to))) {
+      indeg.set(to, indeg.get(to)! - 1);
+      if (indeg.get(to) === 0) ready.push(to);
+    }
+  }
+  return { graph: { order, upstream, downstream }, diagnostics };
+}
+
+/** The targets and everything upstream of them, in topological order. */
+export function selectUpstream(graph: Graph, targets: string[]): string[] {
+  const keep = new Set<string>();
+  const walk = (n: string) => {
+    if (keep.has(n)) return;
+    keep.add(n);
+    for (const e of graph.upstream.get(n) ?? []) walk(e.from);
+  };
+  targets.forEach(walk);
+  return graph.order.filter((n) => keep.has(n));
+}
+
+/** Every stage downstream of `name` (not including it). */
+export function downstreamOf(graph: Graph, name: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (n: string) => {
+    for (const e of graph.downstream.get(n) ?? []) {
+      if (!seen.has(e.to)) {
+        seen.add(e.to);
+        walk(e.to);
+      }
+    }
+  };
+  walk(name);
+  return seen;
+}
+
+export function directUpstream(graph: Graph, name: string): string[] {
+  return [...new Set((graph.upstream.get(name) ?? []).map((e) => e.from))];
+}

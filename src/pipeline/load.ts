@@ -1,0 +1,469 @@
+// Loads pipeline.yaml into a validated Pipeline model. Every problem becomes a Diagnostic pointing
+// at the YAML node that caused it; nothing is thrown for user errors. Knows nothing about how
+// stages are scheduled or run.
+import { readFileSync, existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, resolve, sep } from 'node:path';
+import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, parse as parseYaml, type Document, type Node, type Scalar } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { type Diagnostic, didYouMean } from './diagnostics.js';
+import type { BlockerSpec, DepSpec, OutSpec, Pipeline, SourceLoc, Stage } from './model.js';
+import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue } from './interpolate.js';
+import { pipelineValidator, inputValidator } from './validators.js';
+import { builtinStages } from '../../stages/registry.js';
+import { toolSchemasDir } from '../schema/validate.js';
+
+export interface LoadOptions {
+  /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
+  paramOverrides?: Array<[string, string]>;
+}
+
+export interface LoadResult {
+  pipeline?: Pipeline;
+  diagnostics: Diagnostic[];
+  /** The file's text, when it could be read (for rendering diagnostics). */
+  source?: string;
+}
+
+type PathSeg = string | number;
+
+class Locator {
+  constructor(
+    readonly file: string,
+    readonly doc: Document,
+    readonly lines: LineCounter,
+  ) {}
+
+  locOfOffset(offset: number, length = 1): SourceLoc {
+    const p = this.lines.linePos(offset);
+    return { line: p.line, column: p.col, length };
+  }
+
+  locOfNode(node: Node | null | undefined): SourceLoc {
+    if (!node?.range) return { line: 1, column: 1 };
+    const [start, valueEnd] = node.range;
+    return this.locOfOffset(start, Math.max(1, Math.min(valueEnd - start, 80)));
+  }
+
+  node(path: PathSeg[]): Node | undefined {
+    return (this.doc.getIn(path, true) as Node | undefined) ?? undefined;
+  }
+
+  /** The key node of `key` inside the map at `path` (for errors about the key itself). */
+  keyNode(path: PathSeg[], key: string): Node | undefined {
+    const parent = path.length ? this.doc.getIn(path, true) : this.doc.contents;
+    if (!isMap(parent)) return undefined;
+    for (const item of parent.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key as Node;
+    }
+    return undefined;
+  }
+
+  /** The deepest existing node along `path`. */
+  nearest(path: PathSeg[]): Node | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? (this.doc.contents as Node | null) : this.node(path.slice(0, n));
+      if (node) return node;
+    }
+    return undefined;
+  }
+
+  diag(loc: SourceLoc, message: string, hint?: string): Diagnostic {
+    return { file: this.file, line: loc.line, column: loc.column, length: loc.length, message, hint };
+  }
+}
+
+function pointerToPath(pointer: string, value: unknown): PathSeg[] {
+  if (!pointer) return [];
+  const segs: PathSeg[] = [];
+  let cur: unknown = value;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) {
+      segs.push(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      segs.push(seg);
+      cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return segs;
+}
+
+let pipelineSchemaCache: Record<string, any> | undefined;
+function allowedKeysFor(path: PathSeg[]): string[] {
+  pipelineSchemaCache ??= JSON.parse(readFileSync(join(toolSchemasDir(), 'pipeline.schema.json'), 'utf8'));
+  const s = pipelineSchemaCache!;
+  if (path.length === 0) return Object.keys(s.properties);
+  if (path[0] === 'stages' && path.length === 2) return Object.keys(s.definitions.stage.properties);
+  if (path[0] === 'stages' && path[2] === 'outs') return Object.keys(s.definitions.out.anyOf[1].properties);
+  if (path[0] === 'blocker') return Object.keys(s.properties.blocker.properties);
+  if (path[0] === 'reports') return Object.keys(s.properties.reports.properties);
+  return [];
+}
+
+function describeSchemaErrors(
+  errors: ErrorObject[],
+  value: unknown,
+  at: Locator,
+  base: PathSeg[],
+  what: string,
+  candidates: (path: PathSeg[]) => string[] = allowedKeysFor,
+): Diagnostic[] {
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    const list = byPath.get(e.instancePath) ?? [];
+    list.push(e);
+    byPath.set(e.instancePath, list);
+  }
+  const out: Diagnostic[] = [];
+  for (const [pointer, list] of byPath) {
+    const path = [...base, ...pointerToPath(pointer, value)];
+    const extra = list.filter((e) => e.keyword === 'additionalProperties');
+    if (extra.length) {
+      for (const e of extra) {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        const allowed = candidates(path.slice(base.length));
+        const suggestion = didYouMean(key, allowed);
+        const node = at.keyNode(path, key) ?? at.nearest(path);
+        out.push(
+          at.diag(
+            at.locOfNode(node),
+            `unknown key '${key}'${what ? ` in ${what}` : ''}`,
+            suggestion ? `did you mean '${suggestion}'?` : allowed.length ? `expected one of: ${allowed.join(', ')}` : undefined,
+          ),
+        );
+      }
+      continue;
+    }
+    const meaningful = list.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
+    const shown = meaningful.length ? meaningful : list;
+    const messages = [...new Set(shown.map((e) => messageOf(e)))];
+    const node = at.nearest(path);
+    const where = path.length ? path.join('.') : 'the document';
+    out.push(at.diag(at.locOfNode(node), `${where} ${messages.join(', or ')}${what ? ` (${what})` : ''}`));
+  }
+  return out;
+}
+
+function messageOf(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'required':
+      return `is missing required key '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'enum':
+      return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    case 'propertyNames':
+      return `has an invalid name '${(e.params as { propertyName: string }).propertyName}'`;
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+/** Normalises a project-relative path: forward slashes, no './', no trailing slash. */
+export function normalizeRel(p: string): string {
+  const n = posix.normalize(p.replace(/\\/g, '/'));
+  return n === '.' ? '.' : n.replace(/^\.\//, '').replace(/\/+$/, '');
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+function parseTimeout(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return v * 1000;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(String(v));
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
+}
+
+function envStrings(env: Record<string, unknown> | undefined, params: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) out[k] = interpolateText(String(v), params);
+  return out;
+}
+
+function collectParamNames(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') for (const r of findParamRefs(value)) into.add(r.name);
+  else if (Array.isArray(value)) for (const v of value) collectParamNames(v, into);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectParamNames(v, into);
+}
+
+/** Checks that an out path stays inside the project, including through symlinks. */
+function checkOutPath(path: string, root: string): string | undefined {
+  if (isAbsolute(path)) return `out '${path}' is an absolute path; outs must be relative to the project root`;
+  const norm = normalizeRel(path);
+  if (norm === '..' || norm.startsWith('../')) return `out '${path}' escapes the project root`;
+  if (norm === '.') return `out '${path}' is the project root itself`;
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return undefined;
+  }
+  // Walk down from the root: the first existing component that resolves outside is the problem.
+  const parts = norm.split('/');
+  let current = root;
+  for (const part of parts) {
+    current = join(current, part);
+    if (!existsSync(current)) break;
+    let real: string;
+    try {
+      real = realpathSync(current);
+    } catch {
+      break;
+    }
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      return `out '${path}' goes through a symlink that points outside the project (${current} → ${real})`;
+    }
+  }
+  return undefined;
+}
+
+function parseOverride(raw: string): unknown {
+  try {
+    const v = parseYaml(raw);
+    if (v === null || typeof v === 'object' && !Array.isArray(v)) return raw;
+    return v;
+  } catch {
+    return raw;
+  }
+}
+
+export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const file = resolve(fileArg);
+  const display = fileArg;
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      diagnostics: [
+        {
+          file: display,
+          line: 0,
+          column: 0,
+          message: code === 'ENOENT' ? `no pipeline file '${display}'` : `cannot read '${display}': ${(err as Error).message}`,
+          hint: code === 'ENOENT' ? 'run evidence from the folder holding pipeline.yaml, or pass --file PATH' : undefined,
+        },
+      ],
+    };
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = new Locator(display, doc, lines);
+  if (doc.errors.length) {
+    return {
+      source,
+      diagnostics: doc.errors.map((e) => {
+        const loc = at.locOfOffset(e.pos[0], Math.max(1, e.pos[1] - e.pos[0]));
+        return at.diag(loc, `YAML syntax error: ${e.message.split('\n')[0]}`);
+      }),
+    };
+  }
+  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const validate = await pipelineValidator();
+  if (!validate(raw)) {
+    return { source, diagnostics: describeSchemaErrors(validate.errors ?? [], raw, at, [], '') };
+  }
+  const data = raw as {
+    params?: Record<string, unknown>;
+    env?: Record<string, unknown>;
+    stages: Record<string, Record<string, any>>;
+    blocker?: { uses: string; with?: Record<string, unknown> };
+    protect?: string[];
+    reports?: Record<string, unknown>;
+  };
+
+  const diagnostics: Diagnostic[] = [];
+  const root = dirname(file);
+
+  // Params and their overrides.
+  const params: Record<string, unknown> = { ...(data.params ?? {}) };
+  for (const [name, value] of opts.paramOverrides ?? []) {
+    if (!(name in params)) {
+      const s = didYouMean(name, Object.keys(params));
+      diagnostics.push({
+        file: 'command line',
+        line: 0,
+        column: 0,
+        message: `-p ${name}=...: the pipeline has no param '${name}'`,
+        hint: s ? `did you mean '${s}'?` : `params: ${Object.keys(params).join(', ') || '(none)'}`,
+      });
+      continue;
+    }
+    params[name] = parseOverride(value);
+  }
+
+  // Every ${params.x} anywhere outside `params:` must name a param.
+  visit(doc, {
+    Pair(_, pair, path) {
+      if (path.length === 1 && isScalar(pair.key) && pair.key.value === 'params') return visit.SKIP;
+      return undefined;
+    },
+    Scalar(_, node: Scalar) {
+      if (typeof node.value !== 'string' || !node.range) return;
+      for (const ref of findParamRefs(node.value)) {
+        if (ref.name in params) continue;
+        const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+        const s = didYouMean(ref.name, Object.keys(params));
+        diagnostics.push(
+          at.diag(
+            at.locOfOffset(node.range[0] + quoted + ref.index, ref.name.length + 10),
+            `\${params.${ref.name}} names no param`,
+            s ? `did you mean '${s}'?` : `params: ${Object.keys(params).join(', ') || '(none)'}`,
+          ),
+        );
+      }
+    },
+  });
+
+  const env = envStrings(data.env, params);
+  const stages = new Map<string, Stage>();
+  for (const [name, def] of Object.entries(data.stages)) {
+    const base: PathSeg[] = ['stages', name];
+    const stageLoc = at.locOfNode(at.keyNode(['stages'], name));
+    const used = new Set<string>();
+    collectParamNames(def, used);
+
+    const hasCmd = def.cmd !== undefined;
+    const hasUses = def.uses !== undefined;
+    if (hasCmd === hasUses) {
+      diagnostics.push(
+        at.diag(stageLoc, hasCmd ? `stage '${name}' has both cmd and uses; a stage is one kind` : `stage '${name}' has neither cmd nor uses`, 'give it `cmd: <shell command>` or `uses: <built-in stage or ./script.mjs>`'),
+      );
+      continue;
+    }
+    if (!hasUses && def.with !== undefined) {
+      diagnostics.push(at.diag(at.locOfNode(at.keyNode(base, 'with')), `stage '${name}': \`with\` only applies to a uses-stage`));
+    }
+
+    let cmd: string | string[] | undefined;
+    let displayCmd = '';
+    let withValue: Record<string, unknown> = {};
+    if (hasCmd) {
+      if (Array.isArray(def.cmd)) {
+        cmd = interpolateArgv(def.cmd.map(String), params);
+        displayCmd = argvDisplay(cmd);
+      } else {
+        cmd = interpolateShell(def.cmd, params);
+        displayCmd = cmd;
+      }
+    } else {
+      withValue = interpolateValue(def.with ?? {}, params) as Record<string, unknown>;
+      const kindDiag = await checkUses(def.uses, withValue, at, base, root);
+      diagnostics.push(...kindDiag);
+      displayCmd = `uses ${def.uses} with ${JSON.stringify(withValue)}`;
+    }
+
+    const deps: DepSpec[] = (def.deps ?? []).map((d: string, i: number) => {
+      const pattern = interpolateText(d, params);
+      return { pattern: normalizeRel(pattern), isGlob: GLOB_CHARS.test(pattern), loc: at.locOfNode(at.node([...base, 'deps', i])) };
+    });
+
+    const outs: OutSpec[] = [];
+    (def.outs ?? []).forEach((o: string | { path: string; schema?: string; cache?: boolean }, i: number) => {
+      const spec = typeof o === 'string' ? { path: o } : o;
+      const loc = at.locOfNode(at.node(typeof o === 'string' ? [...base, 'outs', i] : [...base, 'outs', i, 'path']));
+      const path = interpolateText(spec.path, params);
+      const problem = checkOutPath(path, root);
+      if (problem) diagnostics.push(at.diag(loc, problem));
+      outs.push({
+        path: normalizeRel(path),
+        schema: spec.schema === undefined ? undefined : interpolateText(spec.schema, params),
+        cache: spec.cache ?? true,
+        loc,
+      });
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (def[stream] === undefined) continue;
+      const path = interpolateText(def[stream], params);
+      const loc = at.locOfNode(at.node([...base, stream]));
+      const problem = checkOutPath(path, root);
+      if (problem) diagnostics.push(at.diag(loc, problem));
+      if (hasUses) diagnostics.push(at.diag(loc, `stage '${name}': ${stream} capture applies to cmd stages only`));
+      outs.push({ path: normalizeRel(path), cache: true, stream, loc });
+    }
+
+    const timeoutMs = parseTimeout(def.timeout);
+    const needs = (def.needs ?? []).map((n: string, i: number) => ({ stage: n, loc: at.locOfNode(at.node([...base, 'needs', i])) }));
+    const cwd = normalizeRel(interpolateText(def.cwd ?? '.', params));
+    if (cwd.startsWith('../') || isAbsolute(cwd)) {
+      diagnostics.push(at.diag(at.locOfNode(at.node([...base, 'cwd'])), `cwd '${def.cwd}' must be a folder inside the project`));
+    }
+    stages.set(name, {
+      name,
+      loc: stageLoc,
+      kind: hasCmd ? 'cmd' : 'uses',
+      cmd,
+      uses: def.uses,
+      with: withValue,
+      deps,
+      outs,
+      env: { ...env, ...envStrings(def.env, params) },
+      cwd,
+      timeoutMs,
+      needs,
+      paramsUsed: [...used].sort(),
+      display: displayCmd,
+    });
+  }
+
+  let blocker: BlockerSpec | undefined;
+  if (data.blocker) {
+    const withValue = interpolateValue(data.blocker.with ?? {}, params) as Record<string, unknown>;
+    diagnostics.push(...(await checkUses(data.blocker.uses, withValue, at, ['blocker'], root)));
+    blocker = { uses: data.blocker.uses, with: withValue, loc: at.locOfNode(at.keyNode([], 'blocker')) };
+  }
+
+  if (diagnostics.length) return { source, diagnostics };
+  return {
+    source,
+    diagnostics,
+    pipeline: {
+      file,
+      root,
+      params,
+      env,
+      stages,
+      blocker,
+      protect: data.protect ?? [],
+      reports: data.reports ?? {},
+      source,
+    },
+  };
+}
+
+export function isScriptReference(uses: string): boolean {
+  return uses.startsWith('./') || uses.startsWith('../') || /\.(m?js|cjs)$/.test(uses);
+}
+
+async function checkUses(uses: string, withValue: Record<string, unknown>, at: Locator, base: PathSeg[], root: string): Promise<Diagnostic[]> {
+  const usesNode = at.node([...base, 'uses']);
+  if (isScriptReference(uses)) {
+    if (!existsSync(resolve(root, uses))) return [at.diag(at.locOfNode(usesNode), `stage script '${uses}' does not exist`)];
+    return [];
+  }
+  const builtin = builtinStages[uses];
+  if (!builtin) {
+    const s = didYouMean(uses, Object.keys(builtinStages));
+    return [
+      at.diag(
+        at.locOfNode(usesNode),
+        `unknown stage kind '${uses}'`,
+        s ? `did you mean '${s}'?` : `built-in stages: ${Object.keys(builtinStages).join(', ')}; or a script path such as ./stages/my-step.mjs`,
+      ),
+    ];
+  }
+  const validate = await inputValidator(uses, builtin.inputSchema);
+  if (!validate || validate(withValue)) return [];
+  const inputKeys = (path: PathSeg[]): string[] => {
+    if (path.length) return [];
+    const schema = JSON.parse(readFileSync(join(toolSchemasDir(), builtin.inputSchema), 'utf8'));
+    return Object.keys(schema.properties ?? {});
+  };
+  return describeSchemaErrors(validate.errors ?? [], withValue, at, [...base, 'with'], `inputs of ${uses}`, inputKeys);
+}

@@ -1,0 +1,73 @@
+// The validated, typed pipeline: what the rest of the runner works from. Every user-written piece
+// keeps its source location so later phases (graph, run) can report errors against pipeline.yaml.
+
+export interface SourceLoc {
+  line: number;
+  column: number;
+  length?: number;
+}
+
+export interface OutSpec {
+  /** Project-relative, normalised (forward slashes, no trailing slash). */
+  path: string;
+  /** Schema file reference, as written (resolved against the project root, then the tool's schemas/). */
+  schema?: string;
+  /** false: not stored in the object store, never restored (still hashed for up-to-date checks). */
+  cache: boolean;
+  /** true for stdout/stderr captures. */
+  stream?: 'stdout' | 'stderr';
+  loc: SourceLoc;
+}
+
+export interface DepSpec {
+  /** Project-relative file, folder or glob. */
+  pattern: string;
+  isGlob: boolean;
+  loc: SourceLoc;
+}
+
+export interface Stage {
+  name: string;
+  loc: SourceLoc;
+  kind: 'cmd' | 'uses';
+  /** For kind 'cmd': a shell string (params quoted) or an argv list (params expanded). */
+  cmd?: string | string[];
+  /** For kind 'uses': a built-in name or a project-relative script path (starts with ./ or ../). */
+  uses?: string;
+  with: Record<string, unknown>;
+  deps: DepSpec[];
+  outs: OutSpec[];
+  /** Pipeline env overlaid with the stage's own env. */
+  env: Record<string, string>;
+  /** Project-relative working directory ('.' for the root). */
+  cwd: string;
+  timeoutMs?: number;
+  needs: Array<{ stage: string; loc: SourceLoc }>;
+  /** Names of params referenced anywhere in the stage's definition. */
+  paramsUsed: string[];
+  /** How the stage appears in logs and snapshots: the resolved command line. */
+  display: string;
+}
+
+export interface BlockerSpec {
+  uses: string;
+  with: Record<string, unknown>;
+  loc: SourceLoc;
+}
+
+export interface Pipeline {
+  /** Absolute path of pipeline.yaml. */
+  file: string;
+  /** Absolute project root: the folder holding pipeline.yaml. */
+  root: string;
+  params: Record<string, unknown>;
+  env: Record<string, string>;
+  stages: Map<string, Stage>;
+  blocker?: BlockerSpec;
+  /** Globs of files that a run must not modify. */
+  protect: string[];
+  /** Optional settings for reporters (junit path, ...), passed through untyped. */
+  reports: Record<string, unknown>;
+  /** The source text, for rendering diagnostics. */
+  source: string;
+}

@@ -1,0 +1,40 @@
+// Typed run events. The scheduler emits them; reporters (terminal, JSON lines, JUnit, CI summary)
+// subscribe and render. Nothing else talks to the user.
+import type { FailureReason } from './stage-contract.js';
+
+export type StageStatus = 'up-to-date' | 'restored' | 'done' | 'failed' | 'not-run';
+
+export type RunEvent =
+  | { type: 'run-started'; runId: string; time: number; stages: string[]; jobs: number; dryRun: boolean }
+  | { type: 'stage-up-to-date'; time: number; stage: string; reason: string }
+  | { type: 'stage-restored'; time: number; stage: string; outs: string[] }
+  | { type: 'stage-would-run'; time: number; stage: string; reasons: string[]; restore: boolean }
+  | { type: 'stage-started'; time: number; stage: string; command: string; reasons: string[] }
+  | { type: 'stage-log'; time: number; stage: string; level: 'info' | 'warn'; message: string }
+  | { type: 'stage-done'; time: number; stage: string; durationMs: number; outs: string[] }
+  | {
+      type: 'stage-failed';
+      time: number;
+      stage: string;
+      reason: FailureReason;
+      message: string;
+      exitCode: number | null;
+      signal: string | null;
+      durationMs: number;
+      stderrTail: string;
+    }
+  | { type: 'stage-not-run'; time: number; stage: string; because: string }
+  | { type: 'cache-corrupt'; time: number; stage: string; path: string; hash: string }
+  | { type: 'warning'; time: number; stage?: string; message: string }
+  | { type: 'blocker-done'; time: number; stage: string; artifacts: string[] }
+  | { type: 'blocker-failed'; time: number; stage: string; message: string }
+  | {
+      type: 'run-finished';
+      time: number;
+      runId: string;
+      status: 'success' | 'failed' | 'interrupted' | 'gate';
+      durationMs: number;
+      counts: Record<StageStatus, number>;
+    };
+
+export type EventSink = (event: RunEvent) => void;

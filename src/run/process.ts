@@ -1,0 +1,142 @@
+// Runs one cmd-stage process in its own process group, streams going straight to files (no pumping
+// through node, and no hang when a grandchild keeps a pipe open). On abort or timeout the whole
+// group gets SIGTERM, then SIGKILL after a grace period, so no grandchild outlives the stage.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface ProcessSpec {
+  /** Shell string (run by /bin/sh -c) or argv. */
+  cmd: string | string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Absolute files receiving the streams (written to a temp name, renamed when the process ends). */
+  stdoutFile: string;
+  stderrFile: string;
+  timeoutMs?: number;
+  signal: AbortSignal;
+  graceMs: number;
+  /** Called with the child's pid once it started (for orphan-free interrupts and tests). */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** The spawn itself failed (command not found for argv, bad cwd). */
+  spawnError?: string;
+  durationMs: number;
+}
+
+function tempFor(file: string): string {
+  return `${file}.evidence-partial`;
+}
+
+export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
+  const started = Date.now();
+  mkdirSync(dirname(spec.stdoutFile), { recursive: true });
+  mkdirSync(dirname(spec.stderrFile), { recursive: true });
+  const outTmp = tempFor(spec.stdoutFile);
+  const errTmp = tempFor(spec.stderrFile);
+  const outFd = openSync(outTmp, 'w');
+  const errFd = spec.stderrFile === spec.stdoutFile ? outFd : openSync(errTmp, 'w');
+  const [file, args] = typeof spec.cmd === 'string' ? ['/bin/sh', ['-c', spec.cmd]] : [spec.cmd[0]!, spec.cmd.slice(1)];
+
+  const result = await new Promise<ProcessResult>((resolvePromise) => {
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    const child = spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', outFd, errFd],
+      detached: true, // its own process group: we signal -pid to reach grandchildren
+    });
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    const terminate = () => {
+      killGroup('SIGTERM');
+      killTimer ??= setTimeout(() => killGroup('SIGKILL'), spec.graceMs);
+    };
+    const onAbort = () => {
+      aborted = true;
+      terminate();
+    };
+    if (spec.signal.aborted) onAbort();
+    else spec.signal.addEventListener('abort', onAbort, { once: true });
+    if (spec.timeoutMs) {
+      timeoutTimer = setTimeout(() => {
+        timedOut = true;
+        terminate();
+      }, spec.timeoutMs);
+    }
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+    child.on('error', (err) => {
+      clearTimeout(timeoutTimer);
+      clearTimeout(killTimer);
+      spec.signal.removeEventListener('abort', onAbort);
+      resolvePromise({ exitCode: null, signal: null, timedOut, aborted, spawnError: err.message, durationMs: Date.now() - started });
+    });
+    child.on('exit', (code, sig) => {
+      clearTimeout(timeoutTimer);
+      spec.signal.removeEventListener('abort', onAbort);
+      // Whatever the stage left running in its group goes with it.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 0);
+          killGroup('SIGTERM');
+          setTimeout(() => killGroup('SIGKILL'), spec.graceMs).unref();
+        } catch {
+          // The group is empty.
+        }
+      }
+      clearTimeout(killTimer);
+      resolvePromise({ exitCode: code, signal: sig, timedOut, aborted, durationMs: Date.now() - started });
+    });
+  });
+
+  closeSync(outFd);
+  if (errFd !== outFd) closeSync(errFd);
+  renameSync(outTmp, spec.stdoutFile);
+  if (errFd !== outFd) renameSync(errTmp, spec.stderrFile);
+  return result;
+}
+
+/** The last `maxBytes` of a file as text (whole lines where possible). */
+export function tailOf(file: string, maxBytes = 64 * 1024): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    let text = buf.toString('utf8');
+    if (len < size) text = text.slice(text.indexOf('\n') + 1);
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  return lines.slice(-n).join('\n');
+}
+
+export function removeQuietly(file: string): void {
+  rmSync(file, { force: true });
+}

@@ -1,0 +1,279 @@
+// The scheduler: walks the DAG, evaluates each stage once its upstream has settled (so deps are
+// hashed after they were produced and a run after an edit settles in one pass), then skips,
+// restores or runs it, up to `jobs` at a time. Emits events; never prints.
+import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import type { Pipeline, Stage } from '../pipeline/model.js';
+import type { Graph } from '../graph/dag.js';
+import { directUpstream, selectUpstream } from '../graph/dag.js';
+import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
+import type { PathHash } from '../cache/hash.js';
+import type { EventSink, StageStatus } from './events.js';
+import { runProcess, tailOf, lastLines } from './process.js';
+import { runUsesStage } from './uses.js';
+import { StageFailure, type FailureInfo, type FailureReason, type PipelineView } from './stage-contract.js';
+import { resolveSchemaPath, validateAgainst, formatIssues } from '../schema/validate.js';
+
+export interface RunOptions {
+  targets: string[];
+  jobs: number;
+  keepGoing: boolean;
+  dryRun: boolean;
+  /** true: every stage; a list: those stages. */
+  force: boolean | string[];
+  graceMs: number;
+  signal: AbortSignal;
+  emit: EventSink;
+  runId: string;
+}
+
+export interface StageResult {
+  status: StageStatus;
+  evaluation?: Evaluation;
+  failure?: FailureInfo;
+}
+
+export interface RunOutcome {
+  status: 'success' | 'failed' | 'interrupted';
+  results: Map<string, StageResult>;
+  failures: FailureInfo[];
+  /** Stages in the order they were considered. */
+  selected: string[];
+}
+
+export function pipelineView(pipeline: Pipeline): PipelineView {
+  return {
+    file: pipeline.file,
+    params: pipeline.params,
+    env: pipeline.env,
+    stages: [...pipeline.stages.values()].map((s) => ({ name: s.name, command: s.display, deps: s.deps.map((d) => d.pattern), outs: s.outs.map((o) => o.path), env: s.env })),
+  };
+}
+
+/** Where a failed stage's forensics go: the folder of its first out, else reports/<stage>. */
+export function reportDirOf(stage: Stage): string {
+  const first = stage.outs[0]?.path;
+  if (!first) return `reports/${stage.name}`;
+  const i = first.lastIndexOf('/');
+  return i > 0 ? first.slice(0, i) : '.';
+}
+
+export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
+  const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
+  const results = new Map<string, StageResult>();
+  const outHashes = new Map<string, Record<string, string>>();
+  const failures: FailureInfo[] = [];
+  const view = pipelineView(pipeline);
+  let stopStarting = false;
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const forced = (name: string) => opts.force === true || (Array.isArray(opts.force) && opts.force.includes(name));
+  const now = () => Date.now();
+
+  const slot = async () => {
+    if (running < opts.jobs) {
+      running++;
+      return;
+    }
+    await new Promise<void>((r) => waiting.push(r));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+
+  const settled = new Map<string, Promise<StageResult>>();
+  const settle = (name: string): Promise<StageResult> => {
+    let p = settled.get(name);
+    if (!p) {
+      p = processStage(name).then((r) => {
+        results.set(name, r);
+        return r;
+      });
+      settled.set(name, p);
+    }
+    return p;
+  };
+
+  async function processStage(name: string): Promise<StageResult> {
+    const stage = pipeline.stages.get(name)!;
+    const ups = directUpstream(graph, name).filter((u) => selected.includes(u));
+    const upResults = await Promise.all(ups.map((u) => settle(u).then((r) => [u, r] as const)));
+    const blocked = upResults.find(([, r]) => r.status === 'failed' || r.status === 'not-run');
+    if (blocked) {
+      const because = blocked[1].status === 'failed' ? `upstream '${blocked[0]}' failed` : `upstream '${blocked[0]}' did not run`;
+      opts.emit({ type: 'stage-not-run', time: now(), stage: name, because });
+      return { status: 'not-run' };
+    }
+    if (opts.signal.aborted || stopStarting) {
+      opts.emit({ type: 'stage-not-run', time: now(), stage: name, because: opts.signal.aborted ? 'interrupted' : 'an earlier stage failed' });
+      return { status: 'not-run' };
+    }
+    // In a dry run, a stage below one that would run cannot be judged: its inputs do not exist yet.
+    const pendingUp = upResults.find(([, r]) => r.status === 'done' && opts.dryRun && !outHashes.has(r.evaluation!.stage));
+    if (pendingUp) {
+      opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: [`upstream '${pendingUp[0]}' would run`], restore: false });
+      return { status: 'done' };
+    }
+    const upstreamOuts: Record<string, Record<string, string>> = {};
+    for (const u of ups) upstreamOuts[u] = outHashes.get(u) ?? {};
+
+    const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name));
+    if (ev.verdict === 'up-to-date') {
+      outHashes.set(name, Object.fromEntries(Object.entries(ws.lock.stages[name]!.outs).map(([p, o]) => [p, o.hash])));
+      opts.emit({ type: 'stage-up-to-date', time: now(), stage: name, reason: 'inputs unchanged' });
+      return { status: 'up-to-date', evaluation: ev };
+    }
+    if (opts.dryRun) {
+      opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: ev.reasons, restore: ev.verdict === 'restore' });
+      if (ev.verdict === 'restore') outHashes.set(name, outHashMap(ev.record!.outs));
+      return { status: ev.verdict === 'restore' ? 'restored' : 'done', evaluation: ev };
+    }
+    if (ev.verdict === 'restore') {
+      const restored = await ws.restore(stage, ev.record!, opts.runId);
+      if (restored.ok) {
+        ws.commitRun(pipeline, stage, ev, ev.record!.outs, opts.runId, 'restored');
+        outHashes.set(name, outHashMap(ev.record!.outs));
+        opts.emit({ type: 'stage-restored', time: now(), stage: name, outs: stage.outs.map((o) => o.path) });
+        return { status: 'restored', evaluation: ev };
+      }
+      opts.emit({ type: 'cache-corrupt', time: now(), stage: name, path: restored.corrupt.path, hash: restored.corrupt.hash });
+      ws.store.forgetRun(ev.fingerprint);
+    }
+
+    await slot();
+    try {
+      if (opts.signal.aborted || stopStarting) {
+        opts.emit({ type: 'stage-not-run', time: now(), stage: name, because: opts.signal.aborted ? 'interrupted' : 'an earlier stage failed' });
+        return { status: 'not-run' };
+      }
+      const result = await execute(stage, ev);
+      if (result.status === 'failed') {
+        failures.push(result.failure!);
+        if (!opts.keepGoing) stopStarting = true;
+      }
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  async function execute(stage: Stage, ev: Evaluation): Promise<StageResult> {
+    const name = stage.name;
+    await ws.archiveBeforeOverwrite(stage, opts.runId);
+    const cwd = join(pipeline.root, stage.cwd);
+    mkdirSync(cwd, { recursive: true });
+    for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
+    const logsDir = join(ws.stateDir, 'logs');
+    const stdoutOut = stage.outs.find((o) => o.stream === 'stdout');
+    const stderrOut = stage.outs.find((o) => o.stream === 'stderr');
+    const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
+    const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
+    const started = now();
+    opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
+    const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
+      const info: FailureInfo = {
+        stage: name,
+        reason,
+        message,
+        command: stage.display,
+        cwd,
+        env: stage.env,
+        exitCode,
+        signal,
+        durationMs: now() - started,
+        stdoutFile: stdoutOut?.path,
+        stderrFile: stderrOut?.path,
+        stdout: stage.kind === 'cmd' ? tailOf(stdoutFile, 1 << 20) : '',
+        stderr: stage.kind === 'cmd' ? tailOf(stderrFile, 1 << 20) : message,
+        reportDir: reportDirOf(stage),
+      };
+      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: lastLines(info.stderr, 10) });
+      return { status: 'failed', evaluation: ev, failure: info };
+    };
+
+    if (stage.kind === 'cmd') {
+      const res = await runProcess({
+        cmd: stage.cmd!,
+        cwd,
+        env: { ...process.env, ...stage.env },
+        stdoutFile,
+        stderrFile,
+        timeoutMs: stage.timeoutMs,
+        signal: opts.signal,
+        graceMs: opts.graceMs,
+      });
+      if (res.spawnError) return failure('exit-code', `could not start: ${res.spawnError}`);
+      if (res.timedOut) return failure('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
+      if (res.aborted) return failure('interrupted', 'interrupted', res.exitCode, res.signal);
+      if (res.signal) return failure('signal', `killed by ${res.signal}`, null, res.signal);
+      if (res.exitCode !== 0) return failure('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
+    } else {
+      try {
+        await runUsesStage({
+          stage: name,
+          uses: stage.uses!,
+          with: stage.with,
+          root: pipeline.root,
+          cwd,
+          outs: stage.outs.map((o) => o.path),
+          deps: stage.deps.map((d) => d.pattern),
+          params: pipeline.params,
+          env: stage.env,
+          pipeline: view,
+          signal: opts.signal,
+          timeoutMs: stage.timeoutMs,
+          log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
+        });
+      } catch (err) {
+        if (err instanceof StageFailure) return failure(err.reason, err.message);
+        if (opts.signal.aborted) return failure('interrupted', 'interrupted');
+        const e = err as Error;
+        return failure('exception', `${e?.message ?? String(err)}${e?.stack ? `\n${e.stack}` : ''}`);
+      }
+    }
+
+    // The stage succeeded by its own account; now its outs must exist, be fresh and validate.
+    const missing: string[] = [];
+    for (const o of stage.outs) {
+      let st;
+      try {
+        st = statSync(join(pipeline.root, o.path));
+      } catch {
+        missing.push(o.path);
+        continue;
+      }
+      // An out left over from an earlier run that this run did not write is not this run's product.
+      if (!st.isDirectory() && st.mtimeMs < started - 1000) missing.push(`${o.path} (not rewritten by this run)`);
+    }
+    if (missing.length) return failure('missing-out', `did not produce declared out${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    for (const o of stage.outs) {
+      if (!o.schema) continue;
+      const schemaFile = resolveSchemaPath(o.schema, pipeline.root);
+      let value: unknown;
+      try {
+        value = JSON.parse(readFileSync(join(pipeline.root, o.path), 'utf8'));
+      } catch (err) {
+        return failure('schema', `out '${o.path}' is not valid JSON: ${(err as Error).message}`);
+      }
+      let issues;
+      try {
+        issues = validateAgainst(schemaFile, value);
+      } catch (err) {
+        return failure('schema', `cannot use schema '${o.schema}' for out '${o.path}': ${(err as Error).message}`);
+      }
+      if (issues.length) return failure('schema', `out '${o.path}' breaks ${relative(pipeline.root, schemaFile)}: ${formatIssues(issues)}`);
+    }
+    const outs: PathHash[] = await ws.hashOuts(stage);
+    ws.commitRun(pipeline, stage, ev, outs, opts.runId, 'produced');
+    outHashes.set(name, outHashMap(outs));
+    opts.emit({ type: 'stage-done', time: now(), stage: name, durationMs: now() - started, outs: stage.outs.map((o) => o.path) });
+    return { status: 'done', evaluation: ev };
+  }
+
+  await Promise.all(selected.map(settle));
+  ws.saveStatCache();
+  const status = opts.signal.aborted ? 'interrupted' : failures.length ? 'failed' : 'success';
+  return { status, results, failures, selected };
+}
