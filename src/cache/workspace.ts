@@ -73,7 +73,7 @@ export class Workspace {
   }
 
   /** dep file path → content hash, folders and globs expanded, sorted by path. */
-  async hashDeps(stage: Stage): Promise<Record<string, string>> {
+  async hashDeps(stage: Stage, overlay?: Map<string, string>): Promise<Record<string, string>> {
     const files = new Map<string, string>();
     for (const dep of stage.deps) {
       if (dep.isGlob) {
@@ -86,6 +86,11 @@ export class Workspace {
             // Vanished since the listing: it is not an input any more.
           }
         }
+        continue;
+      }
+      const planned = overlay?.get(dep.pattern);
+      if (planned) {
+        files.set(dep.pattern, planned);
         continue;
       }
       const h = await this.hasher.hashPath(dep.pattern);
@@ -111,7 +116,7 @@ export class Workspace {
     return { kind: 'uses', uses: stage.uses, version: builtin?.version ?? 'script', with: stage.with, timeoutMs: stage.timeoutMs };
   }
 
-  async fingerprintInputs(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>): Promise<FingerprintInputs> {
+  async fingerprintInputs(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>, overlay?: Map<string, string>): Promise<FingerprintInputs> {
     const params: Record<string, unknown> = {};
     for (const p of stage.paramsUsed) params[p] = pipeline.params[p];
     return {
@@ -120,14 +125,21 @@ export class Workspace {
       env: stage.env,
       cwd: stage.cwd,
       params,
-      deps: await this.hashDeps(stage),
+      deps: await this.hashDeps(stage, overlay),
       upstream: upstreamOuts,
       outs: stage.outs.map((o) => ({ path: o.path, schema: o.schema, cache: o.cache, stream: o.stream })),
     };
   }
 
-  async evaluate(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>, force: boolean): Promise<Evaluation> {
-    const inputs = await this.fingerprintInputs(pipeline, stage, upstreamOuts);
+  async evaluate(
+    pipeline: Pipeline,
+    stage: Stage,
+    upstreamOuts: Record<string, Record<string, string>>,
+    force: boolean,
+    /** Dry runs: hashes that files will have once upstream restores happen. */
+    overlay?: Map<string, string>,
+  ): Promise<Evaluation> {
+    const inputs = await this.fingerprintInputs(pipeline, stage, upstreamOuts, overlay);
     const fingerprint = fingerprintOf(inputs);
     const entry = this.lock.stages[stage.name];
     const reasons: string[] = [];

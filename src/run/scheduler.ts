@@ -8,6 +8,7 @@ import type { Graph } from '../graph/dag.js';
 import { directUpstream, selectUpstream } from '../graph/dag.js';
 import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
+import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
 import { runProcess, tailOf, lastLines } from './process.js';
 import { runUsesStage } from './uses.js';
@@ -65,6 +66,8 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
   const failures: FailureInfo[] = [];
   const view = pipelineView(pipeline);
   let stopStarting = false;
+  const wouldRun = new Set<string>();
+  const dryOverlay = new Map<string, string>();
   let running = 0;
   const waiting: Array<() => void> = [];
   const forced = (name: string) => opts.force === true || (Array.isArray(opts.force) && opts.force.includes(name));
@@ -111,15 +114,16 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       return { status: 'not-run' };
     }
     // In a dry run, a stage below one that would run cannot be judged: its inputs do not exist yet.
-    const pendingUp = upResults.find(([, r]) => r.status === 'done' && opts.dryRun && !outHashes.has(r.evaluation!.stage));
+    const pendingUp = ups.find((u) => wouldRun.has(u));
     if (pendingUp) {
-      opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: [`upstream '${pendingUp[0]}' would run`], restore: false });
+      wouldRun.add(name);
+      opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: [`upstream '${pendingUp}' would run`], restore: false });
       return { status: 'done' };
     }
     const upstreamOuts: Record<string, Record<string, string>> = {};
     for (const u of ups) upstreamOuts[u] = outHashes.get(u) ?? {};
 
-    const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name));
+    const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
     if (ev.verdict === 'up-to-date') {
       outHashes.set(name, Object.fromEntries(Object.entries(ws.lock.stages[name]!.outs).map(([p, o]) => [p, o.hash])));
       opts.emit({ type: 'stage-up-to-date', time: now(), stage: name, reason: 'inputs unchanged' });
@@ -127,7 +131,11 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     }
     if (opts.dryRun) {
       opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: ev.reasons, restore: ev.verdict === 'restore' });
-      if (ev.verdict === 'restore') outHashes.set(name, outHashMap(ev.record!.outs));
+      if (ev.verdict === 'restore') {
+        outHashes.set(name, outHashMap(ev.record!.outs));
+        // Downstream stages are judged as if the restore had happened.
+        for (const f of ObjectStore.filesOf(ev.record!.outs)) dryOverlay.set(f.path, f.hash);
+      } else wouldRun.add(name);
       return { status: ev.verdict === 'restore' ? 'restored' : 'done', evaluation: ev };
     }
     if (ev.verdict === 'restore') {
