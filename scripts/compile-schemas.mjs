@@ -24,7 +24,8 @@ for (const file of readdirSync(schemasDir).sort()) {
   const m = /^(.+)\.input\.schema\.json$/.exec(file);
   if (m) add(`input_${m[1].replace(/-/g, '_')}`, file);
 }
-const code = standaloneCode(ajv, exportsMap);
+// ajv's standalone ESM output still require()s its small runtime helpers; give the module a require.
+const code = `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${standaloneCode(ajv, exportsMap).replace(/^"use strict";/, '')}`;
 const out = join(root, 'dist', 'validators.js');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out + '.tmp', code);

@@ -4,23 +4,18 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { TOOL_VERSION } from '../version.js';
+export { TOOL_VERSION } from '../version.js';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
 import { readLock, writeLock, type LockEntry, type LockFile } from './lock.js';
 import { canonicalJson, fingerprintOf, sha256, type FingerprintInputs } from './fingerprint.js';
 import { builtinStages } from '../../stages/registry.js';
-import { isScriptReference } from '../pipeline/load.js';
+import { isScriptReference } from '../pipeline/paths.js';
 
 const require = createRequire(import.meta.url);
 
-export const TOOL_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  }
-})();
 
 export interface HistoryRecord {
   path: string;
@@ -50,6 +45,7 @@ export class Workspace {
   readonly hasher: Hasher;
   readonly store: ObjectStore;
   readonly lockFile: string;
+  private readonly lockMirror: string;
   lock: LockFile;
   private readonly historyFile: string;
 
@@ -59,13 +55,14 @@ export class Workspace {
     this.hasher = new Hasher(root, new StatCache(join(this.stateDir, 'stat-cache.json')));
     this.store = new ObjectStore(join(this.stateDir, 'cache'));
     this.lockFile = join(root, 'evidence.lock');
-    this.lock = readLock(this.lockFile);
+    this.lockMirror = join(this.stateDir, 'lock-mirror.json');
+    this.lock = readLock(this.lockFile, this.lockMirror);
     this.historyFile = join(this.stateDir, 'history.jsonl');
   }
 
   /** Re-reads evidence.lock (another run may have written it). */
   reloadLock(): void {
-    this.lock = readLock(this.lockFile);
+    this.lock = readLock(this.lockFile, this.lockMirror);
   }
 
   saveStatCache(): void {
@@ -208,7 +205,7 @@ export class Workspace {
     }
     this.reloadLock();
     this.lock.stages[stage.name] = lockEntryOf(evaluation, stage, outs, this.definitionOf(stage));
-    writeLock(this.lockFile, this.lock);
+    writeLock(this.lockFile, this.lock, this.lockMirror);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Invocation } from './main.js';
 import { EXIT } from './main.js';
 import { UsageError } from './project.js';
 import { Workspace } from '../cache/workspace.js';
-import { normalizeRel } from '../pipeline/load.js';
+import { normalizeRel } from '../pipeline/paths.js';
 
 export async function artifactsVerb(inv: Invocation): Promise<number> {
   const [target] = inv.positionals;

@@ -1,7 +1,7 @@
 // Loads pipeline.yaml and builds its graph for a CLI verb, turning diagnostics into rendered text
 // and exit code 2. The verbs stay thin by sharing this.
 import { readFileSync } from 'node:fs';
-import { loadPipeline } from '../pipeline/load.js';
+import { loadPipelineCached } from '../pipeline/cached-load.js';
 import { renderDiagnostics, type Diagnostic } from '../pipeline/diagnostics.js';
 import { buildGraph, type Graph } from '../graph/dag.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -21,7 +21,7 @@ export interface Project {
 export type ProjectResult = { ok: true; project: Project } | { ok: false; diagnostics: Diagnostic[]; text: string };
 
 export async function openProject(file: string, paramOverrides: Array<[string, string]>): Promise<ProjectResult> {
-  const loaded = await loadPipeline(file, { paramOverrides });
+  const loaded = await loadPipelineCached(file, paramOverrides);
   const sources = new Map<string, string>();
   if (loaded.source !== undefined) sources.set(file, loaded.source);
   if (!loaded.pipeline) return { ok: false, diagnostics: loaded.diagnostics, text: renderDiagnostics(loaded.diagnostics, sources) };

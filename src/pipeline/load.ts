@@ -2,7 +2,10 @@
 // at the YAML node that caused it; nothing is thrown for user errors. Knows nothing about how
 // stages are scheduled or run.
 import { readFileSync, existsSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, posix, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { isScriptReference, normalizeRel } from './paths.js';
+import { checkOutPath } from './out-paths.js';
+export { isScriptReference, normalizeRel } from './paths.js';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, parse as parseYaml, type Document, type Node, type Scalar } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { type Diagnostic, didYouMean } from './diagnostics.js';
@@ -160,11 +163,6 @@ function messageOf(e: ErrorObject): string {
   }
 }
 
-/** Normalises a project-relative path: forward slashes, no './', no trailing slash. */
-export function normalizeRel(p: string): string {
-  const n = posix.normalize(p.replace(/\\/g, '/'));
-  return n === '.' ? '.' : n.replace(/^\.\//, '').replace(/\/+$/, '');
-}
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -188,37 +186,6 @@ function collectParamNames(value: unknown, into: Set<string>): void {
   if (typeof value === 'string') for (const r of findParamRefs(value)) into.add(r.name);
   else if (Array.isArray(value)) for (const v of value) collectParamNames(v, into);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectParamNames(v, into);
-}
-
-/** Checks that an out path stays inside the project, including through symlinks. */
-function checkOutPath(path: string, root: string): string | undefined {
-  if (isAbsolute(path)) return `out '${path}' is an absolute path; outs must be relative to the project root`;
-  const norm = normalizeRel(path);
-  if (norm === '..' || norm.startsWith('../')) return `out '${path}' escapes the project root`;
-  if (norm === '.') return `out '${path}' is the project root itself`;
-  let realRoot: string;
-  try {
-    realRoot = realpathSync(root);
-  } catch {
-    return undefined;
-  }
-  // Walk down from the root: the first existing component that resolves outside is the problem.
-  const parts = norm.split('/');
-  let current = root;
-  for (const part of parts) {
-    current = join(current, part);
-    if (!existsSync(current)) break;
-    let real: string;
-    try {
-      real = realpathSync(current);
-    } catch {
-      break;
-    }
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-      return `out '${path}' goes through a symlink that points outside the project (${current} → ${real})`;
-    }
-  }
-  return undefined;
 }
 
 function parseOverride(raw: string): unknown {
@@ -437,9 +404,6 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
   };
 }
 
-export function isScriptReference(uses: string): boolean {
-  return uses.startsWith('./') || uses.startsWith('../') || /\.(m?js|cjs)$/.test(uses);
-}
 
 async function checkUses(uses: string, withValue: Record<string, unknown>, at: Locator, base: PathSeg[], root: string): Promise<Diagnostic[]> {
   const usesNode = at.node([...base, 'uses']);

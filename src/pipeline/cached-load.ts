@@ -1,0 +1,69 @@
+// Loads the pipeline through a model cache: when pipeline.yaml's text, the param overrides and the
+// tool version are unchanged since the last load, the validated model is read back from JSON and
+// the YAML parser, the schema check and did-you-mean machinery never load (a no-op run's start-up
+// budget is ~1.5× a bare `node`). Checks that depend on the file system are repeated on a hit.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Diagnostic } from './diagnostics.js';
+import type { Pipeline, Stage } from './model.js';
+import { isScriptReference } from './paths.js';
+import { TOOL_VERSION } from '../version.js';
+import { writeFileAtomicSync } from '../cache/atomic-write.js';
+
+export interface CachedLoadResult {
+  pipeline?: Pipeline;
+  diagnostics: Diagnostic[];
+  source?: string;
+}
+
+interface CacheFile {
+  key: string;
+  pipeline: Omit<Pipeline, 'stages'> & { stages: Array<[string, Stage]> };
+}
+
+export async function loadPipelineCached(fileArg: string, paramOverrides: Array<[string, string]>): Promise<CachedLoadResult> {
+  const file = resolve(fileArg);
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // Let the full loader produce the located error.
+  }
+  const stateDir = join(dirname(file), '.evidence');
+  const cacheFile = join(stateDir, 'pipeline-model.json');
+  const key = text === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, text])).digest('hex');
+  if (text !== undefined) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheFile;
+      if (cached.key === key) {
+        const pipeline: Pipeline = { ...cached.pipeline, stages: new Map(cached.pipeline.stages) };
+        if (await stillValid(pipeline)) return { pipeline, diagnostics: [], source: text };
+      }
+    } catch {
+      // No cache or an unreadable one: load for real.
+    }
+  }
+  const { loadPipeline } = await import('./load.js');
+  const result = await loadPipeline(fileArg, { paramOverrides });
+  if (result.pipeline && existsSync(stateDir)) {
+    const data: CacheFile = { key, pipeline: { ...result.pipeline, stages: [...result.pipeline.stages.entries()] } };
+    try {
+      writeFileAtomicSync(cacheFile, JSON.stringify(data));
+    } catch {
+      // The cache is an accelerator only.
+    }
+  }
+  return result;
+}
+
+/** The checks of the loader that depend on the file system rather than on the text. */
+async function stillValid(pipeline: Pipeline): Promise<boolean> {
+  const { checkOutPath } = await import('./out-paths.js');
+  for (const stage of pipeline.stages.values()) {
+    if (stage.kind === 'uses' && stage.uses && isScriptReference(stage.uses) && !existsSync(resolve(pipeline.root, stage.uses))) return false;
+    for (const o of stage.outs) if (checkOutPath(o.path, pipeline.root)) return false;
+  }
+  if (pipeline.blocker && isScriptReference(pipeline.blocker.uses) && !existsSync(resolve(pipeline.root, pipeline.blocker.uses))) return false;
+  return true;
+}
