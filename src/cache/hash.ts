@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from './atomic-write.js';
+import { isRunnerTempName, writeFileAtomicSync } from './atomic-write.js';
 
 const CHUNK = 1 << 20; // 1 MiB reads: 64 KiB reads measured at half the throughput here
 const RACY_WINDOW_MS = 1000;
@@ -85,7 +85,7 @@ const SKIP_IN_FOLDERS = new Set(['.git', '.evidence', 'node_modules']);
 async function listFiles(absDir: string, rel: string, out: string[]): Promise<void> {
   const entries = await readdir(absDir, { withFileTypes: true });
   for (const e of entries) {
-    if (SKIP_IN_FOLDERS.has(e.name)) continue;
+    if (SKIP_IN_FOLDERS.has(e.name) || isRunnerTempName(e.name)) continue;
     const childRel = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) await listFiles(join(absDir, e.name), childRel, out);
     else if (e.isFile() || e.isSymbolicLink()) out.push(childRel);

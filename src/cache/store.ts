@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { writeFileAtomicSync } from './atomic-write.js';
+import { tempPathFor, writeFileAtomicSync } from './atomic-write.js';
 import { hashFileContent, type FileEntry, type PathHash } from './hash.js';
 
 export interface RunRecord {
@@ -38,7 +37,7 @@ export class ObjectStore {
     const dest = this.objectPath(hash);
     if (existsSync(dest)) return;
     mkdirSync(dirname(dest), { recursive: true });
-    const tmp = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = tempPathFor(dest);
     copyFileSync(absFile, tmp);
     // Objects are immutable: a later chmod/edit of a restored file must not reach the store.
     chmodSync(tmp, 0o444);
@@ -57,10 +56,27 @@ export class ObjectStore {
   /** Writes an object to `absDest` (temp-and-rename), with the recorded executable bit. */
   restoreFile(entry: FileEntry, absDest: string): void {
     mkdirSync(dirname(absDest), { recursive: true });
-    const tmp = `${absDest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    // The runner's temp naming, so a restore cut short by kill -9 leaves nothing that passes for content.
+    const tmp = tempPathFor(absDest);
     copyFileSync(this.objectPath(entry.hash), tmp);
     chmodSync(tmp, entry.mode);
     renameSync(tmp, absDest);
+  }
+
+  /**
+   * Moves a corrupt object out of the way (into cache/corrupt/, kept for inspection), so that the
+   * next put of the same content stores a good copy instead of trusting the bad one.
+   */
+  quarantine(hash: string): void {
+    const src = this.objectPath(hash);
+    if (!existsSync(src)) return;
+    const dest = join(this.cacheDir, 'corrupt', `${hash}.${Date.now()}`);
+    mkdirSync(dirname(dest), { recursive: true });
+    try {
+      renameSync(src, dest);
+    } catch {
+      rmSync(src, { force: true });
+    }
   }
 
   runPath(fingerprint: string): string {

@@ -10,6 +10,7 @@ import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
 import { readLock, writeLock, type LockEntry, type LockFile } from './lock.js';
+import { isRunnerTempName } from './atomic-write.js';
 import { canonicalJson, fingerprintOf, sha256, type FingerprintInputs } from './fingerprint.js';
 import { builtinStages } from '../../stages/registry.js';
 import { isScriptReference } from '../pipeline/paths.js';
@@ -60,6 +61,32 @@ export class Workspace {
     this.historyFile = join(this.stateDir, 'history.jsonl');
   }
 
+  /**
+   * Hashes of paths seen during one run: a stage's out is hashed when it is checked and again as
+   * the next stage's dep. Cleared at the start of every run and wherever the runner writes.
+   */
+  private readonly memo = new Map<string, PathHash>();
+
+  beginRun(): void {
+    this.memo.clear();
+  }
+
+  async pathHash(rel: string): Promise<PathHash> {
+    let h = this.memo.get(rel);
+    if (!h) {
+      h = await this.hasher.hashPath(rel);
+      this.memo.set(rel, h);
+    }
+    return h;
+  }
+
+  /** Drops memoised hashes of these paths, of folders holding them and of files inside them. */
+  forget(paths: string[]): void {
+    for (const key of [...this.memo.keys()]) {
+      if (paths.some((p) => key === p || key.startsWith(p + '/') || p.startsWith(key + '/'))) this.memo.delete(key);
+    }
+  }
+
   /** Re-reads evidence.lock (another run may have written it). */
   reloadLock(): void {
     this.lock = readLock(this.lockFile, this.lockMirror);
@@ -77,6 +104,7 @@ export class Workspace {
         const { globSync } = require('tinyglobby') as typeof import('tinyglobby');
         const matches = globSync(dep.pattern, { cwd: this.root, dot: true, onlyFiles: true, ignore: ['.git/**', '.evidence/**', '**/node_modules/**'] });
         for (const m of matches.sort()) {
+          if (isRunnerTempName(m.slice(m.lastIndexOf('/') + 1))) continue;
           try {
             files.set(m, (await this.hasher.hashFile(m)).hash);
           } catch {
@@ -90,7 +118,7 @@ export class Workspace {
         files.set(dep.pattern, planned);
         continue;
       }
-      const h = await this.hasher.hashPath(dep.pattern);
+      const h = await this.pathHash(dep.pattern);
       if (h.type === 'missing') files.set(dep.pattern, 'missing');
       else if (h.type === 'file') files.set(h.path, h.hash);
       else for (const f of h.files) files.set(f.path, f.hash);
@@ -145,7 +173,7 @@ export class Workspace {
     else {
       for (const o of stage.outs) {
         const recorded = entry.outs[o.path];
-        const now = await this.hasher.hashPath(o.path);
+        const now = await this.pathHash(o.path);
         if (now.type === 'missing') reasons.push(`out '${o.path}' is missing`);
         else if (!recorded || recorded.hash !== now.hash) reasons.push(`out '${o.path}' was modified`);
       }
@@ -163,8 +191,9 @@ export class Workspace {
 
   /** Hashes the current outs of a stage. */
   async hashOuts(stage: Stage): Promise<PathHash[]> {
+    this.forget(stage.outs.map((o) => o.path));
     const outs: PathHash[] = [];
-    for (const o of stage.outs) outs.push(await this.hasher.hashPath(o.path));
+    for (const o of stage.outs) outs.push(await this.pathHash(o.path));
     return outs;
   }
 
@@ -174,7 +203,7 @@ export class Workspace {
    */
   async archiveBeforeOverwrite(stage: Stage, runId: string): Promise<void> {
     for (const o of stage.outs) {
-      const h = await this.hasher.hashPath(o.path);
+      const h = await this.pathHash(o.path);
       const files = h.type === 'file' ? [h] : h.type === 'dir' ? h.files : [];
       for (const f of files) {
         if (this.store.has(f.hash)) continue;
@@ -215,13 +244,17 @@ export class Workspace {
   async restore(stage: Stage, record: RunRecord, runId: string): Promise<{ ok: true } | { ok: false; corrupt: { path: string; hash: string } }> {
     const files = ObjectStore.filesOf(record.outs);
     for (const f of files) {
-      if (!(await this.store.verify(f.hash))) return { ok: false, corrupt: { path: f.path, hash: f.hash } };
+      if (!(await this.store.verify(f.hash))) {
+        this.store.quarantine(f.hash);
+        return { ok: false, corrupt: { path: f.path, hash: f.hash } };
+      }
     }
     await this.archiveBeforeOverwrite(stage, runId);
     for (const o of record.outs) {
       if (o.type === 'dir') rmSync(join(this.root, o.path), { recursive: true, force: true });
     }
     for (const f of files) this.store.restoreFile(f, join(this.root, f.path));
+    this.forget(stage.outs.map((o) => o.path));
     for (const o of record.outs) if (o.type === 'dir') mkdirSync(join(this.root, o.path), { recursive: true });
     return { ok: true };
   }

@@ -40,9 +40,45 @@ export function depConsumesOut(dep: DepSpec, out: string, matcher?: Matcher): bo
   return d === out || d === '.' || out.startsWith(d + '/') || d.startsWith(out + '/');
 }
 
-function overlaps(a: string, b: string): boolean {
-  return a === b || a.startsWith(b + '/') || b.startsWith(a + '/');
+/**
+ * Finds the outs a plain (non-glob) dep consumes without comparing it with every out: the same
+ * path, an out folder holding the dep, or outs inside the dep's folder. 200-stage pipelines have
+ * 200 × deps comparisons otherwise, on every start.
+ */
+class OutIndex {
+  private readonly exact = new Map<string, OutOwner[]>();
+  private readonly under = new Map<string, OutOwner[]>();
+
+  constructor(owners: OutOwner[]) {
+    for (const o of owners) {
+      push(this.exact, o.path, o);
+      const parts = o.path.split('/');
+      for (let i = 1; i < parts.length; i++) push(this.under, parts.slice(0, i).join('/'), o);
+    }
+  }
+
+  consumers(dep: string): OutOwner[] {
+    if (dep === '.') return [...this.exact.values()].flat();
+    const found = new Set<OutOwner>(this.exact.get(dep) ?? []);
+    for (const o of this.under.get(dep) ?? []) found.add(o);
+    const parts = dep.split('/');
+    for (let i = 1; i < parts.length; i++) for (const o of this.exact.get(parts.slice(0, i).join('/')) ?? []) found.add(o);
+    return [...found];
+  }
 }
+
+interface OutOwner {
+  path: string;
+  stage: Stage;
+  loc: SourceLoc;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
 
 export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Diagnostic[] } {
   const file = pipeline.file.startsWith(pipeline.root) ? pipeline.file.slice(pipeline.root.length + 1) : pipeline.file;
@@ -51,13 +87,15 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
   const stages = [...pipeline.stages.values()];
 
   // Duplicate or overlapping outs.
-  const outOwners: Array<{ path: string; stage: Stage; loc: SourceLoc }> = [];
+  const outOwners: OutOwner[] = [];
   for (const s of stages) for (const o of s.outs) outOwners.push({ path: o.path, stage: s, loc: o.loc });
-  for (let i = 0; i < outOwners.length; i++) {
-    for (let j = i + 1; j < outOwners.length; j++) {
-      const a = outOwners[i]!;
-      const b = outOwners[j]!;
-      if (!overlaps(a.path, b.path)) continue;
+  const index = new OutIndex(outOwners);
+  const reportedPairs = new Set<string>();
+  outOwners.forEach((b, j) => {
+    for (const a of index.consumers(b.path)) {
+      const i = outOwners.indexOf(a);
+      if (i >= j || reportedPairs.has(`${i}:${j}`)) continue;
+      reportedPairs.add(`${i}:${j}`);
       const same = a.stage === b.stage;
       if (same && a.path !== b.path) continue; // a stage may declare a folder and a file inside it
       diagnostics.push(
@@ -70,8 +108,12 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
         ),
       );
     }
-  }
+  });
 
+  const globConsumers = (dep: DepSpec) => {
+    const matcher = globMatcher(dep.pattern);
+    return outOwners.filter((o) => depConsumesOut(dep, o.path, matcher));
+  };
   const upstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
   const downstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
   const addEdge = (e: Edge) => {
@@ -90,10 +132,8 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
       } else addEdge({ from: n.stage, to: s.name, via: 'needs' });
     }
     for (const dep of s.deps) {
-      const matcher = dep.isGlob ? globMatcher(dep.pattern) : undefined;
       let produced = false;
-      for (const o of outOwners) {
-        if (!depConsumesOut(dep, o.path, matcher)) continue;
+      for (const o of dep.isGlob ? globConsumers(dep) : index.consumers(dep.pattern)) {
         produced = true;
         if (o.stage !== s) addEdge({ from: o.stage.name, to: s.name, via: dep.pattern });
       }

@@ -16,9 +16,17 @@ function seconds(ms: number): string {
 
 export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
   const { out, style: c } = opts;
+  // Lines are batched per event-loop turn: a no-op run of a large pipeline emits hundreds of
+  // events at once, and one write per line was a measurable share of its run time.
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length) out.write(pending.join(''));
+    pending = [];
+  };
   const write = (time: number, line: string) => {
     const stamp = opts.ci ? `${new Date(time).toISOString()} ` : '';
-    out.write(`${stamp}${line}\n`);
+    if (!pending.length) setImmediate(flush);
+    pending.push(`${stamp}${line}\n`);
   };
   return (e) => {
     switch (e.type) {
@@ -65,6 +73,12 @@ export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
       case 'blocker-failed':
         write(e.time, `${c.red('⚑')} blocker failed for ${e.stage}: ${e.message}`);
         break;
+      case 'gate-met':
+        write(e.time, `${c.red('⛔')} ${e.stage}: verdict ${e.verdict} meets fail_on: ${e.failOn}${e.detail ? ` (${e.detail})` : ''}`);
+        break;
+      case 'reports-written':
+        write(e.time, `${c.dim('reports:')} ${e.paths.join(', ')}`);
+        break;
       case 'run-finished': {
         const n = e.counts;
         const parts = [
@@ -76,6 +90,7 @@ export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
         ].filter(Boolean);
         const label = { success: c.green('ok'), failed: c.red('FAILED'), interrupted: c.yellow('interrupted'), gate: c.red('gate failed') }[e.status];
         write(e.time, `${label}: ${parts.join(', ') || 'nothing to do'} in ${seconds(e.durationMs)}`);
+        flush();
         break;
       }
     }

@@ -28,6 +28,10 @@ export type RunEvent =
   | { type: 'warning'; time: number; stage?: string; message: string }
   | { type: 'blocker-done'; time: number; stage: string; artifacts: string[] }
   | { type: 'blocker-failed'; time: number; stage: string; message: string }
+  /** A compare stage's `fail_on` is met by its (fresh or cached) artifact: the run ends as 'gate'. */
+  | { type: 'gate-met'; time: number; stage: string; failOn: string; verdict: string; detail: string }
+  /** CI artifacts (JUnit, manifest, step summary) written after the run. */
+  | { type: 'reports-written'; time: number; paths: string[] }
   | {
       type: 'run-finished';
       time: number;

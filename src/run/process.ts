@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { registerGroup, signalGroup, terminateGroup, unregisterGroup } from './process-group.js';
+import { PARTIAL_SUFFIX } from '../cache/atomic-write.js';
 
 export interface ProcessSpec {
   /** Shell string (run by /bin/sh -c) or argv. */
@@ -31,7 +33,7 @@ export interface ProcessResult {
 }
 
 function tempFor(file: string): string {
-  return `${file}.evidence-partial`;
+  return `${file}${PARTIAL_SUFFIX}`;
 }
 
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
@@ -48,6 +50,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     let timedOut = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let killDeadline: number | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;
     const child = spawn(file, args, {
       cwd: spec.cwd,
@@ -55,17 +58,13 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       stdio: ['ignore', outFd, errFd],
       detached: true, // its own process group: we signal -pid to reach grandchildren
     });
-    const killGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // Already gone.
-      }
-    };
+    const pgid = child.pid;
+    if (pgid !== undefined) registerGroup(pgid);
     const terminate = () => {
-      killGroup('SIGTERM');
-      killTimer ??= setTimeout(() => killGroup('SIGKILL'), spec.graceMs);
+      if (pgid === undefined || killDeadline !== undefined) return;
+      signalGroup(pgid, 'SIGTERM');
+      killDeadline = Date.now() + spec.graceMs;
+      killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.graceMs);
     };
     const onAbort = () => {
       aborted = true;
@@ -79,28 +78,26 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
         terminate();
       }, spec.timeoutMs);
     }
-    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+    if (pgid !== undefined) spec.onSpawn?.(pgid);
     child.on('error', (err) => {
       clearTimeout(timeoutTimer);
       clearTimeout(killTimer);
       spec.signal.removeEventListener('abort', onAbort);
+      if (pgid !== undefined) unregisterGroup(pgid);
       resolvePromise({ exitCode: null, signal: null, timedOut, aborted, spawnError: err.message, durationMs: Date.now() - started });
     });
     child.on('exit', (code, sig) => {
       clearTimeout(timeoutTimer);
       spec.signal.removeEventListener('abort', onAbort);
-      // Whatever the stage left running in its group goes with it.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 0);
-          killGroup('SIGTERM');
-          setTimeout(() => killGroup('SIGKILL'), spec.graceMs).unref();
-        } catch {
-          // The group is empty.
-        }
-      }
-      clearTimeout(killTimer);
-      resolvePromise({ exitCode: code, signal: sig, timedOut, aborted, durationMs: Date.now() - started });
+      // Whatever the stage left running in its group goes with it, and the stage is not over until
+      // it has: a grandchild that ignores SIGTERM must not outlive the run as an orphan.
+      const grace = killDeadline === undefined ? spec.graceMs : Math.max(0, killDeadline - Date.now());
+      const group = pgid === undefined ? Promise.resolve() : terminateGroup(pgid, grace);
+      void group.then(() => {
+        clearTimeout(killTimer);
+        if (pgid !== undefined) unregisterGroup(pgid);
+        resolvePromise({ exitCode: code, signal: sig, timedOut, aborted, durationMs: Date.now() - started });
+      });
     });
   });
 

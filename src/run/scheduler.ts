@@ -12,7 +12,8 @@ import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
 import { runProcess, tailOf, lastLines } from './process.js';
 import { runUsesStage } from './uses.js';
-import { StageFailure, type FailureInfo, type FailureReason, type PipelineView } from './stage-contract.js';
+import { asStageFailure, type FailureInfo, type FailureReason, type PipelineView } from './stage-contract.js';
+import { WriteGuard } from './write-guard.js';
 import { resolveSchemaPath, validateAgainst, formatIssues } from '../schema/validate.js';
 
 export interface RunOptions {
@@ -26,6 +27,11 @@ export interface RunOptions {
   signal: AbortSignal;
   emit: EventSink;
   runId: string;
+  /**
+   * Watch mode: stage → fingerprint of its last failed attempt. A stage whose inputs still have
+   * that fingerprint is not retried (not-run) until one of them changes.
+   */
+  skipFailed?: ReadonlyMap<string, string>;
 }
 
 export interface StageResult {
@@ -61,6 +67,9 @@ export function reportDirOf(stage: Stage): string {
 
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
+  ws.beginRun();
+  // Watches protected paths and undeclared writes; it scans only once a stage executes.
+  const guard = opts.dryRun ? undefined : new WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)]);
   const results = new Map<string, StageResult>();
   const outHashes = new Map<string, Record<string, string>>();
   const failures: FailureInfo[] = [];
@@ -124,6 +133,10 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     for (const u of ups) upstreamOuts[u] = outHashes.get(u) ?? {};
 
     const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
+    if (ev.verdict === 'run' && opts.skipFailed?.get(name) === ev.fingerprint) {
+      opts.emit({ type: 'stage-not-run', time: now(), stage: name, because: 'failed before; waiting for an input to change' });
+      return { status: 'not-run', evaluation: ev };
+    }
     if (ev.verdict === 'up-to-date') {
       outHashes.set(name, Object.fromEntries(Object.entries(ws.lock.stages[name]!.outs).map(([p, o]) => [p, o.hash])));
       opts.emit({ type: 'stage-up-to-date', time: now(), stage: name, reason: 'inputs unchanged' });
@@ -157,6 +170,12 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         return { status: 'not-run' };
       }
       const result = await execute(stage, ev);
+      // A stage that failed before its writes were checked: still close its window, and name any
+      // protected file it changed (the run fails anyway; the blocker's patch holds the diff).
+      const late = await guard?.stageEnded(name);
+      if (late?.protectedChanged.length) {
+        opts.emit({ type: 'warning', time: now(), stage: name, message: `modified protected files: ${late.protectedChanged.join(', ')}` });
+      }
       if (result.status === 'failed') {
         failures.push(result.failure!);
         if (!opts.keepGoing) stopStarting = true;
@@ -178,6 +197,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const stderrOut = stage.outs.find((o) => o.stream === 'stderr');
     const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
     const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
+    await guard?.stageStarted(name);
     const started = now();
     opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
     const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
@@ -195,6 +215,8 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         stderrFile: stderrOut?.path,
         stdout: stage.kind === 'cmd' ? tailOf(stdoutFile, 1 << 20) : '',
         stderr: stage.kind === 'cmd' ? tailOf(stderrFile, 1 << 20) : message,
+        stdoutLog: stage.kind === 'cmd' ? stdoutFile : undefined,
+        stderrLog: stage.kind === 'cmd' ? stderrFile : undefined,
         reportDir: reportDirOf(stage),
       };
       opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: lastLines(info.stderr, 10) });
@@ -235,13 +257,20 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
           log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
         });
       } catch (err) {
-        if (err instanceof StageFailure) return failure(err.reason, err.message);
+        const known = asStageFailure(err);
+        if (known) return failure(known.reason, known.message);
         if (opts.signal.aborted) return failure('interrupted', 'interrupted');
         const e = err as Error;
         return failure('exception', `${e?.message ?? String(err)}${e?.stack ? `\n${e.stack}` : ''}`);
       }
     }
 
+    const writes = await guard?.stageEnded(name);
+    if (writes?.protectedChanged.length) {
+      const also = writes.alongside.length ? ` (stages ${writes.alongside.join(', ')} ran at the same time; the change may be theirs)` : '';
+      return failure('protected-path', `modified protected files: ${writes.protectedChanged.join(', ')}${also}`);
+    }
+    ws.forget(stage.outs.map((o) => o.path));
     // The stage succeeded by its own account; now its outs must exist, be fresh and validate.
     const missing: string[] = [];
     for (const o of stage.outs) {

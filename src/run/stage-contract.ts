@@ -67,20 +67,16 @@ export interface FailureInfo {
   /** Captured text (tail-limited by the runner). */
   stdout: string;
   stderr: string;
+  /** Absolute paths of the complete captured streams, when the stage had a process. */
+  stdoutLog?: string;
+  stderrLog?: string;
   /** Project-relative folder where the failed stage writes its reports (first out's folder). */
   reportDir: string;
 }
 
-export type FailureReason =
-  | 'exit-code'
-  | 'signal'
-  | 'timeout'
-  | 'missing-out'
-  | 'schema'
-  | 'require'
-  | 'exception'
-  | 'protected-path'
-  | 'interrupted';
+export const FAILURE_REASONS = ['exit-code', 'signal', 'timeout', 'missing-out', 'schema', 'require', 'exception', 'protected-path', 'interrupted'] as const;
+
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Thrown by a stage to fail with a specific reason (e.g. a parse stage's `require` not met). */
 export class StageFailure extends Error {
@@ -93,6 +89,20 @@ export class StageFailure extends Error {
   }
 }
 
+/**
+ * The failure an error stands for: a StageFailure, or any error that looks like one (a `reason`
+ * naming a FailureReason). User scripts cannot always import this module's class (another copy of
+ * evidence, or none at all), so `Object.assign(new Error(m), { reason: 'require' })` counts too.
+ */
+export function asStageFailure(err: unknown): { reason: FailureReason; message: string } | undefined {
+  if (err instanceof StageFailure) return { reason: err.reason, message: err.message };
+  if (!err || typeof err !== 'object') return undefined;
+  const reason = (err as { reason?: unknown }).reason;
+  if (typeof reason !== 'string' || !(FAILURE_REASONS as readonly string[]).includes(reason)) return undefined;
+  const message = (err as { message?: unknown }).message;
+  return { reason: reason as FailureReason, message: typeof message === 'string' ? message : String(err) };
+}
+
 export interface StageModule {
   /** Kind name as used in `uses:`. */
   name: string;
@@ -100,5 +110,6 @@ export interface StageModule {
   version: string;
   /** JSON Schema of the `with:` block. Optional for user scripts. */
   inputSchema?: object;
-  run(ctx: StageContext): Promise<void>;
+  /** Resolves on success; may name the files it wrote (the blocker does, for the run's report). */
+  run(ctx: StageContext): Promise<void | { artifacts?: string[] }>;
 }

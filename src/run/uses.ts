@@ -43,8 +43,8 @@ export async function loadStageModule(uses: string, root: string): Promise<Stage
   return stage;
 }
 
-/** Runs the stage; resolves on success, throws StageFailure (or any error) on failure. */
-export async function runUsesStage(spec: UsesSpec): Promise<void> {
+/** Runs the stage; resolves on success (with what the stage returned), throws StageFailure (or any error) on failure. */
+export async function runUsesStage(spec: UsesSpec): Promise<unknown> {
   const mod = await loadStageModule(spec.uses, spec.root);
   // Built-in inputs were validated when the pipeline loaded; a script's schema is known only now.
   if (isScriptReference(spec.uses) && mod.inputSchema) {
@@ -91,7 +91,7 @@ export async function runUsesStage(spec: UsesSpec): Promise<void> {
         controller.abort(new Error('timeout'));
       }, spec.timeoutMs);
     }
-    await Promise.race([work, ...guards]);
+    return await Promise.race([work, ...guards]);
   } finally {
     clearTimeout(timer);
     spec.signal.removeEventListener('abort', onAbort);

@@ -1,0 +1,17 @@
+// What the CI reports need from git: the commit a run describes (for the manifest) and the top of
+// the work tree (annotation paths are relative to the repository). Both are null outside git.
+import { spawnSync } from 'node:child_process';
+
+function git(args: string[], cwd: string): string | null {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+  return r.status === 0 ? r.stdout.trim() || null : null;
+}
+
+/** The HEAD commit of the repository holding `dir`, or null (not a repository, or no commit yet). */
+export function gitHead(dir: string): string | null {
+  return git(['rev-parse', '--verify', '-q', 'HEAD'], dir);
+}
+
+export function gitTopLevel(dir: string): string | null {
+  return git(['rev-parse', '--show-toplevel'], dir);
+}
