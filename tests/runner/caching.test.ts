@@ -108,7 +108,8 @@ stages:
     const r = p.cli(['run', '-j', '2']);
     const elapsed = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
-    expect(elapsed).toBeLessThan(1800);
+    // Serial execution takes at least 2 s; the margin absorbs process start-up on a loaded machine.
+    expect(elapsed).toBeLessThan(1900);
   });
 
   it('says in status when an out was deleted or edited by hand, and run brings it back', () => {
