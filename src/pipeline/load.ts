@@ -223,13 +223,14 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = new Locator(display, doc, lines);
   if (doc.errors.length) {
-    return {
-      source,
-      diagnostics: doc.errors.map((e) => {
-        const loc = at.locOfOffset(e.pos[0], Math.max(1, e.pos[1] - e.pos[0]));
-        return at.diag(loc, `YAML syntax error: ${e.message.split('\n')[0]}`);
-      }),
-    };
+    // Only the first: YAML errors cascade, and the rest are usually echoes of it.
+    const e = doc.errors[0]!;
+    const loc = at.locOfOffset(e.pos[0], Math.max(1, e.pos[1] - e.pos[0]));
+    const line = source.split(/\r?\n/)[loc.line - 1] ?? '';
+    const hint = /\$\{/.test(line) && /[[{]/.test(line)
+      ? 'inside [ ] or { }, a ${params.x} reference must be quoted: ["a/${params.x}.txt"], or use a block list'
+      : undefined;
+    return { source, diagnostics: [at.diag(loc, `YAML syntax error: ${e.message.split('\n')[0]}`, hint)] };
   }
   const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   const validate = await pipelineValidator();

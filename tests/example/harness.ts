@@ -157,16 +157,35 @@ export function chainDivergences(expected: ChainEntry[], actual: ChainEntry[], t
 
 const PHI_FIELDS = ['phi_deg', 'k_frac', 'F_latt_b', 'F_latt'];
 
-/** Phi records, by phi_tic, whose fields differ by more than `tolerance` relative to each field's magnitude. */
-export function phiDivergences(expected: PhiEntry[], actual: PhiEntry[], tolerance = 1e-12): Array<{ tic: number; error: number }> {
+/**
+ * Phi records, by position, whose fields differ by more than `tolerance`. Each field is one
+ * quantity followed across the phi steps, so it is judged against that field's largest
+ * magnitude over all the reference's records (absolute if that is 0).
+ */
+export function phiDivergences(
+  expected: PhiEntry[],
+  actual: PhiEntry[],
+  tolerance = 1e-12,
+): Array<{ tic: number; error: number }> {
+  const magnitudes = (f: string) => expected.map((e) => Math.abs(e[f]!)).filter((m) => !Number.isNaN(m));
+  const scale = new Map(PHI_FIELDS.map((f) => [f, Math.max(0, ...magnitudes(f))]));
   const out: Array<{ tic: number; error: number }> = [];
   expected.forEach((e, index) => {
     const a = actual[index];
     let error = 0;
     for (const field of PHI_FIELDS) {
-      error = a === undefined || a.phi_tic !== e.phi_tic ? Infinity : Math.max(error, relativeError([e[field]!], [a[field]!]));
+      if (a === undefined || a.phi_tic !== e.phi_tic) {
+        error = Infinity;
+        break;
+      }
+      const [x, y, s] = [e[field]!, a[field]!, scale.get(field)!];
+      if (Number.isNaN(x) || Number.isNaN(y)) {
+        if (!(Number.isNaN(x) && Number.isNaN(y))) error = Infinity;
+        continue;
+      }
+      error = Math.max(error, Math.abs(x - y) / (s > 0 ? s : 1));
     }
-    if (error > tolerance) out.push({ tic: e.phi_tic!, error });
+    if (!(error <= tolerance)) out.push({ tic: e.phi_tic!, error });
   });
   return out;
 }
