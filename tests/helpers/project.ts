@@ -50,12 +50,14 @@ export class TestProject {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, RUNLOG: this.runLog, NO_COLOR: '1', ...extra };
+    // The test runner's own CI settings must not leak in; a test that wants them passes them.
+    const env: NodeJS.ProcessEnv = { ...process.env, RUNLOG: this.runLog, NO_COLOR: '1' };
     delete env.CI;
     delete env.GITHUB_ACTIONS;
     delete env.GITHUB_STEP_SUMMARY;
+    delete env.GITHUB_WORKSPACE;
     delete env.FORCE_COLOR;
-    return env;
+    return { ...env, ...extra };
   }
 
   /** Runs `evidence ARGS` in the project folder and waits for it. */

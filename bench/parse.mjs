@@ -1,0 +1,150 @@
+// Benchmark of the trace parser (not a test): generates a trace log of mixed formats in a temp
+// folder, parses it with the compiled streaming parser (dist/, build first: npx tsc -p tsconfig.json)
+// in a child process so that its peak RSS is its own, and times `grep -c TRACE` on the same file in
+// the same run as a yardstick for the machine's I/O and scanning speed.
+//   node bench/parse.mjs [sizeMB]        (default 200)
+// bench/run.mjs can import { benchParse } and print the figures itself.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, writeSync, closeSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const parserModule = join(here, '..', 'dist', 'stages', 'trace', 'parse.js');
+
+/** A deterministic pseudo-random source, so every run parses the same file. */
+function lcg(seed) {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 4294967296;
+  };
+}
+
+const CHAIN_KEYS = ['pix0_vector_meters', 'pixel_pos_meters', 'R_distance_meters', 'omega_pixel_sr', 'diffracted_vec',
+  'scattering_vec_A_inv', 'rot_a_angstroms', 'hkl_frac', 'F_latt_a', 'F_latt', 'F_cell', 'I_before_scaling',
+  'fluence_photons_per_m2', 'steps', 'polar', 'I_pixel_final'];
+
+/** About `bytes` of log text in the proportions of a real nanoBragg run and its port's trace. */
+function makeBlock(bytes, seed) {
+  const rnd = lcg(seed);
+  const g = () => { // %.15g-like C output, with the odd -0, integer, and non-finite value
+    const r = rnd();
+    if (r < 0.01) return '-0';
+    if (r < 0.015) return ['nan', '-nan', 'inf', '-inf'][Math.floor(rnd() * 4)];
+    if (r < 0.1) return String(Math.floor(rnd() * 1000) - 500);
+    return String(Number(((rnd() - 0.5) * 10 ** Math.floor(rnd() * 12 - 6)).toPrecision(15)));
+  };
+  const e = () => ((rnd() - 0.5) * 10 ** Math.floor(rnd() * 12 - 6)).toExponential(15);
+  const key = () => CHAIN_KEYS[Math.floor(rnd() * CHAIN_KEYS.length)];
+  const lines = [];
+  let size = 0;
+  let phi = 0;
+  while (size < bytes) {
+    const r = rnd();
+    let line;
+    if (r < 0.4) line = rnd() < 0.5 ? `TRACE_C: ${key()} ${g()}` : `TRACE_C: ${key()} ${g()} ${g()} ${g()}`;
+    else if (r < 0.6) line = rnd() < 0.5 ? `TRACE_PY: ${key()} ${e()}` : `TRACE_PY: ${key()} ${e()} ${e()} ${e()}`;
+    else if (r < 0.68) line = `TRACE_C:${key()}=${g()} ${g()} ${g()}`;
+    else if (r < 0.7) line = `TRACE_C:R_total=[${g()} ${g()} ${g()}; ${g()} ${g()} ${g()}; ${g()} ${g()} ${g()}]`;
+    else if (r < 0.72) line = `TRACE_C:beam_center_m=X:${g()} Y:${g()} pixel_mm:0.1`;
+    else if (r < 0.73) line = 'TRACE_C:convention_mapping=Fbeam←Ybeam_mm(+0.5px),Sbeam←Xbeam_mm(+0.5px),beam_vec=[1 0 0]';
+    else if (r < 0.78) line = `TRACE_C_PHI phi_tic=${phi++ % 10} phi_deg=${g()} k_frac=${g()} F_latt_b=${g()} F_latt=${g()}`;
+    else if (r < 0.9) line = `${Math.floor(rnd() * 100)}% done`;
+    else if (r < 0.95) line = `TRACE:   a = [${g()}, ${g()}, ${g()}] |a| = ${g()}`;
+    else line = `  distance=0.1 detsize=0.0064x0.0064  pixel=0.0001 meters (64x64 pixels)`;
+    lines.push(line);
+    size += Buffer.byteLength(line) + 1;
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+/** Writes a log of about `sizeMB` MiB from a few distinct 1 MiB blocks (bounded memory). */
+export function generateTraceLog(file, sizeMB) {
+  const blocks = Array.from({ length: 8 }, (_, i) => makeBlock(1 << 20, 12345 + i));
+  const fd = openSync(file, 'w');
+  try {
+    let written = 0;
+    for (let i = 0; written < sizeMB * (1 << 20); i++) {
+      const b = blocks[i % blocks.length];
+      writeSync(fd, b);
+      written += b.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return statSync(file).size;
+}
+
+function timeGrep(file) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('grep', ['-c', 'TRACE', file], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.error) return { seconds: NaN, count: NaN };
+  return { seconds, count: Number(r.stdout.trim()) };
+}
+
+/** Runs in the child: parse `input` into `output`, report time and peak RSS as JSON on stdout. */
+async function child(input, output) {
+  const { parseTraceFileTo } = await import(pathToFileURL(parserModule).href);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const summary = await parseTraceFileTo(input, output);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  // CPU seconds of the whole process (main thread and the libuv threads doing reads and writes):
+  // on a shared machine they vary less than wall time.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds, peakRssMB, records: summary.stats.records, lines: summary.stats.lines }));
+}
+
+/**
+ * Generates the log, parses it, times grep; returns the figures. Throughput is MiB of input per
+ * second of parsing (module loading excluded); ratio is parse time over grep time.
+ */
+export async function benchParse({ sizeMB = 200, keep = false } = {}) {
+  if (!existsSync(parserModule)) throw new Error(`${parserModule} is missing: build first (npx tsc -p tsconfig.json)`);
+  const dir = mkdtempSync(join(tmpdir(), 'evidence-bench-parse-'));
+  try {
+    const input = join(dir, 'trace.log');
+    const output = join(dir, 'trace.json');
+    const bytes = generateTraceLog(input, sizeMB);
+    timeGrep(input); // warm the page cache, so both timings read from memory
+    const grep = timeGrep(input);
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', input, output], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`parser child failed: ${r.stderr}`);
+    const c = JSON.parse(r.stdout);
+    const mb = bytes / (1 << 20);
+    return {
+      inputMB: Math.round(mb),
+      outputMB: Math.round(statSync(output).size / (1 << 20)),
+      lines: c.lines,
+      records: c.records,
+      parseSeconds: c.seconds,
+      parseMBps: mb / c.seconds,
+      parseCpuSeconds: c.cpuSeconds,
+      peakRssMB: c.peakRssMB,
+      grepSeconds: grep.seconds,
+      grepMBps: mb / grep.seconds,
+      grepCount: grep.count,
+      slowerThanGrep: c.seconds / grep.seconds,
+    };
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--child') {
+    await child(process.argv[3], process.argv[4]);
+  } else {
+    const f = await benchParse({ sizeMB: Number(process.argv[2] ?? 200) });
+    console.log(
+      `parse-trace: ${f.inputMB} MiB, ${f.lines} lines, ${f.records} records -> ${f.outputMB} MiB JSON\n` +
+        `  parse ${f.parseSeconds.toFixed(2)} s = ${f.parseMBps.toFixed(0)} MiB/s (CPU ${f.parseCpuSeconds.toFixed(2)} s), peak RSS ${f.peakRssMB.toFixed(0)} MiB\n` +
+        `  grep -c TRACE ${f.grepSeconds.toFixed(2)} s = ${f.grepMBps.toFixed(0)} MiB/s (count ${f.grepCount}); parse is ${f.slowerThanGrep.toFixed(1)}x grep's time`,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+// The compare-traces stage: reads two trace documents (schemas/trace.schema.json), compares them
+// (stages/trace/compare.ts) and writes the comparison (schemas/comparison.schema.json).
+// `with: { reference, port, output?, tolerance?, aliases?, ignore?, match_by?, checkpoints?,
+// fail_on?, families? }`. The stage succeeds whatever the verdict: `fail_on` and `failed` are
+// recorded in the comparison, and the runner decides what they mean for the exit code.
+import { readFileSync } from 'node:fs';
+import { open, rm, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { commitTemp, tempPathFor } from '../src/cache/atomic-write.js';
+import { StageFailure, type StageContext, type StageModule } from '../src/run/stage-contract.js';
+import { readValidatedJson, toolSchemasDir } from '../src/schema/validate.js';
+import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
+import type { TraceDocument } from './trace/record.js';
+
+export interface CompareTracesWith {
+  reference: string;
+  port: string;
+  output?: string;
+  tolerance?: ToleranceOptions;
+  aliases?: Record<string, string>;
+  ignore?: string[];
+  match_by?: string | Record<string, string>;
+  checkpoints?: string[];
+  fail_on?: FailOn;
+  families?: { reference?: string; port?: string };
+}
+
+const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'compare-traces.input.schema.json'), 'utf8')) as object;
+
+/** The `with:` block (snake_case, as in pipeline.yaml) as compare options. */
+export function compareOptionsFrom(w: Omit<CompareTracesWith, 'reference' | 'port' | 'output'>): CompareOptions {
+  return {
+    ...(w.tolerance ? { tolerance: w.tolerance } : {}),
+    ...(w.aliases ? { aliases: w.aliases } : {}),
+    ...(w.ignore ? { ignore: w.ignore } : {}),
+    ...(w.match_by !== undefined ? { matchBy: w.match_by } : {}),
+    ...(w.checkpoints ? { checkpoints: w.checkpoints } : {}),
+    ...(w.fail_on ? { failOn: w.fail_on } : {}),
+    ...(w.families ? { families: w.families } : {}),
+  };
+}
+
+/** Reads a trace document, failing with the schema error's instance path when it is malformed. */
+export function readTraceDocument(file: string): TraceDocument {
+  try {
+    return readValidatedJson<TraceDocument>(file, join(toolSchemasDir(), 'trace.schema.json'));
+  } catch (err) {
+    throw new StageFailure('schema', (err as Error).message);
+  }
+}
+
+/**
+ * The comparison as JSON text, in pieces: the summary fields first, then one item per line, so a
+ * comparison of millions of items never needs one giant string.
+ */
+export function* comparisonJsonPieces(c: Comparison): Generator<string> {
+  const { items, ...head } = c;
+  const headJson = JSON.stringify(head, null, 1);
+  yield headJson.slice(0, -2) + ',\n "items": [';
+  let batch = '';
+  for (let i = 0; i < items.length; i++) {
+    batch += (i === 0 ? '\n  ' : ',\n  ') + JSON.stringify(items[i]);
+    if (batch.length > 1 << 20) {
+      yield batch;
+      batch = '';
+    }
+  }
+  yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
+}
+
+/** Writes the comparison to a temporary file next to `target` and renames it into place (no fsync, as in src/cache/atomic-write.ts). */
+export async function writeComparison(target: string, c: Comparison): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  const fh = await open(tmp, 'w');
+  let closed = false;
+  try {
+    for (const piece of comparisonJsonPieces(c)) await fh.write(piece);
+    await fh.close();
+    closed = true;
+    await commitTemp(tmp, target);
+  } catch (err) {
+    if (!closed) await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function run(ctx: StageContext): Promise<void> {
+  const w = ctx.with as unknown as CompareTracesWith;
+  const output = w.output ? resolve(ctx.cwd, w.output) : ctx.outs.length ? resolve(ctx.root, ctx.outs[0]) : undefined;
+  if (!output) throw new Error(`stage '${ctx.stage}': compare-traces needs somewhere to write: set with.output or declare an out`);
+  const reference = readTraceDocument(resolve(ctx.cwd, w.reference));
+  const port = readTraceDocument(resolve(ctx.cwd, w.port));
+  ctx.signal.throwIfAborted();
+  const comparison = compareTraces(reference, port, compareOptionsFrom(w));
+  await writeComparison(output, comparison);
+  const t = comparison.totals;
+  const first = comparison.firstDivergence;
+  ctx.log.info(
+    `${t.compared} compared: ${t.MATCH} match, ${t.MINOR} minor, ${t.DIVERGENT} divergent, ${t.CRITICAL} critical, ${t.MISSING} missing` +
+      (t.ignored ? `, ${t.ignored} ignored` : '') +
+      (first ? `; first divergence: ${first.name} (${first.status})` : '; no divergence'),
+  );
+}
+
+export default { name: 'compare-traces', version: '1', inputSchema, run } satisfies StageModule;

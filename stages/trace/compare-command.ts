@@ -1,0 +1,77 @@
+// The one-off command `evidence compare REF PORT [--tol R] [--alias P=R] [--ignore G] [--match-by F]
+// [--prefix-ref P] [--prefix-port P] [--json]`: compares two traces outside any pipeline. REF and
+// PORT may each be a raw log (parsed with the trace parser; default prefixes: every TRACE_* family)
+// or a trace document (JSON, validated against schemas/trace.schema.json). The CLI (src/cli) owns
+// argument parsing; this module only renders to the streams it is given.
+// Exit codes: 0 the comparison was made (whatever it found: divergence is a result, not an error);
+// 2 an input cannot be read or parsed, or is a malformed trace document.
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readValidatedJson, toolSchemasDir } from '../../src/schema/validate.js';
+import { compareTraces, type CompareOptions } from './compare.js';
+import { comparisonJsonPieces } from '../compare-traces.js';
+import { parseTraceFile } from './parse.js';
+import type { TraceDocument } from './record.js';
+import { renderSummary } from './summary.js';
+
+export interface CompareCommandArgs {
+  ref: string;
+  port: string;
+  /** Relative tolerance (default 1e-6). */
+  tol?: number;
+  aliases: Record<string, string>;
+  ignore: string[];
+  matchBy?: string;
+  json: boolean;
+  prefixRef?: string[];
+  prefixPort?: string[];
+  out: NodeJS.WritableStream;
+  /** Where errors go; default: `out`. */
+  err?: NodeJS.WritableStream;
+}
+
+function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((res, rej) => out.write(text, (e) => (e ? rej(e) : res())));
+}
+
+/** True when the file starts (after blanks) with '{': a JSON document rather than a log. */
+async function looksLikeJson(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '').trimStart();
+    return head.startsWith('{');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A trace document from a trace JSON file or a raw log. */
+export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument> {
+  if (await looksLikeJson(path)) return readValidatedJson<TraceDocument>(path, join(toolSchemasDir(), 'trace.schema.json'));
+  return parseTraceFile(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
+}
+
+export async function compareCommand(args: CompareCommandArgs): Promise<number> {
+  try {
+    const [reference, port] = await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
+    const options: CompareOptions = {
+      ...(args.tol !== undefined ? { tolerance: { rel: args.tol } } : {}),
+      aliases: args.aliases,
+      ignore: args.ignore,
+      ...(args.matchBy ? { matchBy: args.matchBy } : {}),
+    };
+    const comparison = compareTraces(reference, port, options);
+    if (args.json) {
+      for (const piece of comparisonJsonPieces(comparison)) await write(args.out, piece);
+    } else {
+      await write(args.out, renderSummary(comparison, { title: `${args.ref} vs ${args.port}` }));
+    }
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await write(args.err ?? args.out, `error: ${message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,1066 @@
+// Parses a trace log (one intermediate value per line, as printed by an instrumented program and
+// by its port) into the TraceDocument of ./record.ts. It knows the line formats of such logs, not
+// what the values mean, how two traces are compared, or anything about pipelines.
+//
+// Line grammar (the prefix is the first token of a line, after optional leading blanks; it ends at
+// ':' or a blank, so `TRACE_C` matches neither `TRACE_C_PHI` nor `TRACE_CONFIG`):
+//   P:key=v1 v2 v3          set-up line                      key 'key'
+//   P: key v1 v2 v3         chain line                       key 'key'
+//   P: some key = v         free text (`TRACE:   Omega (solid angle) = 4.2e-07`)  key 'some key'
+//   P: [0,0,0]=181.3        an indexed value                 key '[0,0,0]'
+//   P: [1, 2, 3]  /  P: 1 2 a body that starts with a value   key P
+//   P k1=v1 k2=v2           a record (every token k=v; after ':' only when there are two or more)
+//   P                       a bare marker (`TRACE_PY_TRICUBIC_GRID_START`): no record
+//   P: Some heading:        free text ending in ':' without '=': no record
+// The value then reads as: `[a b c; d e f]` matrix (`[a, b, c]`, a tuple `(a, b, c)` or a one-row
+// matrix is a vector), all numeric tokens, blank- or comma-separated (1 → number, or integer when the
+// literal has no '.' or exponent; n → vector),
+// all `label:value` tokens → parts, anything else → string (text kept verbatim).
+// Numbers: C and Python spellings, including -0, nan, -nan, inf, -inf, infinity (any case);
+// non-finite values become 'NaN' / 'Infinity' / '-Infinity' (JSON has none).
+// Default prefixes (option `prefix` unset or empty): every token matching /^TRACE_[A-Z0-9_]+$/,
+// so plain `TRACE:` free text is parsed only when 'TRACE' is asked for by name.
+//
+// Speed (measured on a shared 2-core VM with bench/parse.mjs and a 50 MB log; see the bench for the
+// figures of a run): lines are cut with Buffer.indexOf on 4 MiB reads (readline only to split the
+// same file: 440 ms; indexOf: 65 ms). The scanner reads UTF-8 bytes, not decoded strings (decoding
+// alone took 100 ms, and charCodeAt loops ran at half the speed of byte loops), and the streaming
+// writer copies bytes from the input into one reused output buffer, numbers that are already valid
+// JSON verbatim, without parseFloat and back. Building the JSON as strings ran at 18 MB/s
+// (concatenation, join and GC); bytes out of decoded strings at ~60; bytes out of bytes at ~80 end
+// to end and ~110 for scanning and writing alone. Text is decoded only where a string is wanted
+// (in-memory records, `require`) or must be escaped (keys and text outside printable ASCII).
+import { open, rm, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { commitTemp, tempPathFor } from '../../src/cache/atomic-write.js';
+import { StageFailure } from '../../src/run/stage-contract.js';
+import type { Num, RecordKind, TraceDocument, TraceRecord } from './record.js';
+
+export interface ParseTraceOptions {
+  /** Prefix or prefixes to keep; default: every `TRACE_[A-Z0-9_]+` prefix (see the header). */
+  prefix?: string | string[];
+  /** Keys that must occur with at least one real value (not NaN, N/A, None, NOT_EXTRACTED, ...). */
+  require?: string[];
+  /** Recorded as the document's `source`; default: the path (or '<text>' for in-memory text). */
+  source?: string;
+  /** Called once at the end for recoverable oddities (over-long lines). */
+  warn?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** A TraceDocument without its records: what a streaming parse returns. */
+export type TraceSummary = Omit<TraceDocument, 'records'>;
+
+/** Lines longer than this many bytes are ignored (counted in stats.ignored, reported via `warn`). */
+export const MAX_LINE = 1 << 20;
+const CHUNK_BYTES = 4 << 20;
+
+// Flags of a value token.
+const F_NUM = 1; // a number
+const F_INT = 2; // an integer literal (no '.', no exponent)
+const F_VERB = 4; // already a valid, finite JSON number: copied verbatim to JSON output
+const F_NAN = 8;
+const F_PINF = 16;
+const F_NINF = 32;
+
+// Bytes.
+const TAB = 9;
+const NL = 10;
+const CR = 13;
+const SPACE = 32;
+const QUOTE = 34;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const COLON = 58;
+const SEMICOLON = 59;
+const EQUALS = 61;
+const LPAREN = 40;
+const RPAREN = 41;
+const LBRACKET = 91;
+const BACKSLASH = 92;
+const RBRACKET = 93;
+const RBRACE = 125;
+
+function isBlank(c: number): boolean {
+  return c === SPACE || (c >= TAB && c <= CR);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** ASCII bytes as a string (numbers, constants); non-ASCII goes through the UTF-8 decoder. */
+function latin1(b: Buffer, a: number, e: number): string {
+  return b.toString('latin1', a, e);
+}
+
+function utf8(b: Buffer, a: number, e: number): string {
+  return b.toString('utf8', a, e);
+}
+
+/**
+ * What one trace line says, as offsets into the scanned bytes (nothing is decoded on the way to
+ * JSON output). Scratch: filled per line, consumed at once by an emitter.
+ */
+class LineShape {
+  src: Buffer = Buffer.alloc(0);
+  /** Length of the line in bytes: bounds the size of its JSON. */
+  lineBytes = 0;
+  prefix = '';
+  /** Index of the prefix in the scanner's prefix table (for cached JSON bytes). */
+  prefixId = 0;
+  /** The key is src[keyA, keyB), or the prefix itself when keyA < 0. */
+  keyA = -1;
+  keyB = -1;
+  kind: RecordKind = 'string';
+  /** Count of values (numeric kinds), parts or fields. */
+  n = 0;
+  /** Value tokens src[va[k], vb[k]) and their flags (0: not numeric, kept as a string). */
+  va: number[] = [];
+  vb: number[] = [];
+  flags: number[] = [];
+  /** Part labels / field names src[la[k], lb[k]). */
+  la: number[] = [];
+  lb: number[] = [];
+  rows = 0;
+  cols = 0;
+  /** string kind: src[textA, textB). */
+  textA = 0;
+  textB = 0;
+
+  key(): string {
+    return this.keyA < 0 ? this.prefix : utf8(this.src, this.keyA, this.keyB);
+  }
+  raw(k: number): string {
+    return this.flags[k] ? latin1(this.src, this.va[k], this.vb[k]) : utf8(this.src, this.va[k], this.vb[k]);
+  }
+  label(k: number): string {
+    return utf8(this.src, this.la[k], this.lb[k]);
+  }
+  text(): string {
+    return utf8(this.src, this.textA, this.textB);
+  }
+}
+
+/** Flags of b[a, e) read as a number; 0 when it is not one. */
+function classifyNumber(b: Buffer, a: number, e: number): number {
+  if (a >= e) return 0;
+  let i = a;
+  let c = b[i];
+  let verbatim = true;
+  let negative = false;
+  if (c === MINUS) {
+    negative = true;
+    i++;
+  } else if (c === PLUS) {
+    verbatim = false;
+    i++;
+  }
+  if (i >= e) return 0;
+  c = b[i];
+  if (c > 57) return classifySpecial(b, i, e, negative);
+  const intStart = i;
+  while (i < e && isDigit(b[i])) i++;
+  const intDigits = i - intStart;
+  if (intDigits > 1 && b[intStart] === ZERO) verbatim = false; // 007 is not JSON
+  let integer = true;
+  let fracDigits = 0;
+  if (i < e && b[i] === DOT) {
+    integer = false;
+    i++;
+    const fracStart = i;
+    while (i < e && isDigit(b[i])) i++;
+    fracDigits = i - fracStart;
+    if (fracDigits === 0 || intDigits === 0) verbatim = false; // `5.` and `.5` are not JSON
+  }
+  if (intDigits + fracDigits === 0) return 0;
+  if (i < e) {
+    c = b[i];
+    if (c !== 101 && c !== 69) return 0;
+    integer = false;
+    i++;
+    if (i < e && (b[i] === PLUS || b[i] === MINUS)) i++;
+    const expStart = i;
+    while (i < e && isDigit(b[i])) i++;
+    const expDigits = i - expStart;
+    if (expDigits === 0 || i !== e) return 0;
+    if (expDigits > 2) verbatim = false; // might overflow to Infinity: let parseFloat decide
+  }
+  // A short literal with at most a two-digit exponent cannot overflow a double.
+  if (e - a > 32) verbatim = false;
+  return F_NUM | (integer ? F_INT : 0) | (verbatim ? F_VERB : 0);
+}
+
+/** nan, inf, infinity in any case (C prints nan/-nan/inf/-inf, Python nan/inf). */
+function classifySpecial(b: Buffer, i: number, e: number, negative: boolean): number {
+  const n = e - i;
+  if (n !== 3 && n !== 8) return 0;
+  const c0 = b[i] | 32;
+  const c1 = b[i + 1] | 32;
+  const c2 = b[i + 2] | 32;
+  if (n === 3 && c0 === 110 && c1 === 97 && c2 === 110) return F_NUM | F_NAN;
+  if (c0 === 105 && c1 === 110 && c2 === 102) {
+    if (n === 8 && latin1(b, i + 3, e).toLowerCase() !== 'inity') return 0;
+    return F_NUM | (negative ? F_NINF : F_PINF);
+  }
+  return 0;
+}
+
+function toNum(raw: string, flags: number): Num {
+  if (flags & F_NAN) return 'NaN';
+  if (flags & F_PINF) return 'Infinity';
+  if (flags & F_NINF) return '-Infinity';
+  const v = parseFloat(raw);
+  if (Number.isFinite(v)) return v;
+  return v > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** A stored number as JSON text, keeping the sign of zero (JSON.stringify drops it). */
+export function numToJson(v: Num | string): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** The prefixes a scan keeps, and the table of those it has met. */
+class PrefixTable {
+  /** Prefixes met, in order of first appearance, with their UTF-8 bytes. */
+  readonly seen: string[] = [];
+  private readonly seenBytes: Buffer[] = [];
+  private readonly allowed: Buffer[] | undefined;
+
+  constructor(prefix: string | string[] | undefined) {
+    const list = prefix === undefined ? [] : Array.isArray(prefix) ? [...new Set(prefix)] : [prefix];
+    for (const p of list) {
+      if (typeof p !== 'string' || p.length === 0 || /[\s:]/.test(p)) {
+        throw new TypeError(`invalid trace prefix ${JSON.stringify(p)}: a prefix is one token without blanks or ':'`);
+      }
+    }
+    this.allowed = list.length ? list.map((p) => Buffer.from(p, 'utf8')) : undefined;
+  }
+
+  /** Index in `seen` of the prefix b[a, e), or -1 when it is not kept. */
+  match(b: Buffer, a: number, e: number): number {
+    const n = e - a;
+    const seen = this.seenBytes;
+    for (let k = 0; k < seen.length; k++) if (sameBytes(seen[k], b, a, n)) return k;
+    if (this.allowed) {
+      for (const p of this.allowed) if (sameBytes(p, b, a, n)) return this.add(p);
+      return -1;
+    }
+    // Default: TRACE_[A-Z0-9_]+
+    if (n < 7 || b[a] !== 84 || b[a + 1] !== 82 || b[a + 2] !== 65 || b[a + 3] !== 67 || b[a + 4] !== 69 || b[a + 5] !== 95) return -1;
+    for (let i = a + 6; i < e; i++) {
+      const c = b[i];
+      if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) return -1;
+    }
+    return this.add(Buffer.from(b.subarray(a, e)));
+  }
+
+  private add(bytes: Buffer): number {
+    this.seenBytes.push(bytes);
+    this.seen.push(bytes.toString('utf8'));
+    return this.seen.length - 1;
+  }
+}
+
+function sameBytes(p: Buffer, b: Buffer, a: number, n: number): boolean {
+  if (p.length !== n) return false;
+  for (let i = 0; i < n; i++) if (p[i] !== b[a + i]) return false;
+  return true;
+}
+
+// Texts that stand for "no value": a port that could not extract a quantity often prints one.
+const PLACEHOLDER =
+  /^(?:|n\/a|none|null|nil|undefined|nan|-nan|not[ _-]?(?:extracted|computed|available|implemented|set)|unavailable|missing|todo|tbd|placeholder|\?+|-+)$/i;
+
+function isPlaceholderValue(raw: string, flags: number): boolean {
+  return flags === 0 ? PLACEHOLDER.test(raw) : (flags & F_NAN) !== 0;
+}
+
+/** Tracks `require` keys: seen at all, and seen with a real value. Bounded memory. */
+class RequireTracker {
+  private readonly state = new Map<string, { lines: number[]; ok: boolean }>();
+  private pending: number;
+
+  constructor(keys: string[]) {
+    for (const k of keys) this.state.set(k, { lines: [], ok: false });
+    this.pending = this.state.size;
+  }
+
+  observe(sh: LineShape, line: number): void {
+    if (this.pending === 0) return;
+    const st = this.state.get(sh.key());
+    if (st && !st.ok) this.note(st, line, this.shapeIsPlaceholder(sh));
+    if (sh.kind === 'record') {
+      for (let k = 0; k < sh.n; k++) {
+        const fst = this.state.get(sh.label(k));
+        if (fst && !fst.ok) this.note(fst, line, isPlaceholderValue(sh.raw(k), sh.flags[k]));
+      }
+    }
+  }
+
+  private note(st: { lines: number[]; ok: boolean }, line: number, placeholder: boolean): void {
+    if (!placeholder) {
+      st.ok = true;
+      this.pending--;
+    } else if (st.lines.length < 5) st.lines.push(line);
+  }
+
+  private shapeIsPlaceholder(sh: LineShape): boolean {
+    if (sh.kind === 'string') return PLACEHOLDER.test(sh.text());
+    for (let k = 0; k < sh.n; k++) if (!isPlaceholderValue(sh.raw(k), sh.flags[k])) return false;
+    return true;
+  }
+
+  /** Throws StageFailure('require') naming every unmet key and the file. */
+  check(source: string, prefixes: string[]): void {
+    if (this.pending === 0) return;
+    const problems: string[] = [];
+    for (const [key, st] of this.state) {
+      if (st.ok) continue;
+      if (st.lines.length === 0) {
+        const where = prefixes.length ? ` (prefixes seen: ${prefixes.join(', ')})` : ' (no trace lines matched)';
+        problems.push(`required key '${key}' not found in ${source}${where}`);
+      } else {
+        const lines = `line${st.lines.length > 1 ? 's' : ''} ${st.lines.join(', ')}`;
+        problems.push(`required key '${key}' in ${source} holds only placeholder values (NaN, N/A, None, NOT_EXTRACTED, ...) on ${lines}`);
+      }
+    }
+    throw new StageFailure('require', problems.join('; '));
+  }
+}
+
+type Emit = (sh: LineShape, seq: number, line: number) => void;
+
+/** The line scanner: feeds on bytes, counts lines, hands each record-bearing line to `emit`. */
+class TraceScanner {
+  lines = 0;
+  records = 0;
+  longLines = 0;
+  private readonly sh = new LineShape();
+  // Token scratch, reused across lines.
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private readonly eqs: number[] = [];
+
+  constructor(
+    readonly prefixes: PrefixTable,
+    private readonly req: RequireTracker | undefined,
+    private readonly emit: Emit,
+  ) {}
+
+  /** Scans b[from, to) as '\n'-terminated lines (the last may lack its newline). */
+  scanBytes(b: Buffer, from: number, to: number): void {
+    let pos = from;
+    while (pos < to) {
+      let nl = b.indexOf(NL, pos);
+      if (nl < 0 || nl > to) nl = to;
+      this.scanOne(b, pos, nl);
+      pos = nl + 1;
+    }
+  }
+
+  scanOne(b: Buffer, a: number, e: number): void {
+    this.lines++;
+    if (e - a > MAX_LINE) {
+      this.longLines++;
+      return;
+    }
+    if (this.scanLine(b, a, e)) {
+      this.req?.observe(this.sh, this.lines);
+      this.emit(this.sh, this.records++, this.lines);
+    }
+  }
+
+  /** Counts a line that was too long to buffer. */
+  skipLongLine(): void {
+    this.lines++;
+    this.longLines++;
+  }
+
+  /** Fills this.sh from b[a, e); false when the line holds no record. */
+  private scanLine(b: Buffer, a: number, e: number): boolean {
+    if (e > a && b[e - 1] === CR) e--;
+    let i = a;
+    if (e - i >= 3 && b[i] === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf) i += 3; // BOM
+    while (i < e && (b[i] === SPACE || b[i] === TAB)) i++;
+    const ps = i;
+    while (i < e) {
+      const c = b[i];
+      if (c === COLON || isBlank(c)) break;
+      i++;
+    }
+    if (i === ps) return false;
+    const prefixId = this.prefixes.match(b, ps, i);
+    if (prefixId < 0) return false;
+    let colon = false;
+    if (i < e && b[i] === COLON) {
+      colon = true;
+      i++;
+    }
+
+    // Tokens of the body: blank-separated, noting the first '=' of each.
+    const starts = this.starts;
+    const ends = this.ends;
+    const eqs = this.eqs;
+    let n = 0;
+    let allAssign = true;
+    for (;;) {
+      while (i < e && isBlank(b[i])) i++;
+      if (i >= e) break;
+      const ts = i;
+      let eq = -1;
+      while (i < e) {
+        const c = b[i];
+        if (c <= SPACE && isBlank(c)) break;
+        if (c === EQUALS && eq < 0) eq = i;
+        i++;
+      }
+      starts[n] = ts;
+      ends[n] = i;
+      eqs[n] = eq;
+      n++;
+      if (eq <= ts) allAssign = false;
+    }
+    if (n === 0) return false;
+
+    const sh = this.sh;
+    sh.src = b;
+    sh.lineBytes = e - a;
+    sh.prefixId = prefixId;
+    sh.prefix = this.prefixes.seen[prefixId];
+    if (allAssign && (!colon || n >= 2)) {
+      sh.keyA = -1;
+      sh.kind = 'record';
+      sh.n = n;
+      for (let k = 0; k < n; k++) {
+        const eq = eqs[k];
+        sh.la[k] = starts[k];
+        sh.lb[k] = eq;
+        sh.va[k] = eq + 1;
+        sh.vb[k] = ends[k];
+        sh.flags[k] = classifyNumber(b, eq + 1, ends[k]);
+      }
+      return true;
+    }
+
+    const t0s = starts[0];
+    const t0e = ends[0];
+    const eq0 = eqs[0];
+    let first = 1; // first token of the value
+    let vs = -1; // start of the value when it begins inside token 0
+    if (eq0 > t0s) {
+      sh.keyA = t0s;
+      sh.keyB = eq0;
+      if (eq0 + 1 < t0e) {
+        first = 0;
+        vs = eq0 + 1;
+      }
+    } else if (b[t0s] === LBRACKET || classifyNumber(b, t0s, t0e) !== 0) {
+      sh.keyA = -1;
+      first = 0;
+    } else {
+      // `key words = value` (free text such as `TRACE:   Omega (solid angle) = 4.169e-07`): the key
+      // runs up to the first lone '='.
+      let keyEnd = t0e;
+      for (let k = 1; k < n; k++) {
+        if (ends[k] - starts[k] === 1 && b[starts[k]] === EQUALS) {
+          keyEnd = ends[k - 1];
+          first = k + 1;
+          break;
+        }
+      }
+      // A heading (`TRACE: Cross product results:`) introduces values but holds none.
+      if (first === 1 && b[ends[n - 1] - 1] === COLON) return false;
+      sh.keyA = t0s;
+      sh.keyB = keyEnd;
+    }
+    if (first < n && vs < 0) vs = starts[first];
+    this.readValue(b, vs, first, n);
+    return true;
+  }
+
+  /** Reads the value made of tokens first..n-1 (token `first` starting at vs). */
+  private readValue(b: Buffer, vs: number, first: number, n: number): void {
+    const sh = this.sh;
+    if (first >= n) {
+      sh.kind = 'string';
+      sh.textA = sh.textB = 0;
+      return;
+    }
+    const ve = this.ends[n - 1];
+    const c0 = b[vs];
+    const c1 = b[ve - 1];
+    if (((c0 === LBRACKET && c1 === RBRACKET) || (c0 === LPAREN && c1 === RPAREN)) && this.readBracketed(b, vs + 1, ve - 1)) return;
+
+    const starts = this.starts;
+    const ends = this.ends;
+    let count = 0;
+    let numeric = true;
+    for (let k = first; k < n; k++) {
+      const a = k === first ? vs : starts[k];
+      let e = ends[k];
+      if (k < n - 1 && b[e - 1] === COMMA) e--; // `1.5, 2.5, 3.5` as Python f-strings print lists
+      const f = classifyNumber(b, a, e);
+      if (f === 0) {
+        numeric = false;
+        break;
+      }
+      sh.va[count] = a;
+      sh.vb[count] = e;
+      sh.flags[count] = f;
+      count++;
+    }
+    if (numeric) {
+      sh.n = count;
+      sh.kind = count > 1 ? 'vector' : sh.flags[0] & F_INT ? 'integer' : 'number';
+      return;
+    }
+
+    // label:value parts (`rotx:0 roty:0`, `X:3.25e-06 Y:3.25e-06 pixel_mm:0.1`)
+    count = 0;
+    let parts = true;
+    for (let k = first; k < n; k++) {
+      const a = k === first ? vs : starts[k];
+      const e = ends[k];
+      let colon = a;
+      while (colon < e && b[colon] !== COLON) colon++;
+      if (colon === a || colon >= e - 1) {
+        parts = false;
+        break;
+      }
+      sh.la[count] = a;
+      sh.lb[count] = colon;
+      sh.va[count] = colon + 1;
+      sh.vb[count] = e;
+      sh.flags[count] = classifyNumber(b, colon + 1, e);
+      count++;
+    }
+    if (parts) {
+      sh.kind = 'parts';
+      sh.n = count;
+      return;
+    }
+    sh.kind = 'string';
+    sh.textA = vs;
+    sh.textB = ve;
+  }
+
+  /** `a b c; d e f` or `a, b, c` between brackets or parentheses: a matrix or a vector; false when not numeric. */
+  private readBracketed(b: Buffer, a: number, e: number): boolean {
+    const sh = this.sh;
+    let count = 0;
+    let rows = 0;
+    let cols = -1;
+    let inRow = 0;
+    let i = a;
+    for (;;) {
+      while (i < e && (isBlank(b[i]) || b[i] === COMMA)) i++;
+      if (i >= e || b[i] === SEMICOLON) {
+        if (inRow === 0) return false;
+        if (cols < 0) cols = inRow;
+        else if (cols !== inRow) return false;
+        rows++;
+        inRow = 0;
+        if (i >= e) break;
+        i++;
+        continue;
+      }
+      const ts = i;
+      while (i < e) {
+        const c = b[i];
+        if (isBlank(c) || c === COMMA || c === SEMICOLON) break;
+        i++;
+      }
+      const f = classifyNumber(b, ts, i);
+      if (f === 0) return false;
+      sh.va[count] = ts;
+      sh.vb[count] = i;
+      sh.flags[count] = f;
+      count++;
+      inRow++;
+    }
+    sh.n = count;
+    if (rows > 1) {
+      sh.kind = 'matrix';
+      sh.rows = rows;
+      sh.cols = cols;
+    } else {
+      sh.kind = 'vector';
+    }
+    return true;
+  }
+}
+
+function shapeToRecord(sh: LineShape, seq: number, line: number): TraceRecord {
+  const rec: TraceRecord = { seq, line, prefix: sh.prefix, key: sh.key(), kind: sh.kind };
+  switch (sh.kind) {
+    case 'number':
+    case 'integer':
+    case 'vector':
+    case 'matrix': {
+      const values: Num[] = new Array(sh.n);
+      for (let k = 0; k < sh.n; k++) values[k] = toNum(sh.raw(k), sh.flags[k]);
+      rec.values = values;
+      if (sh.kind === 'matrix') rec.shape = [sh.rows, sh.cols];
+      break;
+    }
+    case 'parts': {
+      const parts: Array<{ label: string; value: Num | string }> = new Array(sh.n);
+      for (let k = 0; k < sh.n; k++) {
+        parts[k] = { label: sh.label(k), value: sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k) };
+      }
+      rec.parts = parts;
+      break;
+    }
+    case 'record': {
+      const fields: Record<string, Num | string> = {};
+      for (let k = 0; k < sh.n; k++) {
+        const value = sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k);
+        // Same result as JSON.parse for a field named __proto__: an own property.
+        Object.defineProperty(fields, sh.label(k), { value, enumerable: true, writable: true, configurable: true });
+      }
+      rec.fields = fields;
+      break;
+    }
+    case 'string':
+      rec.text = sh.text();
+      break;
+  }
+  return rec;
+}
+
+/** JSON of one record; keeps -0 (which JSON.stringify would print as 0). */
+export function traceRecordJson(r: TraceRecord): string {
+  let out = `{"seq":${r.seq},"line":${r.line},"prefix":${JSON.stringify(r.prefix)},"key":${JSON.stringify(r.key)},"kind":"${r.kind}"`;
+  if (r.values) out += ',"values":[' + r.values.map(numToJson).join(',') + ']';
+  if (r.shape) out += `,"shape":[${r.shape[0]},${r.shape[1]}]`;
+  if (r.parts) out += ',"parts":[' + r.parts.map((p) => `{"label":${JSON.stringify(p.label)},"value":${numToJson(p.value)}}`).join(',') + ']';
+  if (r.fields) {
+    out += ',"fields":{' + Object.entries(r.fields).map(([k, v]) => JSON.stringify(k) + ':' + numToJson(v)).join(',') + '}';
+  }
+  if (r.text !== undefined) out += ',"text":' + JSON.stringify(r.text);
+  return out + '}';
+}
+
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+const J_SEQ_FIRST = ascii('{"seq":');
+const J_SEQ = ascii(',\n{"seq":');
+const J_LINE = ascii(',"line":');
+const J_KIND: Record<RecordKind, Buffer> = {
+  number: ascii(',"kind":"number","values":['),
+  integer: ascii(',"kind":"integer","values":['),
+  vector: ascii(',"kind":"vector","values":['),
+  matrix: ascii(',"kind":"matrix","values":['),
+  parts: ascii(',"kind":"parts","parts":['),
+  record: ascii(',"kind":"record","fields":{'),
+  string: ascii(',"kind":"string","text":'),
+};
+const J_SHAPE = ascii('],"shape":[');
+const J_LABEL_FIRST = ascii('{"label":');
+const J_LABEL = ascii(',{"label":');
+const J_VALUE = ascii(',"value":');
+
+// The put* helpers write at `p` into `out` and return the new position. The caller has made room.
+
+/** Constants: a native copy beats a byte loop from about 16 bytes on (measured: 17 against 40 ns for 27 bytes). */
+function put(out: Buffer, p: number, src: Uint8Array): number {
+  out.set(src, p);
+  return p + src.length;
+}
+
+/**
+ * A decimal number kept as ASCII digits and advanced in place: seq and line numbers grow by small
+ * steps. Writing them with String(v) and Buffer.write made emitting half again as slow (measured
+ * on the benchmark log: 370 against 240 ms per 50 MB); a digit-pair table gained nothing over this.
+ */
+class DecimalCounter {
+  private readonly digits = new Uint8Array(24);
+  private start = 23;
+  private value = 0;
+
+  constructor() {
+    this.digits[23] = ZERO;
+  }
+
+  advanceTo(v: number): void {
+    const step = v - this.value;
+    if (step >= 0 && step <= 64) {
+      const d = this.digits;
+      for (let s = 0; s < step; s++) {
+        let i = 23;
+        while (d[i] === 57) d[i--] = ZERO;
+        if (i < this.start) {
+          this.start = i;
+          d[i] = 49;
+        } else d[i]++;
+      }
+    } else {
+      const text = String(v);
+      this.start = 24 - text.length;
+      for (let i = 0; i < text.length; i++) this.digits[this.start + i] = text.charCodeAt(i);
+    }
+    this.value = v;
+  }
+
+  put(out: Buffer, p: number): number {
+    const d = this.digits;
+    for (let i = this.start; i < 24; i++) out[p++] = d[i];
+    return p;
+  }
+}
+
+function putUint(out: Buffer, p: number, v: number): number {
+  return p + out.write(String(v), p, 'latin1');
+}
+
+/**
+ * src[a, e) as a JSON string. Printable ASCII is copied as it is checked; anything else goes
+ * through JSON.stringify (at most 6 bytes per byte).
+ */
+function putQuoted(out: Buffer, p: number, src: Buffer, a: number, e: number): number {
+  let q = p;
+  out[q++] = QUOTE;
+  for (let i = a; i < e; i++) {
+    const c = src[i];
+    if (c < SPACE || c > 126 || c === QUOTE || c === BACKSLASH) {
+      return p + out.write(JSON.stringify(utf8(src, a, e)), p, 'utf8');
+    }
+    out[q++] = c;
+  }
+  out[q++] = QUOTE;
+  return q;
+}
+
+/** A number token: verbatim when it is valid JSON already, else through parseFloat (at most 32 bytes). */
+function putNum(out: Buffer, p: number, src: Buffer, a: number, e: number, flags: number): number {
+  if (flags & F_VERB) {
+    for (let i = a; i < e; i++) out[p++] = src[i];
+    return p;
+  }
+  const v = toNum(latin1(src, a, e), flags);
+  const json = typeof v === 'string' ? '"' + v + '"' : Object.is(v, -0) ? '-0' : String(v);
+  return p + out.write(json, p, 'latin1');
+}
+
+/**
+ * The values of a numeric record, comma-separated. The usual case, verbatim numbers one blank
+ * apart, is one native copy with the blanks overwritten by commas.
+ */
+function putNumbers(out: Buffer, p: number, sh: LineShape): number {
+  const n = sh.n;
+  const va = sh.va;
+  const vb = sh.vb;
+  const flags = sh.flags;
+  let simple = n > 1;
+  for (let k = 0; simple && k < n; k++) {
+    if (!(flags[k] & F_VERB) || (k > 0 && va[k] !== vb[k - 1] + 1)) simple = false;
+  }
+  if (simple) {
+    const a = va[0];
+    sh.src.copy(out, p, a, vb[n - 1]);
+    for (let k = 1; k < n; k++) out[p + va[k] - a - 1] = COMMA;
+    return p + vb[n - 1] - a;
+  }
+  for (let k = 0; k < n; k++) {
+    if (k > 0) out[p++] = COMMA;
+    p = putNum(out, p, sh.src, va[k], vb[k], flags[k]);
+  }
+  return p;
+}
+
+function putValue(out: Buffer, p: number, src: Buffer, a: number, e: number, flags: number): number {
+  return flags ? putNum(out, p, src, a, e, flags) : putQuoted(out, p, src, a, e);
+}
+
+/**
+ * Writes records as JSON (one per line) into a byte buffer, straight from a LineShape's offsets:
+ * bytes of keys and numbers are copied, only non-ASCII or escaped text is decoded and re-encoded.
+ */
+class RecordJsonWriter {
+  buf: Buffer = Buffer.allocUnsafe(8 << 20);
+  pos = 0;
+  /** Per prefix: `,"prefix":"P","key":` and `"P"`. */
+  private readonly heads: Buffer[] = [];
+  private readonly quotedPrefixes: Buffer[] = [];
+
+  /** Room for `n` more bytes. */
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  private head(sh: LineShape): Buffer {
+    let h = this.heads[sh.prefixId];
+    if (!h) {
+      const q = JSON.stringify(sh.prefix);
+      h = this.heads[sh.prefixId] = Buffer.from(`,"prefix":${q},"key":`, 'utf8');
+      this.quotedPrefixes[sh.prefixId] = Buffer.from(q, 'utf8');
+    }
+    return h;
+  }
+
+  private readonly seqDigits = new DecimalCounter();
+  private readonly lineDigits = new DecimalCounter();
+
+  readonly emit: Emit = (sh, seq, line) => {
+    const head = this.head(sh);
+    const n = sh.n;
+    // Text grows at most 6-fold when escaped, a number takes at most 32 bytes.
+    this.ensure(6 * sh.lineBytes + 2 * head.length + 48 * n + 256);
+    const out = this.buf;
+    const s = sh.src;
+    let p = this.pos;
+    p = put(out, p, seq === 0 ? J_SEQ_FIRST : J_SEQ);
+    this.seqDigits.advanceTo(seq);
+    p = this.seqDigits.put(out, p);
+    p = put(out, p, J_LINE);
+    this.lineDigits.advanceTo(line);
+    p = this.lineDigits.put(out, p);
+    p = put(out, p, head);
+    p = sh.keyA < 0 ? put(out, p, this.quotedPrefixes[sh.prefixId]) : putQuoted(out, p, s, sh.keyA, sh.keyB);
+    p = put(out, p, J_KIND[sh.kind]);
+    switch (sh.kind) {
+      case 'number':
+      case 'integer':
+      case 'vector':
+      case 'matrix':
+        p = putNumbers(out, p, sh);
+        if (sh.kind === 'matrix') {
+          p = put(out, p, J_SHAPE);
+          p = putUint(out, p, sh.rows);
+          out[p++] = COMMA;
+          p = putUint(out, p, sh.cols);
+        }
+        out[p++] = RBRACKET;
+        break;
+      case 'parts':
+        for (let k = 0; k < n; k++) {
+          p = put(out, p, k === 0 ? J_LABEL_FIRST : J_LABEL);
+          p = putQuoted(out, p, s, sh.la[k], sh.lb[k]);
+          p = put(out, p, J_VALUE);
+          p = putValue(out, p, s, sh.va[k], sh.vb[k], sh.flags[k]);
+          out[p++] = RBRACE;
+        }
+        out[p++] = RBRACKET;
+        break;
+      case 'record':
+        for (let k = 0; k < n; k++) {
+          if (k > 0) out[p++] = COMMA;
+          p = putQuoted(out, p, s, sh.la[k], sh.lb[k]);
+          out[p++] = COLON;
+          p = putValue(out, p, s, sh.va[k], sh.vb[k], sh.flags[k]);
+        }
+        out[p++] = RBRACE;
+        break;
+      case 'string':
+        p = putQuoted(out, p, s, sh.textA, sh.textB);
+        break;
+    }
+    out[p++] = RBRACE;
+    this.pos = p;
+  };
+
+  /**
+   * The bytes written so far. The writer continues in its other buffer, so these stay valid until
+   * `recycle()` says they have been written out (at most one take is in flight).
+   */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.taken = this.buf;
+    this.buf = this.spare ?? Buffer.allocUnsafe(this.buf.length);
+    this.spare = undefined;
+    this.pos = 0;
+    return out;
+  }
+
+  /** The last take has been written: its buffer may be reused. */
+  recycle(): void {
+    this.spare = this.taken;
+    this.taken = undefined;
+  }
+  private taken: Buffer | undefined;
+  private spare: Buffer | undefined;
+}
+
+interface Session {
+  scanner: TraceScanner;
+  req: RequireTracker | undefined;
+}
+
+function startSession(opts: ParseTraceOptions, emit: Emit): Session {
+  const req = opts.require?.length ? new RequireTracker(opts.require) : undefined;
+  return { scanner: new TraceScanner(new PrefixTable(opts.prefix), req, emit), req };
+}
+
+/** The summary of a finished scan; checks `require` unless told it will be checked later. */
+function finishSession(sess: Session, source: string, bytes: number, opts: ParseTraceOptions, checkRequire = true): TraceSummary {
+  const { scanner } = sess;
+  if (scanner.longLines > 0) {
+    opts.warn?.(`${source}: ignored ${scanner.longLines} line(s) longer than ${MAX_LINE} bytes`);
+  }
+  const prefixes = scanner.prefixes.seen.slice();
+  if (checkRequire) sess.req?.check(source, prefixes);
+  return {
+    format: 'evidence-trace/1',
+    source,
+    prefixes,
+    stats: { lines: scanner.lines, records: scanner.records, ignored: scanner.lines - scanner.records, bytes },
+  };
+}
+
+function withRecords(summary: TraceSummary, records: TraceRecord[]): TraceDocument {
+  return { format: summary.format, source: summary.source, prefixes: summary.prefixes, records, stats: summary.stats };
+}
+
+/** Parses lines held in memory; each item is one line (no newline). `stats.bytes` counts a newline per line. */
+export function parseTraceLines(lines: Iterable<string>, opts: ParseTraceOptions = {}): TraceDocument {
+  const records: TraceRecord[] = [];
+  const sess = startSession(opts, (sh, seq, line) => records.push(shapeToRecord(sh, seq, line)));
+  let bytes = 0;
+  for (const line of lines) {
+    const b = Buffer.from(line, 'utf8');
+    bytes += b.length + 1;
+    sess.scanner.scanOne(b, 0, b.length);
+  }
+  return withRecords(finishSession(sess, opts.source ?? '<text>', bytes, opts), records);
+}
+
+/** Parses a whole log held in memory. */
+export function parseTraceText(text: string, opts: ParseTraceOptions = {}): TraceDocument {
+  const records: TraceRecord[] = [];
+  const sess = startSession(opts, (sh, seq, line) => records.push(shapeToRecord(sh, seq, line)));
+  const b = Buffer.from(text, 'utf8');
+  sess.scanner.scanBytes(b, 0, b.length);
+  return withRecords(finishSession(sess, opts.source ?? '<text>', b.length, opts), records);
+}
+
+/**
+ * Reads `path` in buffers cut at newlines and scans each; `afterChunk` runs between buffers (the
+ * streaming writer flushes there). Returns the byte count.
+ */
+async function scanFile(path: string, scanner: TraceScanner, signal: AbortSignal | undefined, afterChunk: () => Promise<void>): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let carry = 0;
+    let skipping = false; // inside a line longer than the buffer
+    let bytes = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, carry, buf.length - carry, null);
+      bytes += bytesRead;
+      const filled = carry + bytesRead;
+      if (bytesRead === 0) {
+        if (skipping) scanner.skipLongLine();
+        else if (filled > 0) scanner.scanBytes(buf, 0, filled);
+        await afterChunk();
+        return bytes;
+      }
+      let from = 0;
+      if (skipping) {
+        const nl = buf.indexOf(NL);
+        if (nl < 0 || nl >= filled) {
+          carry = 0;
+          continue;
+        }
+        skipping = false;
+        scanner.skipLongLine();
+        from = nl + 1;
+      }
+      const last = buf.lastIndexOf(NL, filled - 1);
+      if (last < from) {
+        if (from > 0) {
+          buf.copy(buf, 0, from, filled);
+          carry = filled - from;
+        } else if (filled === buf.length) {
+          skipping = true;
+          carry = 0;
+        } else {
+          carry = filled;
+        }
+        continue;
+      }
+      scanner.scanBytes(buf, from, last + 1);
+      await afterChunk();
+      buf.copy(buf, 0, last + 1, filled);
+      carry = filled - (last + 1);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Parses a log file into an in-memory document (for small logs, tests and the one-off command). */
+export async function parseTraceFile(path: string, opts: ParseTraceOptions = {}): Promise<TraceDocument> {
+  const records: TraceRecord[] = [];
+  const sess = startSession(opts, (sh, seq, line) => records.push(shapeToRecord(sh, seq, line)));
+  const bytes = await scanFile(path, sess.scanner, opts.signal, async () => {});
+  return withRecords(finishSession(sess, opts.source ?? path, bytes, opts), records);
+}
+
+/** Anything that takes output in order: a file handle, a process stream (see parse-command). */
+export interface TextSink {
+  /** Must be done with `data` when the promise settles (the parser then reuses the buffer). */
+  write(data: string | Uint8Array): Promise<void>;
+}
+
+/**
+ * Streams the document of `path` as JSON into `sink` (records first, then prefixes and stats, which
+ * are known only at the end). When a required key is unmet it throws StageFailure('require') after
+ * writing the complete document; a caller writing a file must then discard it.
+ * One write is in flight while the next buffer is parsed, so output I/O overlaps the scanning.
+ */
+export async function parseTraceFileToSink(path: string, sink: TextSink, opts: ParseTraceOptions = {}): Promise<TraceSummary> {
+  const source = opts.source ?? path;
+  const writer = new RecordJsonWriter();
+  const sess = startSession(opts, writer.emit);
+  await sink.write(`{"format":"evidence-trace/1","source":${JSON.stringify(source)},"records":[\n`);
+  let inFlight: Promise<void> | undefined;
+  const bytes = await scanFile(path, sess.scanner, opts.signal, async () => {
+    if (inFlight) await inFlight;
+    inFlight = undefined;
+    if (writer.pos === 0) return;
+    const data = writer.take();
+    inFlight = sink.write(data).then(() => writer.recycle());
+  });
+  if (inFlight) await inFlight;
+  const summary = finishSession(sess, source, bytes, opts, false);
+  await sink.write(`\n],"prefixes":${JSON.stringify(summary.prefixes)},"stats":${JSON.stringify(summary.stats)}}\n`);
+  sess.req?.check(source, summary.prefixes);
+  return summary;
+}
+
+/**
+ * Parses `path` into the JSON document `outPath` with bounded memory: records are streamed to a
+ * temporary file next to it, synced and renamed into place only when the parse (and `require`)
+ * succeeded.
+ */
+export async function parseTraceFileTo(path: string, outPath: string, opts: ParseTraceOptions = {}): Promise<TraceSummary> {
+  await mkdir(dirname(outPath), { recursive: true });
+  const tmp = tempPathFor(outPath);
+  const fh = await open(tmp, 'w');
+  let closed = false;
+  try {
+    const write = async (data: string | Uint8Array): Promise<void> => {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      let off = 0;
+      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off, null)).bytesWritten;
+    };
+    const summary = await parseTraceFileToSink(path, { write }, opts);
+    await fh.sync();
+    await fh.close();
+    closed = true;
+    await commitTemp(tmp, outPath);
+    return summary;
+  } catch (err) {
+    if (!closed) await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+// The write-notes stage: appends one dated section (UTC) to a notes file — command lines and git
+// state (from a config snapshot when given), the verdict, the key deltas, and where the first
+// divergence lies relative to the checkpoints. Earlier content is never rewritten: the existing
+// bytes are read, the section appended, and the whole written to a temporary file renamed into
+// place, so the old bytes survive byte for byte and a crash leaves the old file intact.
+// `with: { notes, comparison, snapshot?, title? }`. Each run appends exactly one section.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../src/cache/atomic-write.js';
+import { StageFailure, type StageContext, type StageModule } from '../src/run/stage-contract.js';
+import { readValidatedJson, toolSchemasDir } from '../src/schema/validate.js';
+import { readGitState, redactCommand, type ConfigSnapshot } from './snapshot-config.js';
+import { readComparison } from './summarize.js';
+import { renderNotesSection } from './trace/summary.js';
+
+export interface WriteNotesWith {
+  notes: string;
+  comparison: string;
+  snapshot?: string;
+  title?: string;
+}
+
+const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'write-notes.input.schema.json'), 'utf8')) as object;
+
+/** `existing` followed by `section`, separated by one blank line; `existing` is kept byte for byte. */
+export function appendSection(existing: Buffer, section: string): Buffer {
+  let sep = '';
+  if (existing.length > 0) {
+    const endsWithNewline = existing[existing.length - 1] === 0x0a;
+    const endsWithBlank = endsWithNewline && existing.length >= 2 && existing[existing.length - 2] === 0x0a;
+    sep = endsWithBlank ? '' : endsWithNewline ? '\n' : '\n\n';
+  }
+  return Buffer.concat([existing, Buffer.from(sep + section, 'utf8')]);
+}
+
+async function run(ctx: StageContext): Promise<void> {
+  const w = ctx.with as unknown as WriteNotesWith;
+  const notesPath = resolve(ctx.cwd, w.notes);
+  const comparisonPath = resolve(ctx.cwd, w.comparison);
+  const comparison = readComparison(comparisonPath);
+  let snapshot: ConfigSnapshot | undefined;
+  if (w.snapshot) {
+    try {
+      snapshot = readValidatedJson<ConfigSnapshot>(resolve(ctx.cwd, w.snapshot), join(toolSchemasDir(), 'config-snapshot.schema.json'));
+    } catch (err) {
+      throw new StageFailure('schema', (err as Error).message);
+    }
+  }
+  const git = snapshot ? snapshot.git : await readGitState(ctx.root, [...ctx.outs, ...ctx.pipeline.stages.flatMap((s) => s.outs)], ctx.signal);
+  // The snapshot's command lines are already redacted; the pipeline's own are not.
+  const commands = snapshot
+    ? snapshot.stages.map((s) => ({ name: s.name, command: s.command }))
+    : ctx.pipeline.stages.map((s) => ({ name: s.name, command: redactCommand(s.command) }));
+  const digest =
+    'sha256:' +
+    createHash('sha256')
+      .update(readFileSync(comparisonPath))
+      .update(w.snapshot ? readFileSync(resolve(ctx.cwd, w.snapshot)) : '')
+      .digest('hex');
+  const section = renderNotesSection(comparison, {
+    date: new Date().toISOString(),
+    ...(w.title ? { title: w.title } : {}),
+    commands,
+    git,
+    digest,
+  });
+  const existing = await readFile(notesPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  });
+  await writeFileAtomic(notesPath, appendSection(existing, section));
+  ctx.log.info(`appended a section to ${w.notes} (${existing.length} bytes kept)`);
+}
+
+export default { name: 'write-notes', version: '1', inputSchema, run } satisfies StageModule;

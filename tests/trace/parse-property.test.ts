@@ -1,0 +1,135 @@
+// Property tests of the trace parser: whatever the bytes, it terminates, never throws (except
+// StageFailure for `require`), produces a document the schema accepts, reads back the numbers it
+// was given, and streaming and in-memory parsing agree.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseTraceFile, parseTraceFileTo, parseTraceLines, parseTraceText, traceRecordJson } from '../../stages/trace/parse.js';
+import type { TraceDocument } from '../../stages/trace/record.js';
+import { StageFailure } from '../../src/run/stage-contract.js';
+import { compileSchemaFile, issuesOf } from '../../src/schema/validate.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const validate = compileSchemaFile(join(root, 'schemas', 'trace.schema.json'));
+const dir = mkdtempSync(join(tmpdir(), 'evidence-parse-prop-'));
+
+function checkDocument(doc: TraceDocument): void {
+  const ok = validate(doc);
+  if (!ok) throw new Error(`schema: ${JSON.stringify(issuesOf(validate.errors).slice(0, 3))}`);
+  expect(doc.stats.records).toBe(doc.records.length);
+  expect(doc.stats.records + doc.stats.ignored).toBe(doc.stats.lines);
+  doc.records.forEach((r, i) => {
+    expect(r.seq).toBe(i);
+    expect(r.line).toBeGreaterThanOrEqual(1);
+    expect(r.line).toBeLessThanOrEqual(doc.stats.lines);
+    if (i > 0) expect(r.line).toBeGreaterThan(doc.records[i - 1].line);
+  });
+}
+
+// Fragments real logs are made of, so that random lines often look like trace lines.
+const fragment = fc.oneof(
+  fc.constantFrom('TRACE_C', 'TRACE_C_PHI', 'TRACE_PY', 'TRACE', 'TRACE_CONFIG', 'TRACE_', 'trace_c', '\uFEFF'),
+  fc.constantFrom(':', ': ', ' ', '  ', '\t', '=', ' = ', ';', ',', '[', ']', '; ', ':', '\r', '\u0000', '"', '\\', '←', '\u00e9', '\uD83D\uDE00'),
+  fc.constantFrom('nan', '-nan', 'inf', '-inf', 'Infinity', '-0', '+5', '.5', '5.', '007', '1e999', '1e-400', 'e5', 'N/A', 'None', 'NOT_EXTRACTED'),
+  fc.double().map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => d.toExponential(15)),
+  fc.integer().map(String),
+  fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/),
+  fc.string({ maxLength: 8 }),
+);
+const line = fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join(''));
+const log = fc.array(line, { maxLength: 40 }).map((lines) => lines.join('\n'));
+
+describe('parser properties', () => {
+  it('never throws on lines assembled from trace fragments, and the schema accepts the result', () => {
+    fc.assert(
+      fc.property(log, fc.option(fc.constantFrom('TRACE_C', 'TRACE', 'TRACE_C_PHI')), (text, prefix) => {
+        checkDocument(parseTraceText(text, prefix ? { prefix } : {}));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('never throws on arbitrary strings, line by line or as one text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 60 }), { maxLength: 20 }), (lines) => {
+        checkDocument(parseTraceLines(lines));
+        checkDocument(parseTraceText(lines.join('\n')));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('throws nothing but StageFailure when keys are required', () => {
+    fc.assert(
+      fc.property(log, fc.array(fc.constantFrom('F_latt', 'k_frac', 'TRACE_C_PHI', 'x', ''), { maxLength: 3 }), (text, require) => {
+        try {
+          checkDocument(parseTraceText(text, { require }));
+        } catch (err) {
+          expect(err).toBeInstanceOf(StageFailure);
+          expect((err as StageFailure).reason).toBe('require');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads back every double it is given, in C, Python and %.15e spellings, -0 included', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), (d) => {
+        const text = [`TRACE_C: x ${Object.is(d, -0) ? '-0' : String(d)}`, `TRACE_C: y ${d.toExponential(15)} ${d.toPrecision(17)}`, `TRACE_C:m=[${d} ${d}; ${d} ${d}]`].join('\n');
+        const doc = parseTraceText(text);
+        const want = Number.isFinite(d) ? d : d > 0 ? 'Infinity' : '-Infinity';
+        expect(Object.is(doc.records[0].values![0], want)).toBe(true);
+        // %.15e and %.17g round: they give back the double %.17g names
+        const rounded = Number(d.toPrecision(17));
+        const want17 = Number.isFinite(d) ? rounded : want;
+        expect(Object.is(doc.records[1].values![1], want17)).toBe(true);
+        expect(doc.records[2].values).toHaveLength(4);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('streams the same document it builds in memory, from arbitrary bytes', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 400 }), log.map((t) => new Uint8Array(Buffer.from(t)))), async (bytes) => {
+        const file = join(dir, `in-${run}.log`);
+        const out = join(dir, `out-${run++}.json`);
+        writeFileSync(file, bytes);
+        const memory = await parseTraceFile(file);
+        checkDocument(memory);
+        await parseTraceFileTo(file, out);
+        const streamed = JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
+        expect(streamed.stats).toEqual(memory.stats);
+        expect(streamed.prefixes).toEqual(memory.prefixes);
+        expect(streamed.records.map(traceRecordJson)).toEqual(memory.records.map(traceRecordJson));
+        // the file parser and the text parser agree on valid UTF-8
+        const text = Buffer.from(bytes).toString('utf8');
+        if (Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) {
+          expect(parseTraceText(text, { source: file }).records.map(traceRecordJson)).toEqual(memory.records.map(traceRecordJson));
+        }
+      }),
+      { numRuns: 150 },
+    );
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('terminates on pathological lines: long runs of one byte, deep brackets, many tokens', () => {
+    const texts = [
+      'TRACE_C: x ' + '['.repeat(100_000),
+      'TRACE_C: x ' + '1 '.repeat(200_000),
+      'TRACE_C:' + '='.repeat(100_000),
+      'TRACE_C ' + 'a=1 '.repeat(100_000),
+      'TRACE_C: x ' + '1;'.repeat(100_000),
+      'TRACE_C: ' + ':'.repeat(100_000),
+      '\u0000'.repeat(300_000),
+      'TRACE_C: x ' + '9'.repeat(400_000),
+    ];
+    for (const text of texts) checkDocument(parseTraceText(text));
+  });
+});
