@@ -13,8 +13,8 @@ export interface BuiltinStage {
 export const builtinStages: Record<string, BuiltinStage> = {
   'snapshot-config': { version: '1', module: './snapshot-config.js', inputSchema: 'snapshot-config.input.schema.json' },
   'parse-trace': { version: '1', module: './parse-trace.js', inputSchema: 'parse-trace.input.schema.json' },
-  'compare-traces': { version: '1', module: './compare-traces.js', inputSchema: 'compare-traces.input.schema.json' },
-  summarize: { version: '1', module: './summarize.js', inputSchema: 'summarize.input.schema.json' },
+  'compare-traces': { version: '2', module: './compare-traces.js', inputSchema: 'compare-traces.input.schema.json' },
+  summarize: { version: '2', module: './summarize.js', inputSchema: 'summarize.input.schema.json' },
   'write-notes': { version: '1', module: './write-notes.js', inputSchema: 'write-notes.input.schema.json' },
   blocker: { version: '1', module: './blocker.js', inputSchema: 'blocker.input.schema.json' },
 };

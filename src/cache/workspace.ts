@@ -334,7 +334,8 @@ function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Rec
   for (const p of Object.keys(oldDeps)) if (!(p in now.deps)) reasons.push(`dep '${p}' was removed`);
   for (const [up, outs] of Object.entries(now.upstream)) {
     for (const [p, h] of Object.entries(outs)) {
-      if (entry.upstream?.[up]?.[p] !== h) reasons.push(`upstream '${up}' out '${p}' changed`);
+      // A changed out that is also a dep was already named as such.
+      if (entry.upstream?.[up]?.[p] !== h && oldDeps[p] === now.deps[p]) reasons.push(`upstream '${up}' out '${p}' changed`);
     }
   }
   if (!reasons.length) reasons.push('inputs changed');

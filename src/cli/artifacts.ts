@@ -37,7 +37,15 @@ export async function artifactsVerb(inv: Invocation): Promise<number> {
   }
   const runId = inv.values.run as string | undefined;
   const candidates = runId ? rows.filter((h) => h.runId === runId) : rows;
-  const pick = candidates[candidates.length - 1];
+  const current = await ws.hasher.hashPath(path);
+  // The newest version that differs from what the file holds now: right after a run overwrote a
+  // hand-written file, that is the archived original (the run recorded both under its id).
+  const currentHash = current.type === 'file' ? current.hash : undefined;
+  const pick = [...candidates].reverse().find((h) => h.hash !== currentHash) ?? candidates[candidates.length - 1];
+  if (pick && pick.hash === currentHash) {
+    process.stdout.write(`${path} already holds that version (sha256 ${pick.hash.slice(0, 12)}); nothing to restore\n`);
+    return EXIT.ok;
+  }
   if (!pick) {
     process.stderr.write(runId ? `evidence restore: '${path}' has no version from run ${runId}; see evidence history ${path}\n` : `evidence restore: no stored versions of '${path}'\n`);
     return EXIT.failed;
@@ -46,7 +54,6 @@ export async function artifactsVerb(inv: Invocation): Promise<number> {
     process.stderr.write(`evidence restore: the stored object for '${path}' (sha256 ${pick.hash}) is missing or corrupt; nothing was changed\n`);
     return EXIT.failed;
   }
-  const current = await ws.hasher.hashPath(path);
   if (current.type === 'file' && !ws.store.has(current.hash)) {
     ws.store.put(resolve(root, path), current.hash);
     ws.appendHistory({ path, hash: current.hash, size: current.size, time: new Date().toISOString(), runId: `restore-${Date.now()}`, stage: '(before restore)', event: 'archived' });

@@ -1,6 +1,6 @@
 // The text of `--help` for every verb. Kept apart so the verbs stay short.
 
-export const VERBS = ['run', 'status', 'dag', 'validate', 'parse', 'compare', 'history', 'restore'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'parse', 'compare', 'history', 'restore', 'watch', 'verify'];
 
 const PIPELINE = `  -f, --file PATH        pipeline file (default: pipeline.yaml)\n`;
 
@@ -18,6 +18,8 @@ Commands:
   compare REF PORT        compare two traces (logs or trace JSON) and print the table
   history PATH            list the stored versions of an artifact
   restore PATH            bring back a stored version of an artifact
+  watch [STAGE...]        run, then re-run what each saved change makes out of date
+  verify [MANIFEST]       check a downloaded evidence bundle against its manifest
 
 Options:
   -h, --help              help for evidence or for a command (evidence run --help)
@@ -38,13 +40,20 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
       --force [STAGE]    re-run regardless of the cache: every stage, or STAGE (repeatable)
   -p, --param NAME=VALUE override a param for this run (repeatable; VALUE is YAML: 1e-5, [1, 2])
       --json             print run events as JSON lines
-      --ci               CI output: plain lines with timestamps (automatic when CI=true)
+      --ci               CI mode (automatic when CI=true): plain lines with timestamps; writes
+                         reports/junit.xml and reports/manifest.json (pipeline.yaml reports:
+                         { dir, junit, manifest }), appends to $GITHUB_STEP_SUMMARY when set and
+                         prints ::error annotations when GITHUB_ACTIONS=true
   -v, --verbose          also print each stage's command line
       --grace SECONDS    on interrupt or timeout, wait this long after SIGTERM before SIGKILL (default 5)
       --wait             if another run holds the project, wait for it instead of stopping
   -h, --help             this help
 
-Exit codes: 0 success, 1 a stage failed, 2 invalid pipeline or usage, 4 gate met, 130 interrupted.
+When a stage fails and pipeline.yaml declares a blocker, it records the failure (attempt_failed.log,
+<stage>_blocker.patch, blocker.json, a notes.md section) in the stage's report folder.
+
+Exit codes: 0 success, 1 a stage failed (or another run holds the project), 2 invalid pipeline or
+usage, 4 gate met, 130 interrupted (Ctrl-C or SIGTERM).
 `,
   status: `Usage: evidence status [options]
 
@@ -111,11 +120,46 @@ ${PIPELINE}      --json             machine-readable output
 `,
   restore: `Usage: evidence restore PATH [--run ID]
 
-Writes a stored version of PATH back into the project: the newest one, or the one recorded in
-run ID (see evidence history PATH). The current content is archived first.
+Writes a stored version of PATH back into the project: the newest one that differs from its
+current content, or that among the versions recorded in run ID (see evidence history PATH). Right
+after a run overwrote a hand-written file, that is the original. The current content is archived first.
 
 Options:
 ${PIPELINE}      --run ID           the run whose version to restore
+  -h, --help             this help
+`,
+  watch: `Usage: evidence watch [STAGE...] [options]
+
+Runs the targets (default: every stage) once, then watches the deps of every stage they need and
+pipeline.yaml itself, and on each saved change re-runs what the change makes out of date (the
+normal caching rules decide; an edit that restores earlier content restores outs from the cache).
+The outs of any stage and .evidence/ never trigger a run. Changes that arrive while a run is in
+progress cause exactly one follow-up run once it ends (they are queued, not cancelling it). A
+stage that failed is not retried until one of its inputs changes. An invalid pipeline.yaml is
+reported and the last valid one stays in use. After each cycle: what ran, was restored or failed,
+and each compare stage's first divergence. Ctrl-C stops (running stages end as in run); exit 130.
+
+Options:
+${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
+  -k, --keep-going       after a failure, still run everything that does not depend on it
+  -p, --param NAME=VALUE override a param (repeatable)
+      --debounce MS      quiet time that ends a burst of saves before a run starts (default 40)
+      --grace SECONDS    on Ctrl-C, wait this long after SIGTERM before SIGKILL (default 5)
+      --json             print run and watch events as JSON lines
+  -v, --verbose          also print each stage's command line
+  -h, --help             this help
+`,
+  verify: `Usage: evidence verify [MANIFEST] [options]
+
+Checks a bundle (the reports folder and artifacts of a run, e.g. downloaded from CI) against its
+manifest (default: reports/manifest.json): every artifact present with the recorded size and
+sha256. The bundle root is found from the manifest's recorded path, or given with --root.
+Exit 0 when every artifact matches, 1 naming each file that is missing or differs, 2 when the
+manifest cannot be read.
+
+Options:
+      --root DIR         the folder the manifest's paths are relative to
+      --json             machine-readable output
   -h, --help             this help
 `,
 };

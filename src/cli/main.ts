@@ -38,7 +38,16 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
   dag: { ...COMMON, mermaid: { type: 'boolean' }, dot: { type: 'boolean' } },
   validate: { ...COMMON, param: { type: 'string', short: 'p', multiple: true } },
-  watch: { ...COMMON, jobs: { type: 'string', short: 'j' }, param: { type: 'string', short: 'p', multiple: true }, json: { type: 'boolean' }, debounce: { type: 'string' } },
+  watch: {
+    ...COMMON,
+    jobs: { type: 'string', short: 'j' },
+    'keep-going': { type: 'boolean', short: 'k' },
+    param: { type: 'string', short: 'p', multiple: true },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    debounce: { type: 'string' },
+    grace: { type: 'string' },
+  },
   parse: { help: { type: 'boolean', short: 'h' }, prefix: { type: 'string', multiple: true }, require: { type: 'string', multiple: true }, json: { type: 'boolean' } },
   compare: {
     help: { type: 'boolean', short: 'h' },
@@ -52,7 +61,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   history: { ...COMMON, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
-  verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
+  verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, root: { type: 'string' } },
 };
 
 /** `--force` takes an optional stage name; node's parser has no optional values, so normalise first. */

@@ -3,12 +3,19 @@ import { availableParallelism } from 'node:os';
 import type { Invocation } from './main.js';
 import { EXIT } from './main.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
-import { Workspace } from '../cache/workspace.js';
+import { Workspace, ensureStateDir } from '../cache/workspace.js';
+import { join } from 'node:path';
+import { acquireRunLock, describeHolder, type RunLock } from '../run/run-lock.js';
+import { runBlocker } from '../run/blocker-run.js';
+import { killRegisteredGroupsNow } from '../run/process-group.js';
+import { appendRunRecord } from '../run/run-record.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { styleFor } from '../report/style.js';
+import { stageRecorder } from '../report/ci-record.js';
+import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
 
 export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
@@ -38,6 +45,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const opened = await openProject(file, overrides);
   if (!opened.ok) {
     process.stderr.write(opened.text + '\n');
+    annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
     return EXIT.usage;
   }
   const { pipeline, graph } = opened.project;
@@ -55,17 +63,47 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const onSignal = () => {
     interrupts++;
     controller.abort(new Error('interrupted'));
-    if (interrupts > 2) process.exit(EXIT.interrupted);
+    if (interrupts > 2) {
+      // A third Ctrl-C does not wait for the grace period: the stages' groups go with us.
+      killRegisteredGroupsNow();
+      process.exit(EXIT.interrupted);
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  // One run at a time per project (a dry run writes nothing and needs no lock).
+  let runLock: RunLock | undefined;
+  if (!v['dry-run']) {
+    const stateDir = join(pipeline.root, '.evidence');
+    ensureStateDir(stateDir);
+    const got = await acquireRunLock(stateDir, {
+      argv: ['evidence', ...process.argv.slice(2)],
+      wait: Boolean(v.wait),
+      signal: controller.signal,
+      onWait: (h) => emit({ type: 'warning', time: Date.now(), message: `waiting for ${describeHolder(h)} to finish` }),
+    });
+    if (!got.ok) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (controller.signal.aborted) return EXIT.interrupted;
+      process.stderr.write(`evidence run: the project is busy: ${describeHolder(got.holder)} holds ${join(stateDir, 'run.lock')}.
+  Wait for it with evidence run --wait, or stop it; a lock left by a dead process is taken over automatically.
+`);
+      return EXIT.failed;
+    }
+    runLock = got.lock;
+    if (got.tookOverFrom) emit({ type: 'warning', time: Date.now(), message: `took over the run lock of ${describeHolder(got.tookOverFrom)}, which is no longer running` });
+  }
 
   const ws = new Workspace(pipeline.root);
   const runId = newRunId();
   const counts: Record<StageStatus, number> = { 'up-to-date': 0, restored: 0, done: 0, failed: 0, 'not-run': 0 };
   const started = Date.now();
+  const recorder = ci && !v['dry-run'] ? stageRecorder() : undefined;
   const sink = (e: RunEvent) => {
     emit(e);
+    recorder?.sink(e);
   };
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   const outcome = await runPipeline(pipeline, graph, ws, {
@@ -80,10 +118,28 @@ export async function runVerb(inv: Invocation): Promise<number> {
     runId,
   });
   for (const r of outcome.results.values()) counts[r.status]++;
-  sink({ type: 'run-finished', time: Date.now(), runId, status: outcome.status, durationMs: Date.now() - started, counts });
+  // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
+  const blocker = v['dry-run'] ? 'none' : await runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal });
+  // Gates are judged from the comparisons on disk; CI reports are written before the exit code.
+  const status = v['dry-run'] ? outcome.status : await judgeAndReport({ pipeline, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
+  sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts });
+  if (runLock) {
+    appendRunRecord(ws.stateDir, {
+      runId,
+      pid: process.pid,
+      argv: runLock.holder.argv,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      status,
+      failed: outcome.failures.map((f) => ({ stage: f.stage, reason: f.reason })),
+      ...(blocker === 'none' ? {} : { blocker }),
+    });
+    runLock.release();
+  }
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (outcome.status === 'interrupted') return EXIT.interrupted;
   if (outcome.status === 'failed') return EXIT.failed;
+  if (status === 'gate') return EXIT.gate;
   return EXIT.ok;
 }

@@ -33,9 +33,7 @@ export async function traceVerb(inv: Invocation): Promise<number> {
     tol = Number(v.tol);
     if (!Number.isFinite(tol) || tol < 0) throw new UsageError(`--tol expects a non-negative number, got '${v.tol}'`);
   }
-  // TODO(lead): static import once stages/trace/compare-command.ts lands.
-  const compareModule = '../../stages/trace/compare-command.js';
-  const { compareCommand } = (await import(compareModule)) as { compareCommand: (a: object) => Promise<number> };
+  const { compareCommand } = await import('../../stages/trace/compare-command.js');
   return compareCommand({
     ref: inv.positionals[0]!,
     port: inv.positionals[1]!,

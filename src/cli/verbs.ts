@@ -17,6 +17,10 @@ export async function dispatch(inv: Invocation): Promise<number> {
     case 'history':
     case 'restore':
       return (await import('./artifacts.js')).artifactsVerb(inv);
+    case 'watch':
+      return (await import('./watch.js')).watchVerb(inv);
+    case 'verify':
+      return (await import('./verify.js')).verifyVerb(inv);
     default:
       throw new Error(`verb ${inv.verb} has no implementation`);
   }

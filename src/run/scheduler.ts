@@ -267,7 +267,8 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
 
     const writes = await guard?.stageEnded(name);
     if (writes?.protectedChanged.length) {
-      const also = writes.alongside.length ? ` (stages ${writes.alongside.join(', ')} ran at the same time; the change may be theirs)` : '';
+      const n = writes.alongside.length;
+      const also = n ? ` (while ${writes.alongside.join(', ')} ${n > 1 ? 'were' : 'was'} running too; ${n > 1 ? 'any' : 'either'} of them may have made it)` : '';
       return failure('protected-path', `modified protected files: ${writes.protectedChanged.join(', ')}${also}`);
     }
     ws.forget(stage.outs.map((o) => o.path));

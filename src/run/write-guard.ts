@@ -49,8 +49,10 @@ async function signature(abs: string, prefix = ''): Promise<string> {
 }
 
 export class WriteGuard {
-  private readonly isProtected: (path: string) => boolean;
-  private readonly isDeclared: (path: string) => boolean;
+  // Built on the first snapshot, so that a run where nothing executes pays nothing.
+  private isProtected: (path: string) => boolean = () => false;
+  private isDeclared: (path: string) => boolean = () => false;
+  private ready = false;
   /** undefined: not probed yet; null: not a git work tree; else the project's prefix inside the repo. */
   private gitPrefix: string | null | undefined;
   private last: Snapshot | undefined;
@@ -65,12 +67,16 @@ export class WriteGuard {
     private readonly hasher: Hasher,
     private readonly emit: EventSink,
     /** Files the runner itself writes while stages run (evidence.lock), project-relative. */
-    runnerFiles: string[],
-  ) {
+    private readonly runnerFiles: string[],
+  ) {}
+
+  private prepare(): void {
+    if (this.ready) return;
+    this.ready = true;
     const picomatch = require('picomatch') as (p: string | string[], o?: object) => (s: string) => boolean;
-    this.isProtected = pipeline.protect.length ? picomatch(pipeline.protect, { dot: true }) : () => false;
-    const outs = [...pipeline.stages.values()].flatMap((s) => s.outs.map((o) => o.path));
-    const own = new Set(runnerFiles);
+    if (this.pipeline.protect.length) this.isProtected = picomatch(this.pipeline.protect, { dot: true });
+    const outs = [...this.pipeline.stages.values()].flatMap((s) => s.outs.map((o) => o.path));
+    const own = new Set(this.runnerFiles);
     this.isDeclared = (p) => own.has(p) || outs.some((o) => p === o || p.startsWith(o + '/'));
   }
 
@@ -142,6 +148,7 @@ export class WriteGuard {
   }
 
   private async snapshot(): Promise<Snapshot> {
+    this.prepare();
     const root = this.pipeline.root;
     if (this.gitPrefix === undefined) {
       const prefix = await gitOut(['rev-parse', '--show-prefix'], root);

@@ -20,7 +20,8 @@ const compiled = new Map<string, ValidateFunction>();
 function ajv() {
   if (!ajvInstance) {
     const Ajv = require('ajv').default;
-    ajvInstance = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+    // addUsedSchema: false — the same schema may be read from the project and from the tool (same $id).
+    ajvInstance = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, addUsedSchema: false });
   }
   return ajvInstance!;
 }

@@ -48,7 +48,7 @@
 // Pure: no files, no printing. Must stay fast: a million records per side in well under 3 s.
 import picomatch from 'picomatch';
 import type { Num, RecordKind, TraceDocument, TraceRecord } from './record.js';
-import { componentNumber, diagnose, type Component, type Diagnosis } from './diagnose.js';
+import { componentNumber, diagnose, float32Share, float32TraceDiagnosis, isTellingFloat32, type Component, type Diagnosis } from './diagnose.js';
 
 export type Status = 'MATCH' | 'MINOR' | 'DIVERGENT' | 'CRITICAL' | 'MISSING';
 export const STATUSES: Status[] = ['MATCH', 'MINOR', 'DIVERGENT', 'CRITICAL', 'MISSING'];
@@ -160,7 +160,7 @@ export interface Comparison {
   firstDivergence: (DivergenceRef & { diagnoses: Diagnosis[] }) | null;
   firstNonMatch: DivergenceRef | null;
   checkpoints: CheckpointResult[];
-  /** Indices (into items) of every DIVERGENT or CRITICAL item, in order. */
+  /** Indices (into items) of every item beyond tolerance (MINOR, DIVERGENT or CRITICAL), in order. */
   divergences: number[];
   items: ComparedItem[];
 }
@@ -465,6 +465,25 @@ function sameShape(a: [number, number] | undefined, b: [number, number] | undefi
 // ---------------------------------------------------------------------------------------------
 // The comparison
 
+function* numbersOf(doc: TraceDocument): Generator<number> {
+  for (const r of doc.records) {
+    if (r.values) for (const v of r.values) if (typeof v === 'number') yield v;
+    if (r.fields) for (const v of Object.values(r.fields)) if (typeof v === 'number') yield v;
+  }
+}
+
+/**
+ * A port whose every telling value is a float32 number, beside a reference whose values are not,
+ * computes in single precision: a fact about the whole trace that explains each difference.
+ */
+function singlePrecisionPort(reference: TraceDocument, port: TraceDocument): Diagnosis | undefined {
+  const p = float32Share(numbersOf(port));
+  if (p.telling < 5 || p.float32 < 0.95 * p.telling) return undefined;
+  const r = float32Share(numbersOf(reference));
+  if (r.telling && r.float32 > 0.5 * r.telling) return undefined;
+  return float32TraceDiagnosis(p);
+}
+
 export function compareTraces(reference: TraceDocument, port: TraceDocument, options: CompareOptions = {}): Comparison {
   const tolOpt = options.tolerance ?? {};
   const baseTol: Tol = {
@@ -493,6 +512,7 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     aliasOf = (rec, name) => aliasIds.get(name) ?? aliasIds.get(rec.key);
   }
   const prt = indexSide(port.records, portFamily, false, groups, aliasOf);
+  const portPrecision = singlePrecisionPort(reference, port);
 
   // Pairing: by a field's value for matched record groups, else by occurrence.
   for (const g of groups.values()) {
@@ -631,6 +651,9 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
             kind: 'shape-mismatch',
             message: `reference is ${refShape ? refShape.join('×') : `${r.length} values`}, port ${portShape ? portShape.join('×') : `${p.length} values`}`,
           });
+        }
+        if (portPrecision && item.status !== 'MATCH' && !diagnoses.some((d) => d.kind === 'single-precision') && p.every((c) => typeof c !== 'number' || Number.isInteger(c) || isTellingFloat32(c))) {
+          diagnoses.push(portPrecision);
         }
         item.diagnoses = diagnoses;
       }

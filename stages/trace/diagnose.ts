@@ -461,3 +461,36 @@ function isTranspose(map: number[], [rows, cols]: [number, number]): boolean {
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (map[i * cols + j] !== j * rows + i) return false;
   return true;
 }
+
+/**
+ * A value that a float32 computation could have printed: a float32 number written with 15 or more
+ * significant digits reads back within ~1e-16 of that float32; a double result almost never does.
+ * Integers and zero are excluded (every precision represents them), so they prove nothing.
+ */
+export function isTellingFloat32(x: number): boolean {
+  return Number.isFinite(x) && !Number.isInteger(x) && Math.abs(Math.fround(x) - x) <= Math.abs(x) * 1e-14;
+}
+
+/** Share of the telling (non-integer, finite) numbers of a trace that are float32 values. */
+export function float32Share(values: Iterable<number>): { float32: number; telling: number } {
+  let float32 = 0;
+  let telling = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v) || Number.isInteger(v)) continue;
+    telling++;
+    if (isTellingFloat32(v)) float32++;
+  }
+  return { float32, telling };
+}
+
+/**
+ * The trace-level single-precision diagnosis: the port prints only float32 values, so differences
+ * beyond a few float32 ulps are float32 round-off amplified by the computation (cancellation,
+ * steep functions such as the lattice factor), not a logic error.
+ */
+export function float32TraceDiagnosis(share: { float32: number; telling: number }): Diagnosis {
+  return {
+    kind: 'single-precision',
+    message: `the port computes in single precision: ${share.float32} of its ${share.telling} non-integer values are exactly float32 numbers, so this difference is float32 round-off carried through the computation`,
+  };
+}

@@ -201,7 +201,7 @@ export function renderSummary(c: Comparison, options: SummaryOptions = {}): stri
 
   out.push('## First divergence', '');
   const first = c.firstDivergence ? c.items[c.firstDivergence.index] : undefined;
-  if (!first) out.push('None: no DIVERGENT or CRITICAL item.', '');
+  if (!first) out.push('None: every compared value is within tolerance.', '');
   else {
     out.push(describeItem(first) + '.', '', `Diagnosis: ${diagnosisText(first.diagnoses)}.`, '');
     if (first.deltas && first.deltas.length > 1) {

@@ -1,0 +1,207 @@
+// The watch loop: run the targets once, then on each burst of relevant saves re-run them through
+// the ordinary scheduler, so caching alone decides what is out of date (a reverted edit restores
+// from the cache). Policies, chosen and tested:
+// - A burst (an editor saving several files, a tool rewriting one in pieces) is one run: a cycle
+//   starts once no relevant event arrived for `debounceMs`.
+// - Changes during a run are queued, not cancelling it: when the run ends, exactly one follow-up
+//   run covers all of them. Cancelling would throw away finished work and, with a stage slower
+//   than the edit rhythm, never finish anything; the follow-up re-hashes every dep, so nothing
+//   stale survives it.
+// - A stage that failed is not retried while its fingerprint (its inputs) is unchanged.
+// - pipeline.yaml is re-read when saved; an invalid one is reported and the last valid one kept.
+// - Each cycle holds the project's run lock, so an `evidence run` started meanwhile waits for the
+//   cycle (or the cycle for it) as two runs would; between cycles the project is free.
+// chokidar is loaded here only, so no other verb pays for it. Emits events; never prints.
+import type { FSWatcher } from 'chokidar';
+import type { Graph } from '../graph/dag.js';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
+import type { Pipeline } from '../pipeline/model.js';
+import { Workspace } from '../cache/workspace.js';
+import { runPipeline, type RunOutcome } from '../run/scheduler.js';
+import { acquireRunLock, describeHolder } from '../run/run-lock.js';
+import type { EventSink } from '../run/events.js';
+import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
+import type { WatchSink } from './events.js';
+
+export interface LoadedProject {
+  pipeline: Pipeline;
+  graph: Graph;
+}
+
+export type ProjectLoader = () => Promise<{ ok: true; project: LoadedProject } | { ok: false; diagnostics: Diagnostic[]; text: string }>;
+
+export interface WatchOptions {
+  /** Re-reads pipeline.yaml (with the same param overrides) when it is saved. */
+  load: ProjectLoader;
+  targets: string[];
+  jobs: number;
+  keepGoing: boolean;
+  debounceMs: number;
+  graceMs: number;
+  /** Project-relative paths that must never trigger a run besides outs (e.g. report files). */
+  neverTrigger?: (pipeline: Pipeline) => string[];
+  /** Aborted on Ctrl-C: stops watching and ends running stages. */
+  signal: AbortSignal;
+  emit: WatchSink;
+  runEmit: EventSink;
+}
+
+/** Watches until `opts.signal` is aborted. */
+export async function watchProject(initial: LoadedProject, opts: WatchOptions): Promise<void> {
+  const { watch } = await import('chokidar');
+  let project = initial;
+  const ws = new Workspace(project.pipeline.root);
+  /** Stage → fingerprint of its last failed attempt. */
+  const failedAt = new Map<string, string>();
+  const pending = new Set<string>();
+  let pipelineSaved = false;
+  let lastEventAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let cycle = 0;
+  let set: WatchSet = watchSetOf(project);
+  let watcher: FSWatcher = await startWatcher(set);
+
+  function watchSetOf(p: LoadedProject): WatchSet {
+    return buildWatchSet(p.pipeline, p.graph, opts.targets, opts.neverTrigger?.(p.pipeline) ?? []);
+  }
+
+  async function startWatcher(s: WatchSet): Promise<FSWatcher> {
+    const w = watch(s.root, { ignored: (p: string, stats?: import('node:fs').Stats) => s.ignores(p, stats), ignoreInitial: true, persistent: true });
+    w.on('all', (_event: string, path: string) => onChange(s, path));
+    w.on('error', (err: unknown) => opts.emit({ type: 'watch-error', time: Date.now(), message: `file watcher: ${(err as Error)?.message ?? String(err)}` }));
+    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
+    return w;
+  }
+
+  function onChange(s: WatchSet, abs: string): void {
+    if (s !== set || opts.signal.aborted) return;
+    const kind = s.classify(abs);
+    if (!kind) return;
+    pending.add(displayPath(s, abs));
+    if (kind === 'pipeline') pipelineSaved = true;
+    lastEventAt = Date.now();
+    schedule(opts.debounceMs);
+  }
+
+  function schedule(delay: number): void {
+    // While a run is in flight, changes only accumulate: the run's end schedules the follow-up.
+    if (running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(fire, Math.max(0, delay));
+  }
+
+  function fire(): void {
+    timer = undefined;
+    if (running || opts.signal.aborted || pending.size === 0) return;
+    const changes = [...pending].sort();
+    pending.clear();
+    const reload = pipelineSaved;
+    pipelineSaved = false;
+    running = react(changes, reload)
+      .catch((err: unknown) => opts.emit({ type: 'watch-error', time: Date.now(), message: (err as Error)?.stack ?? String(err) }))
+      .finally(() => {
+        running = undefined;
+        if (pending.size && !opts.signal.aborted) schedule(lastEventAt + opts.debounceMs - Date.now());
+      });
+  }
+
+  async function react(changes: string[], reload: boolean): Promise<void> {
+    if (reload) {
+      const loaded = await opts.load();
+      const missing = loaded.ok ? opts.targets.filter((t) => !loaded.project.pipeline.stages.has(t)) : [];
+      if (!loaded.ok || missing.length) {
+        const diagnostics: Diagnostic[] = loaded.ok
+          ? missing.map((t) => ({ file: set.pipelineFile, line: 0, column: 0, message: `stage '${t}', named on the command line, is no longer in the pipeline` }))
+          : loaded.diagnostics;
+        const text = loaded.ok ? diagnostics.map((d) => `${d.file}: error: ${d.message}`).join('\n') : loaded.text;
+        opts.emit({ type: 'pipeline-invalid', time: Date.now(), text, diagnostics });
+        // Other files saved in the same burst still count, against the last valid pipeline.
+        if (changes.every((c) => c === set.pipelineFile)) return;
+      } else {
+        project = loaded.project;
+        const next = watchSetOf(project);
+        if (next.signature !== set.signature) {
+          const old = watcher;
+          set = next;
+          watcher = await startWatcher(next);
+          await old.close();
+        } else set = next;
+        opts.emit({ type: 'pipeline-reloaded', time: Date.now(), inputs: set.inputs });
+      }
+    }
+    await runCycle(changes);
+  }
+
+  async function runCycle(changes: string[]): Promise<void> {
+    const lock = await acquireRunLock(ws.stateDir, {
+      argv: ['evidence', ...process.argv.slice(2)],
+      wait: true,
+      signal: opts.signal,
+      onWait: (h) => opts.runEmit({ type: 'warning', time: Date.now(), message: `waiting for ${describeHolder(h)} to finish` }),
+    });
+    if (!lock.ok) return; // interrupted while waiting
+    try {
+      await lockedCycle(changes);
+    } finally {
+      lock.lock.release();
+    }
+  }
+
+  async function lockedCycle(changes: string[]): Promise<void> {
+    cycle++;
+    const started = Date.now();
+    opts.emit({ type: 'cycle-started', time: started, cycle, changes });
+    ws.reloadLock();
+    const { pipeline, graph } = project;
+    const outcome: RunOutcome = await runPipeline(pipeline, graph, ws, {
+      targets: opts.targets,
+      jobs: opts.jobs,
+      keepGoing: opts.keepGoing,
+      dryRun: false,
+      force: false,
+      graceMs: opts.graceMs,
+      signal: opts.signal,
+      emit: opts.runEmit,
+      runId: `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${process.pid}-watch-${cycle}`,
+      skipFailed: failedAt,
+    });
+    const waiting: string[] = [];
+    for (const [name, r] of outcome.results) {
+      const fp = r.evaluation?.fingerprint;
+      if (r.status === 'failed') {
+        // An interrupted stage did not fail on its inputs; it may run again.
+        if (r.failure?.reason !== 'interrupted' && fp) failedAt.set(name, fp);
+      } else if (r.status === 'not-run') {
+        if (fp && failedAt.get(name) === fp) waiting.push(name);
+      } else failedAt.delete(name);
+    }
+    opts.emit({
+      type: 'cycle-finished',
+      time: Date.now(),
+      cycle,
+      durationMs: Date.now() - started,
+      status: outcome.status,
+      results: outcome.selected.map((stage) => ({ stage, status: outcome.results.get(stage)?.status ?? 'not-run' })),
+      waiting,
+      pipeline,
+    });
+  }
+
+  opts.emit({ type: 'watch-ready', time: Date.now(), stages: set.stages, inputs: set.inputs, pipelineFile: set.pipelineFile });
+  running = runCycle([])
+    .catch((err: unknown) => opts.emit({ type: 'watch-error', time: Date.now(), message: (err as Error)?.stack ?? String(err) }))
+    .finally(() => {
+      running = undefined;
+      if (pending.size && !opts.signal.aborted) schedule(lastEventAt + opts.debounceMs - Date.now());
+    });
+
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  if (timer) clearTimeout(timer);
+  await running;
+  await watcher.close();
+  opts.emit({ type: 'watch-stopped', time: Date.now(), cycles: cycle });
+}

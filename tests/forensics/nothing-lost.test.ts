@@ -1,0 +1,159 @@
+// Nothing lost, nothing trusted blindly: a corrupted cache object is never restored, an overwritten
+// hand-written artifact comes back byte for byte, a protected file changed by a stage fails the run,
+// undeclared writes are named, and a runner's leftover temp files never pass for content.
+import { describe, expect, it } from 'vitest';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { TestProject, logged } from '../helpers/project.js';
+
+function objectOf(p: TestProject, stage: string, out: string): string {
+  const lock = parse(p.read('evidence.lock'));
+  const hash = lock.stages[stage].outs[out].hash as string;
+  return p.path(`.evidence/cache/objects/${hash.slice(0, 2)}/${hash.slice(2)}`);
+}
+
+describe('corrupted cache objects', () => {
+  it('are detected, reported and never restored; the stage re-runs and the store heals', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  a:\n    cmd: '${logged('a', 'echo "intensity 181.3" > a.txt')}'\n    outs: [a.txt]\n`,
+    });
+    expect(p.cli(['run']).code).toBe(0);
+    p.takeRuns();
+    const object = objectOf(p, 'a', 'a.txt');
+    chmodSync(object, 0o644);
+    writeFileSync(object, 'intensity 999.9\n');
+    p.remove('a.txt');
+
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a: cached object for 'a\.txt' is corrupt \(sha256 [0-9a-f]{12}…\); not restored, the stage re-runs/);
+    expect(p.takeRuns()).toEqual(['a']);
+    expect(p.read('a.txt')).toBe('intensity 181.3\n');
+
+    // The bad copy was moved aside and a good one stored: the next restore is clean.
+    expect(readFileSync(object, 'utf8')).toBe('intensity 181.3\n');
+    p.remove('a.txt');
+    const again = p.cli(['run']);
+    expect(again.stdout).toMatch(/a restored from cache/);
+    expect(p.takeRuns()).toEqual([]);
+    expect(p.read('a.txt')).toBe('intensity 181.3\n');
+  });
+});
+
+describe('archival copies', () => {
+  it('keep a hand-written artifact that a stage overwrites; evidence restore gives it back byte for byte', () => {
+    const handWritten = Buffer.concat([Buffer.from('# Pixel (685, 1039) by hand\r\nI = 181.3\n'), Buffer.from([0xff, 0x00, 0xfe])]);
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  report:\n    cmd: "echo generated > report.md"\n    outs: [report.md]\n`,
+    });
+    writeFileSync(p.path('report.md'), handWritten);
+    expect(p.cli(['run']).code).toBe(0);
+    expect(p.read('report.md')).toBe('generated\n');
+
+    const history = JSON.parse(p.cli(['history', 'report.md', '--json']).stdout) as Array<Record<string, any>>;
+    expect(history.map((h) => [h.event, h.size])).toEqual([
+      ['archived', handWritten.length],
+      ['produced', 10],
+    ]);
+    const text = p.cli(['history', 'report.md']).stdout;
+    expect(text).toMatch(/report \(archived\)/);
+    expect(text).toMatch(/report \(produced\)/);
+
+    const runId = history[0]!.runId as string;
+    const r = p.cli(['restore', 'report.md', '--run', runId]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`restored report.md \\(sha256 ${history[0]!.hash.slice(0, 12)}, ${handWritten.length} bytes\\) from run ${runId}`));
+    expect(readFileSync(p.path('report.md')).equals(handWritten)).toBe(true);
+
+    // Back to the generated version, then once more to the hand-written one without --run: the
+    // newest version that differs from the file's content.
+    expect(p.cli(['run']).stdout).toMatch(/report restored from cache|report started/);
+    expect(p.read('report.md')).toBe('generated\n');
+    expect(p.cli(['restore', 'report.md']).code).toBe(0);
+    expect(readFileSync(p.path('report.md')).equals(handWritten)).toBe(true);
+  });
+});
+
+describe('protected paths and undeclared writes', () => {
+  it('fails a stage that modifies a protected tracked file, naming it; the blocker archives the diff', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+protect: [src/**, docs/index.md]
+blocker: { uses: blocker }
+stages:
+  harness:
+    cmd: "sed -i 's/0.1/0.2/' src/phi.c && echo traced > out/trace.log"
+    outs: [out/trace.log]
+  later:
+    cmd: "cp out/trace.log out/copy.log"
+    deps: [out/trace.log]
+    outs: [out/copy.log]
+`,
+      'src/phi.c': 'double phi = 0.1;\n',
+      'src/other.c': 'int x;\n',
+      'docs/index.md': '# Docs\n',
+    });
+    p.initGit();
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/✗ harness failed: modified protected files: src\/phi\.c/);
+    expect(r.stdout).toMatch(/later not run: upstream 'harness' failed/);
+    const rec = JSON.parse(p.read('out/blocker.json'));
+    expect(rec.reason).toBe('protected-path');
+    expect(rec.message).toBe('modified protected files: src/phi.c');
+    const patch = p.read('out/harness_blocker.patch');
+    expect(patch).toContain('diff --git a/src/phi.c b/src/phi.c');
+    expect(patch).toContain('-double phi = 0.1;\n+double phi = 0.2;');
+    // Nothing was recorded for the stage: it is not up to date.
+    expect(p.cli(['status']).stdout).not.toMatch(/harness\s+up to date/);
+  });
+
+  it('warns, naming the stage, about files a stage creates that no stage declares; a no-op run reports nothing', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+stages:
+  sim:
+    cmd: "echo 1 > out.txt && echo cache > .sim-cache.bin && mkdir -p __pycache__ && echo x > __pycache__/m.pyc"
+    outs: [out.txt]
+`,
+      '.gitignore': '__pycache__/\n',
+    });
+    p.initGit();
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const warnings = r.stdout.split('\n').filter((l) => l.startsWith('! '));
+    expect(warnings).toEqual(['! sim: created or changed files that no stage declares as outs: .sim-cache.bin; declare them as outs, or ignore them in .gitignore']);
+    const noop = p.cli(['run']);
+    expect(noop.stdout).not.toMatch(/!/);
+  });
+
+  it('outside git, watches every file: a stage deleting one that is protected fails', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nprotect: ["ref/*.c"]\nstages:\n  s:\n    cmd: "rm ref/nanobragg.c; echo ok > s.txt"\n    outs: [s.txt]\n`,
+      'ref/nanobragg.c': 'int main(void) { return 0; }\n',
+    });
+    const r = p.cli(['run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/s failed: modified protected files: ref\/nanobragg\.c/);
+  });
+});
+
+describe("a runner's leftover temp files", () => {
+  it('are never hashed into a folder out, recorded, or reported as writes', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  s:\n    cmd: "mkdir -p out && echo 1 > out/a.json"\n    outs: [out]\n`,
+    });
+    // What a kill -9 can leave: a stream capture in progress, a temp file of an atomic write.
+    p.write('out/log.txt.evidence-partial', 'half');
+    p.write('out/.a.json.4242.0badc0de.tmp', 'half');
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const history = readFileSync(p.path('.evidence/history.jsonl'), 'utf8');
+    expect(history).toContain('out/a.json');
+    expect(history).not.toMatch(/evidence-partial|\.tmp"/);
+    // Removing them changes nothing: they were never part of the out.
+    p.remove('out/log.txt.evidence-partial');
+    p.remove('out/.a.json.4242.0badc0de.tmp');
+    expect(p.cli(['run']).stdout).toMatch(/s up to date/);
+  });
+});

@@ -1,0 +1,227 @@
+// Watch mode end to end: `evidence watch` as a real subprocess, files edited on disk, the run log
+// saying which stage processes started, Ctrl-C at the end (exit 130).
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestProject } from '../helpers/project.js';
+import { WatchProcess, sleep } from './harness.js';
+
+const PIPELINE = `version: 1
+stages:
+  gen:
+    cmd: 'echo gen >> "$RUNLOG"; cp input/a.txt out/gen.txt'
+    deps: [input/a.txt]
+    outs: [out/gen.txt]
+  other:
+    cmd: 'echo other >> "$RUNLOG"; cat input/b.txt > out/other.txt'
+    deps: [input/b.txt]
+    outs: [out/other.txt]
+  use:
+    cmd: 'echo use >> "$RUNLOG"; cat out/gen.txt out/other.txt > out/use.txt'
+    deps: [out/gen.txt, out/other.txt]
+    outs: [out/use.txt]
+`;
+
+/** How long "nothing happens" is watched for: many debounce periods, well past any event delivery. */
+const QUIET_MS = 600;
+
+let running: WatchProcess[] = [];
+afterEach(() => {
+  for (const w of running) w.kill();
+  running = [];
+});
+
+function start(p: TestProject, args: string[] = []): WatchProcess {
+  const w = new WatchProcess(p, args);
+  running.push(w);
+  return w;
+}
+
+function project(): TestProject {
+  return new TestProject({ 'pipeline.yaml': PIPELINE, 'input/a.txt': 'alpha\n', 'input/b.txt': 'beta\n' });
+}
+
+describe('evidence watch', () => {
+  it('runs once, then re-runs only the stages downstream of an edited dep, and restores from the cache when the edit is reverted', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    expect(p.takeRuns()).toEqual(['gen', 'other', 'use']);
+    expect(w.cycleLine(1)).toMatch(/ran gen, other, use/);
+
+    p.write('input/a.txt', 'alpha 2\n');
+    await w.waitForCycle(2);
+    expect(p.takeRuns()).toEqual(['gen', 'use']); // not the unrelated branch
+    expect(w.output).toMatch(/^watch: cycle 2: changed input\/a.txt$/m);
+    expect(w.cycleLine(2)).toMatch(/ran gen, use; 1 up to date/);
+    expect(p.read('out/use.txt')).toBe('alpha 2\nbeta\n');
+
+    p.write('input/a.txt', 'alpha\n');
+    await w.waitForCycle(3);
+    expect(p.takeRuns()).toEqual([]);
+    expect(w.cycleLine(3)).toMatch(/restored gen, use/);
+    expect(p.read('out/use.txt')).toBe('alpha\nbeta\n');
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('runs nothing when a dep is saved with identical content', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    p.takeRuns();
+    p.write('input/a.txt', 'alpha\n');
+    await w.waitForCycle(2);
+    expect(p.takeRuns()).toEqual([]);
+    expect(w.cycleLine(2)).toMatch(/nothing to do \(3 up to date\)/);
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('never triggers on an out, neither edited by hand nor rewritten by its own stage', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    p.takeRuns();
+    p.write('out/gen.txt', 'edited by hand\n');
+    p.write('.evidence/scratch.txt', 'x\n');
+    await sleep(QUIET_MS);
+    expect(w.cycles()).toBe(1);
+    expect(p.takeRuns()).toEqual([]);
+
+    // Still watching: a real edit runs, and the outs that run writes do not start another cycle.
+    p.write('input/b.txt', 'beta 2\n');
+    await w.waitForCycle(2);
+    expect(p.takeRuns()).toEqual(['other', 'use']);
+    expect(w.cycleLine(2)).toMatch(/restored gen/); // its out was modified by hand: brought back from the cache
+    expect(p.read('out/gen.txt')).toBe('alpha\n');
+    await sleep(QUIET_MS);
+    expect(w.cycles()).toBe(2);
+    expect(p.takeRuns()).toEqual([]);
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('turns ten saves within 50 ms into one run', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    p.takeRuns();
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      p.write('input/a.txt', `save ${i}\n`);
+      await sleep(4);
+    }
+    expect(Date.now() - t0).toBeLessThan(100);
+    await w.waitForCycle(2);
+    await sleep(QUIET_MS);
+    expect(w.cycles()).toBe(2);
+    expect(p.takeRuns()).toEqual(['gen', 'use']);
+    expect(p.read('out/gen.txt')).toBe('save 9\n');
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('queues changes made during a run into exactly one follow-up run', async () => {
+    const p = new TestProject({
+      // Reads its input first, then takes a second: the saves below land while it runs.
+      'pipeline.yaml': PIPELINE.replace(`cp input/a.txt out/gen.txt`, `v=$(cat input/a.txt); sleep 1; echo "$v" > out/gen.txt`),
+      'input/a.txt': 'v1\n',
+      'input/b.txt': 'beta\n',
+    });
+    const w = start(p);
+    await w.waitForCycle(1);
+    p.takeRuns();
+    p.write('input/a.txt', 'v2\n');
+    await w.waitFor(() => (w.output.match(/▶ gen started/g) ?? []).length >= 2);
+    // The run of v2 is in flight: two more saves, well apart (two debounce periods).
+    p.write('input/a.txt', 'v3\n');
+    await sleep(150);
+    p.write('input/a.txt', 'v4\n');
+    await w.waitForCycle(3);
+    await sleep(QUIET_MS);
+    expect(w.cycles()).toBe(3);
+    expect(p.takeRuns()).toEqual(['gen', 'gen', 'use', 'use']);
+    expect(p.read('out/gen.txt')).toBe('v4\n');
+    expect(w.output).toMatch(/^watch: cycle 3: changed input\/a.txt$/m);
+    expect(w.cycleLine(2)).toMatch(/ran gen, use/);
+    expect(w.cycleLine(3)).toMatch(/ran gen, use/);
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('keeps watching with the last valid pipeline when pipeline.yaml is saved broken, and resumes once it is fixed', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    p.takeRuns();
+    p.write('pipeline.yaml', PIPELINE.replace('    deps: [input/b.txt]\n', '    dpes: [input/b.txt]\n'));
+    await w.waitFor(/pipeline.yaml is invalid/);
+    expect(w.output).toMatch(/^pipeline\.yaml:9:5: error: unknown key 'dpes'/m);
+    expect(w.cycles()).toBe(1);
+
+    // Inputs still count, judged against the last valid pipeline.
+    p.write('input/a.txt', 'alpha 2\n');
+    await w.waitForCycle(2);
+    expect(p.takeRuns()).toEqual(['gen', 'use']);
+
+    // Fixed, with one stage's command changed: that stage re-runs.
+    p.write('pipeline.yaml', PIPELINE.replace(`cat input/b.txt > out/other.txt`, `tr a-z A-Z < input/b.txt > out/other.txt`));
+    await w.waitForCycle(3);
+    expect(w.output).toMatch(/pipeline.yaml reloaded/);
+    expect(p.takeRuns()).toEqual(['other', 'use']);
+    expect(p.read('out/use.txt')).toBe('alpha 2\nBETA\n');
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('does not retry a failed stage until one of its inputs changes', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+stages:
+  check:
+    cmd: 'echo check >> "$RUNLOG"; grep -q ok input/c.txt && cp input/c.txt out/check.txt'
+    deps: [input/c.txt]
+    outs: [out/check.txt]
+  after:
+    cmd: 'echo after >> "$RUNLOG"; cat out/check.txt > out/after.txt'
+    deps: [out/check.txt]
+    outs: [out/after.txt]
+  other:
+    cmd: 'echo other >> "$RUNLOG"; cat input/b.txt > out/other.txt'
+    deps: [input/b.txt]
+    outs: [out/other.txt]
+`,
+      'input/c.txt': 'bad\n',
+      'input/b.txt': 'beta\n',
+    });
+    const w = start(p, ['-k']);
+    await w.waitForCycle(1);
+    expect(p.takeRuns()).toEqual(['check', 'other']);
+    expect(w.cycleLine(1)).toMatch(/failed check/);
+
+    // An unrelated input changes: check keeps its fingerprint, so it is not retried.
+    p.write('input/b.txt', 'beta 2\n');
+    await w.waitForCycle(2);
+    expect(p.takeRuns()).toEqual(['other']);
+    expect(w.output).toMatch(/check not run: failed before; waiting for an input to change/);
+    expect(w.cycleLine(2)).toMatch(/not retried until an input changes: check/);
+
+    // Its input changes (still failing): retried once.
+    p.write('input/c.txt', 'still bad\n');
+    await w.waitForCycle(3);
+    expect(p.takeRuns()).toEqual(['check']);
+
+    p.write('input/c.txt', 'ok\n');
+    await w.waitForCycle(4);
+    expect(p.takeRuns()).toEqual(['after', 'check']);
+    expect(w.cycleLine(4)).toMatch(/ran check, after/);
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('ends a running stage on Ctrl-C and exits 130', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  slow:\n    cmd: 'echo slow >> "$RUNLOG"; sleep 30; echo done > out.txt'\n    deps: [in.txt]\n    outs: [out.txt]\n`,
+      'in.txt': 'x\n',
+    });
+    const w = start(p);
+    await w.waitFor(/▶ slow started/);
+    const t0 = Date.now();
+    expect(await w.stop()).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(w.output).toMatch(/slow failed: interrupted/);
+    expect(p.exists('out.txt')).toBe(false);
+  });
+});
