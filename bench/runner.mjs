@@ -2,7 +2,7 @@
 // machine (these machines are noisy): a bare `node -e 0` start, or node's own sha256 throughput.
 // Run alone with `node bench/runner.mjs`, or through `npm run bench`.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, symlinkSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +51,8 @@ export function benchNoopDefault() {
   cpSync(join(ROOT, 'pipeline.yaml'), join(dir, 'pipeline.yaml'));
   cpSync(join(ROOT, 'example'), join(dir, 'example'), { recursive: true });
   cpSync(join(ROOT, 'schemas'), join(dir, 'schemas'), { recursive: true });
+  // The port's build uses the typescript package installed with the tool.
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   timeOnce([CLI, 'run'], dir);
   timeOnce([CLI, 'run'], dir);
   // Let the stat cache's racy window pass so the no-op runs measure the steady state.
@@ -156,6 +158,6 @@ export async function benchRunner({ skipDefault = false } = {}) {
   return results;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const r of await benchRunner({ skipDefault: process.argv.includes('--skip-default') })) console.log(JSON.stringify(r));
 }

@@ -150,13 +150,16 @@ export async function benchSaveToArtifact({
   const latencies = [];
   try {
     await until(() => w.cycles() >= 1, timeoutMs, 'the initial run');
+    if (!existsSync(artifactPath)) throw new Error(`the initial run did not produce ${artifact}:\n${w.output()}`);
     for (let i = 0; i < saves; i++) {
       await sleep(200);
       const before = mtime();
       const cycles = w.cycles();
       const savedAt = nowMs();
       writeFileSync(touchPath, mutate(original, i));
-      await until(() => mtime() !== before, timeoutMs, `${artifact} after save ${i}`);
+      await until(() => mtime() !== before, timeoutMs, `${artifact} after save ${i}`).catch((err) => {
+        throw new Error(`${err.message}:\n${w.output()}`);
+      });
       latencies.push(nowMs() - savedAt);
       await until(() => w.cycles() > cycles, timeoutMs, `the cycle of save ${i}`);
     }
