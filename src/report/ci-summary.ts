@@ -88,7 +88,8 @@ export function stepSummaryMarkdown(s: SummaryInput): string {
   }
   lines.push('', '### Artifacts', '');
   for (const [label, path] of Object.entries(s.reports)) lines.push(`- ${label}: \`${path}\``);
-  lines.push(`- ${s.artifactCount} stage artifact(s), listed with sha256 in the manifest; check a downloaded bundle with \`npx evidence verify\``);
+  const manifest = s.reports.Manifest;
+  lines.push(`- ${s.artifactCount} stage artifact(s), listed with sha256 in the manifest; check a downloaded bundle with \`npx evidence verify${manifest && manifest !== 'reports/manifest.json' ? ` ${manifest}` : ''}\``);
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = s.env;
   if (server && repo && runId) lines.push(`- Download: [artifacts of this workflow run](${server}/${repo}/actions/runs/${runId}#artifacts)`);
   return lines.join('\n') + '\n';

@@ -8,6 +8,7 @@ import type { Pipeline } from '../pipeline/model.js';
 import type { StageStatus } from '../run/events.js';
 import type { FailureInfo } from '../run/stage-contract.js';
 import { writeFileAtomic } from '../cache/atomic-write.js';
+import { interpolateText } from '../pipeline/interpolate.js';
 import type { StageRecord } from './ci-record.js';
 import type { StageComparison } from './comparisons.js';
 import { junitXml } from './ci-junit.js';
@@ -22,11 +23,11 @@ export interface ReportPaths {
   manifest: string;
 }
 
-/** Project-relative paths of the report files. */
+/** Project-relative paths of the report files (`${params.x}` resolved, as everywhere in pipeline.yaml). */
 export function reportPathsOf(pipeline: Pipeline): ReportPaths {
   const r = pipeline.reports as { dir?: unknown; junit?: unknown; manifest?: unknown };
   const dir = typeof r.dir === 'string' ? r.dir : 'reports';
-  const norm = (p: string) => posix.normalize(p.replace(/\\/g, '/')).replace(/^\.\//, '');
+  const norm = (p: string) => posix.normalize(interpolateText(p, pipeline.params).replace(/\\/g, '/')).replace(/^\.\//, '');
   return {
     junit: norm(typeof r.junit === 'string' ? r.junit : posix.join(dir, 'junit.xml')),
     manifest: norm(typeof r.manifest === 'string' ? r.manifest : posix.join(dir, 'manifest.json')),

@@ -13,6 +13,8 @@
 //   cycle (or the cycle for it) as two runs would; between cycles the project is free.
 // chokidar is loaded here only, so no other verb pays for it. Emits events; never prints.
 import type { FSWatcher } from 'chokidar';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Graph } from '../graph/dag.js';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -54,6 +56,8 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
   /** Stage → fingerprint of its last failed attempt. */
   const failedAt = new Map<string, string>();
   const pending = new Set<string>();
+  /** Path → stat signature at its last counted event. */
+  const seen = new Map<string, string>();
   let pipelineSaved = false;
   let lastEventAt = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -69,15 +73,29 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
   async function startWatcher(s: WatchSet): Promise<FSWatcher> {
     const w = watch(s.root, { ignored: (p: string, stats?: import('node:fs').Stats) => s.ignores(p, stats), ignoreInitial: true, persistent: true });
     w.on('all', (_event: string, path: string) => onChange(s, path));
+    // chokidar reports at most one 'change' per file per 50 ms and drops the rest, with no
+    // trailing event: the last save of a burst could go unseen, and a burst would look like
+    // several. The raw fs.watch events it relays are not throttled; they time the debounce.
+    w.on('raw', (_event: string, name: string | null, details: unknown) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (!watched) return;
+      // A file's own watcher names the file; a folder's watcher names the entry inside it.
+      onChange(s, !name || basename(watched) === name ? watched : join(watched, name), true);
+    });
     w.on('error', (err: unknown) => opts.emit({ type: 'watch-error', time: Date.now(), message: `file watcher: ${(err as Error)?.message ?? String(err)}` }));
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
     return w;
   }
 
-  function onChange(s: WatchSet, abs: string): void {
+  function onChange(s: WatchSet, abs: string, raw = false): void {
     if (s !== set || opts.signal.aborted) return;
     const kind = s.classify(abs);
     if (!kind) return;
+    // A raw event may be about metadata only (an atime update when a stage reads its dep): count
+    // it only when the file's content identity (mtime, ctime, size, inode, existence) moved.
+    const sig = statSignature(abs);
+    if (raw && seen.get(abs) === sig) return;
+    seen.set(abs, sig);
     pending.add(displayPath(s, abs));
     if (kind === 'pipeline') pipelineSaved = true;
     lastEventAt = Date.now();
@@ -204,4 +222,13 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
   await running;
   await watcher.close();
   opts.emit({ type: 'watch-stopped', time: Date.now(), cycles: cycle });
+}
+
+function statSignature(abs: string): string {
+  try {
+    const st = statSync(abs);
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
 }

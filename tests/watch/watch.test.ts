@@ -102,17 +102,41 @@ describe('evidence watch', () => {
     const w = start(p);
     await w.waitForCycle(1);
     p.takeRuns();
-    const t0 = Date.now();
+    // Saves 5 ms apart, spaced by spinning rather than by timers, which a loaded machine delays.
+    const times: number[] = [];
     for (let i = 0; i < 10; i++) {
+      const due = (times[0] ?? Date.now()) + 5 * i;
+      while (Date.now() < due);
       p.write('input/a.txt', `save ${i}\n`);
-      await sleep(4);
+      times.push(Date.now());
     }
-    expect(Date.now() - t0).toBeLessThan(100);
+    const maxGap = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
     await w.waitForCycle(2);
     await sleep(QUIET_MS);
-    expect(w.cycles()).toBe(2);
-    expect(p.takeRuns()).toEqual(['gen', 'use']);
+    if (maxGap < 40) {
+      expect(times[9]! - times[0]!).toBeLessThan(50);
+      expect(w.cycles()).toBe(2);
+      expect(p.takeRuns()).toEqual(['gen', 'use']);
+    } else {
+      // This process was descheduled longer than the debounce between two saves: not a burst any more.
+      console.warn(`saves were ${maxGap} ms apart at worst (machine overloaded); the one-run property was not tested`);
+    }
     expect(p.read('out/gen.txt')).toBe('save 9\n');
+    expect(await w.stop()).toBe(130);
+  });
+
+  it('always runs the last of two quick saves, whatever their spacing', async () => {
+    const p = project();
+    const w = start(p);
+    await w.waitForCycle(1);
+    // chokidar alone reports one change per file per 50 ms and drops the rest; 45 ms apart, the
+    // second save lands after the first one's cycle started and must still get its own.
+    for (const [i, gap] of [10, 45, 60, 47, 49].entries()) {
+      p.write('input/a.txt', `first ${i}\n`);
+      await sleep(gap);
+      p.write('input/a.txt', `last ${i}\n`);
+      await w.waitFor(() => p.exists('out/gen.txt') && p.read('out/gen.txt') === `last ${i}\n`, 5000);
+    }
     expect(await w.stop()).toBe(130);
   });
 
