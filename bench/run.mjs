@@ -1,0 +1,86 @@
+// `npm run bench`: every benchmark of the project, each reported as figures and as a ratio to a
+// baseline measured in the same run on the same machine (bare `node -e 0`, `grep -c TRACE`,
+// node's own sha256, `make`), since these machines are noisy. Builds first if dist/ is missing.
+//   node bench/run.mjs [--quick]     --quick: smaller parse input (50 MB) and compare (200k records)
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+
+if (!existsSync(join(ROOT, 'dist', 'validators.js'))) {
+  const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (b.status !== 0) process.exit(b.status ?? 1);
+}
+
+const { benchNoopDefault, benchColdSeven, benchNoop200, benchHash1G } = await import('./runner.mjs');
+const { benchParse } = await import('./parse.mjs');
+const { benchCompare } = await import('./compare.mjs');
+const { benchWatch, benchSaveToArtifact } = await import('./watch.mjs');
+
+const rows = [];
+const add = (what, figure, ratio, target, ok) => {
+  rows.push({ what, figure, ratio, target, ok });
+  console.log(`${ok === undefined ? ' ' : ok ? '✓' : '✗'} ${what}: ${figure}${ratio ? ` (${ratio})` : ''}; target ${target}`);
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+const noop = benchNoopDefault();
+add('no-op run, default pipeline', ms(noop.ms), `${noop.ratio.toFixed(2)}× bare node (${ms(noop.bareMs)})`, '≤ 1.5× bare node', noop.ratio <= 1.5);
+
+const cold = benchColdSeven();
+add('cold 7-stage run, overhead above its 0.2 s critical path', ms(cold.ms), `${cold.ratio.toFixed(2)}× bare node; make: ${ms(cold.makeMs)}`, '≤ 60 ms', cold.ms <= 60);
+
+const n200 = benchNoop200();
+add('no-op run, 200-stage pipeline', ms(n200.ms), `${n200.ratio.toFixed(2)}× bare node (${ms(n200.bareMs)})`, '≤ 150 ms', n200.ms <= 150);
+
+const hash = await benchHash1G();
+add('sha256 of a 1 GiB file', `${hash.gbps.toFixed(2)} GB/s`, `${hash.ratio.toFixed(2)}× node sha256 over memory (${hash.memoryGbps.toFixed(2)} GB/s)`, '≥ 1.1 GB/s', hash.gbps >= 1.1);
+
+const parse = await benchParse({ sizeMB: quick ? 50 : 200 });
+add(
+  `parse-trace, ${parse.inputMB} MB of mixed formats`,
+  `${parse.parseMBps.toFixed(0)} MB/s, peak RSS ${parse.peakRssMB.toFixed(0)} MB`,
+  `${parse.slowerThanGrep.toFixed(1)}× the time of grep -c TRACE (${parse.grepMBps.toFixed(0)} MB/s)`,
+  '≥ 150 MB/s, < 200 MB',
+  parse.parseMBps >= 150 && parse.peakRssMB < 200,
+);
+
+const records = quick ? 200_000 : 1_000_000;
+const cmp = await benchCompare(records);
+// The baseline: grep over a log of as many trace lines as each side has records.
+const dir = mkdtempSync(join(tmpdir(), 'evidence-bench-grep-'));
+const log = join(dir, 'trace.log');
+writeFileSync(log, Array.from({ length: records }, (_, i) => `TRACE_C: key_${i % 97} ${i * 1.5} ${i / 3}\n`).join(''));
+const t0 = process.hrtime.bigint();
+spawnSync('grep', ['-c', 'TRACE', log]);
+const grepMs = Number(process.hrtime.bigint() - t0) / 1e6;
+rmSync(dir, { recursive: true, force: true });
+add(`compare-traces, ${records.toLocaleString('en')} records a side`, ms(cmp.compareMs), `${(cmp.compareMs / grepMs).toFixed(0)}× grep -c TRACE over ${records.toLocaleString('en')} lines (${ms(grepMs)})`, '< 3 s', cmp.compareMs < 3000);
+
+const watch = await benchWatch();
+add('watch: save → first affected stage starts (median)', ms(watch.medianMs), `p90 ${ms(watch.p90Ms ?? watch.medianMs)}`, '≤ 100 ms', watch.medianMs <= 100);
+
+try {
+  // A copy of the default pipeline; each save changes a constant of the port, so the TS side
+  // re-runs through to a new summary.md (a comment-only edit would stop at the unchanged trace).
+  const project = mkdtempSync(join(tmpdir(), 'evidence-bench-save-'));
+  for (const part of ['pipeline.yaml', 'example', 'schemas']) cpSync(join(ROOT, part), join(project, part), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+  const save = await benchSaveToArtifact({
+    projectDir: project,
+    touch: 'example/port/trace.ts',
+    artifact: 'reports/example/multi-phi/summary.md',
+    mutate: (original, i) => original.replace('7.94079248018965e-30', `7.9407924801896${i}e-30`),
+  });
+  rmSync(project, { recursive: true, force: true });
+  add('watch: save of the port source → updated summary.md, default pipeline (median)', ms(save.medianMs), undefined, 'report the figure', undefined);
+} catch (err) {
+  add('watch: save of the port source → updated summary.md', `not measured: ${(err).message}`, undefined, 'report the figure', undefined);
+}
+
+const failed = rows.filter((r) => r.ok === false).length;
+console.log(`\n${rows.length} figures, ${failed} beyond target`);
