@@ -80,8 +80,10 @@ export function watchReporter(opts: WatchReporterOptions): { run: EventSink; wat
           upToDate && `${upToDate} up to date`,
         ].filter(Boolean);
         const what = ran.length || restored.length || failed.length ? parts.join('; ') : `nothing to do${parts.length ? ` (${parts.join('; ')})` : ''}`;
-        say(`cycle ${e.cycle} ${e.status === 'interrupted' ? c.yellow('interrupted') : 'done'} in ${seconds(e.durationMs)}: ${what}`);
-        for (const l of compareLines(e)) say(`${l.stage}: ${l.verdict && l.verdict !== 'MATCH' && l.verdict !== 'MINOR' ? c.red(l.line) : c.green(l.line)}`);
+        // One write for the status and its compare lines: a reader who sees the cycle end sees it all.
+        const lines = [`cycle ${e.cycle} ${e.status === 'interrupted' ? c.yellow('interrupted') : 'done'} in ${seconds(e.durationMs)}: ${what}`];
+        for (const l of compareLines(e)) lines.push(`${l.stage}: ${l.verdict && l.verdict !== 'MATCH' && l.verdict !== 'MINOR' ? c.red(l.line) : c.green(l.line)}`);
+        later(opts.out, lines.map((l) => `${c.dim('watch:')} ${l}\n`).join(''));
         break;
       }
       case 'pipeline-invalid':
