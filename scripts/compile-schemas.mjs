@@ -1,7 +1,7 @@
 // Build step (after tsc): compiles the pipeline schema and every built-in stage's input schema into one
 // standalone ajv module (dist/validators.js), so that loading a pipeline never pays for ajv's
 // compiler at start-up (measured: ~40 ms of a ~60 ms no-op run otherwise).
-import { chmodSync, readFileSync, readdirSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
@@ -30,6 +30,3 @@ const out = join(root, 'dist', 'validators.js');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out + '.tmp', code);
 renameSync(out + '.tmp', out);
-
-// tsc does not keep the executable bit; `npx evidence` runs the bin directly.
-chmodSync(join(root, 'dist', 'src', 'cli', 'main.js'), 0o755);

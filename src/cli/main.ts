@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if ('version' in inv) {
-    const { TOOL_VERSION } = await import('../cache/workspace.js');
+    const { TOOL_VERSION } = await import('../version.js');
     process.stdout.write(`evidence ${TOOL_VERSION}\n`);
     return EXIT.ok;
   }

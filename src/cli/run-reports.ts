@@ -6,8 +6,7 @@ import type { EventSink, StageStatus } from '../run/events.js';
 import type { RunOutcome } from '../run/scheduler.js';
 import { firstDivergenceLine, readStageComparisons } from '../report/comparisons.js';
 import type { StageRecorder } from '../report/ci-record.js';
-import { writeCiReports, type RunStatus } from '../report/ci.js';
-import { diagnosticAnnotations, formatAnnotation, workspaceOf } from '../report/ci-annotations.js';
+import type { RunStatus } from '../report/ci.js';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 
 export interface AfterRun {
@@ -33,6 +32,7 @@ export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
   if (a.recorder) {
     const byStage = new Map(a.recorder.records().map((r) => [r.stage, r]));
     const records = a.outcome.selected.map((s) => byStage.get(s) ?? { stage: s, outcome: 'not-run' as const, time: a.startedAt, cache: 'none' as const, reason: 'not reached' });
+    const { writeCiReports } = await import('../report/ci.js');
     const written = await writeCiReports({
       pipeline: a.pipeline,
       runId: a.runId,
@@ -52,8 +52,9 @@ export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
 }
 
 /** On GitHub Actions, each configuration error also becomes an annotation on its pipeline.yaml line. */
-export function annotateDiagnostics(diagnostics: Diagnostic[], out: NodeJS.WritableStream): void {
+export async function annotateDiagnostics(diagnostics: Diagnostic[], out: NodeJS.WritableStream): Promise<void> {
   if (process.env.GITHUB_ACTIONS !== 'true') return;
+  const { diagnosticAnnotations, formatAnnotation, workspaceOf } = await import('../report/ci-annotations.js');
   const cwd = process.cwd();
   const workspace = workspaceOf(cwd);
   for (const a of diagnosticAnnotations(diagnostics, cwd)) out.write(formatAnnotation(a, workspace) + '\n');

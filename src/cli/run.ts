@@ -6,7 +6,6 @@ import { openProject, parseParamOverride, UsageError } from './project.js';
 import { Workspace, ensureStateDir } from '../cache/workspace.js';
 import { join } from 'node:path';
 import { acquireRunLock, describeHolder, type RunLock } from '../run/run-lock.js';
-import { runBlocker } from '../run/blocker-run.js';
 import { killRegisteredGroupsNow } from '../run/process-group.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { runPipeline } from '../run/scheduler.js';
@@ -14,7 +13,6 @@ import type { RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { styleFor } from '../report/style.js';
-import { stageRecorder } from '../report/ci-record.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
 
 export function newRunId(): string {
@@ -45,7 +43,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const opened = await openProject(file, overrides);
   if (!opened.ok) {
     process.stderr.write(opened.text + '\n');
-    annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
+    await annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
     return EXIT.usage;
   }
   const { pipeline, graph } = opened.project;
@@ -100,7 +98,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const runId = newRunId();
   const counts: Record<StageStatus, number> = { 'up-to-date': 0, restored: 0, done: 0, failed: 0, 'not-run': 0 };
   const started = Date.now();
-  const recorder = ci && !v['dry-run'] ? stageRecorder() : undefined;
+  const recorder = ci && !v['dry-run'] ? (await import('../report/ci-record.js')).stageRecorder() : undefined;
   const sink = (e: RunEvent) => {
     emit(e);
     recorder?.sink(e);
@@ -119,7 +117,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   });
   for (const r of outcome.results.values()) counts[r.status]++;
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
-  const blocker = v['dry-run'] ? 'none' : await runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal });
+  const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal });
   // Gates are judged from the comparisons on disk; CI reports are written before the exit code.
   const status = v['dry-run'] ? outcome.status : await judgeAndReport({ pipeline, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
   sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts });

@@ -4,7 +4,9 @@
 import type { ErrorObject } from 'ajv';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { compileSchemaFile, toolSchemasDir } from '../schema/validate.js';
+import { toolRoot } from '../tool-root.js';
 
 export type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
@@ -13,8 +15,8 @@ let precompiled: Record<string, Validator> | null | undefined;
 async function loadPrecompiled(): Promise<Record<string, Validator> | null> {
   if (precompiled !== undefined) return precompiled;
   try {
-    const url = new URL('../../validators.js', import.meta.url);
-    precompiled = url.pathname.includes('/dist/') ? ((await import(url.href)) as Record<string, Validator>) : null;
+    const file = join(toolRoot(), 'dist', 'validators.js');
+    precompiled = existsSync(file) ? ((await import(pathToFileURL(file).href)) as Record<string, Validator>) : null;
   } catch {
     precompiled = null;
   }

@@ -10,11 +10,22 @@ import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
 import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
-import { runProcess, tailOf, lastLines } from './process.js';
-import { runUsesStage } from './uses.js';
 import { asStageFailure, type FailureInfo, type FailureReason, type PipelineView } from './stage-contract.js';
-import { WriteGuard } from './write-guard.js';
-import { resolveSchemaPath, validateAgainst, formatIssues } from '../schema/validate.js';
+import type { WriteGuard } from './write-guard.js';
+
+// What only executing a stage needs loads on the first execution: a no-op run never pays for it.
+let executionModules: Promise<{
+  process: typeof import('./process.js');
+  uses: typeof import('./uses.js');
+  schema: typeof import('../schema/validate.js');
+  guard: typeof import('./write-guard.js');
+}> | undefined;
+function loadExecution() {
+  executionModules ??= Promise.all([import('./process.js'), import('./uses.js'), import('../schema/validate.js'), import('./write-guard.js')]).then(
+    ([process, uses, schema, guard]) => ({ process, uses, schema, guard }),
+  );
+  return executionModules;
+}
 
 export interface RunOptions {
   targets: string[];
@@ -68,8 +79,8 @@ export function reportDirOf(stage: Stage): string {
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
   ws.beginRun();
-  // Watches protected paths and undeclared writes; it scans only once a stage executes.
-  const guard = opts.dryRun ? undefined : new WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)]);
+  // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
+  let guard: WriteGuard | undefined;
   const results = new Map<string, StageResult>();
   const outHashes = new Map<string, Record<string, string>>();
   const failures: FailureInfo[] = [];
@@ -197,7 +208,9 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const stderrOut = stage.outs.find((o) => o.stream === 'stderr');
     const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
     const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
-    await guard?.stageStarted(name);
+    const { process: proc, uses, schema } = await loadExecution();
+    guard ??= new (await loadExecution()).guard.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)]);
+    await guard.stageStarted(name);
     const started = now();
     opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
     const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
@@ -213,18 +226,18 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         durationMs: now() - started,
         stdoutFile: stdoutOut?.path,
         stderrFile: stderrOut?.path,
-        stdout: stage.kind === 'cmd' ? tailOf(stdoutFile, 1 << 20) : '',
-        stderr: stage.kind === 'cmd' ? tailOf(stderrFile, 1 << 20) : message,
+        stdout: stage.kind === 'cmd' ? proc.tailOf(stdoutFile, 1 << 20) : '',
+        stderr: stage.kind === 'cmd' ? proc.tailOf(stderrFile, 1 << 20) : message,
         stdoutLog: stage.kind === 'cmd' ? stdoutFile : undefined,
         stderrLog: stage.kind === 'cmd' ? stderrFile : undefined,
         reportDir: reportDirOf(stage),
       };
-      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: lastLines(info.stderr, 10) });
+      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10) });
       return { status: 'failed', evaluation: ev, failure: info };
     };
 
     if (stage.kind === 'cmd') {
-      const res = await runProcess({
+      const res = await proc.runProcess({
         cmd: stage.cmd!,
         cwd,
         env: { ...process.env, ...stage.env },
@@ -241,7 +254,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       if (res.exitCode !== 0) return failure('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
     } else {
       try {
-        await runUsesStage({
+        await uses.runUsesStage({
           stage: name,
           uses: stage.uses!,
           with: stage.with,
@@ -288,7 +301,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     if (missing.length) return failure('missing-out', `did not produce declared out${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
     for (const o of stage.outs) {
       if (!o.schema) continue;
-      const schemaFile = resolveSchemaPath(o.schema, pipeline.root);
+      const schemaFile = schema.resolveSchemaPath(o.schema, pipeline.root);
       let value: unknown;
       try {
         value = JSON.parse(readFileSync(join(pipeline.root, o.path), 'utf8'));
@@ -297,11 +310,11 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       }
       let issues;
       try {
-        issues = validateAgainst(schemaFile, value);
+        issues = schema.validateAgainst(schemaFile, value);
       } catch (err) {
         return failure('schema', `cannot use schema '${o.schema}' for out '${o.path}': ${(err as Error).message}`);
       }
-      if (issues.length) return failure('schema', `out '${o.path}' breaks ${relative(pipeline.root, schemaFile)}: ${formatIssues(issues)}`);
+      if (issues.length) return failure('schema', `out '${o.path}' breaks ${relative(pipeline.root, schemaFile)}: ${schema.formatIssues(issues)}`);
     }
     const outs: PathHash[] = await ws.hashOuts(stage);
     ws.commitRun(pipeline, stage, ev, outs, opts.runId, 'produced');

@@ -1,7 +1,8 @@
 // Runs a uses-stage in-process: a built-in from stages/ or a user's script module, both through the
 // same StageContext. Loads nothing until a stage actually runs (zx alone costs ~60 ms).
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { toolRoot } from '../tool-root.js';
 import { pathToFileURL } from 'node:url';
 import { builtinStages } from '../../stages/registry.js';
 import { compileSchemaObject, formatIssues, issuesOf } from '../schema/validate.js';
@@ -33,7 +34,7 @@ export async function loadStageModule(uses: string, root: string): Promise<Stage
   else {
     const builtin = builtinStages[uses];
     if (!builtin) throw new StageFailure('exception', `unknown stage kind '${uses}'`);
-    url = new URL(`../../stages/${builtin.module.replace(/^\.\//, '')}`, import.meta.url).href;
+    url = pathToFileURL(join(toolRoot(), 'dist', 'stages', builtin.module.replace(/^\.\//, ''))).href;
   }
   const mod = (await import(url)) as { default?: StageModule; run?: StageModule['run']; inputSchema?: object; version?: string };
   const stage = mod.default ?? (mod.run ? { name: uses, version: mod.version ?? '0', inputSchema: mod.inputSchema, run: mod.run } : undefined);

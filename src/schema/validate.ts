@@ -3,7 +3,7 @@
 // artifacts mean.
 import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { toolRoot } from '../tool-root.js';
 import type { ValidateFunction, ErrorObject } from 'ajv';
 import { createRequire } from 'node:module';
 
@@ -26,14 +26,9 @@ function ajv() {
   return ajvInstance!;
 }
 
-/** The tool's own schemas/ folder (next to dist/ or to the sources when run from TypeScript). */
+/** The tool's own schemas/ folder. */
 export function toolSchemasDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'schemas')) && existsSync(join(dir, 'package.json'))) return join(dir, 'schemas');
-    dir = dirname(dir);
-  }
-  throw new Error('cannot locate the schemas/ folder of evidence');
+  return join(toolRoot(), 'schemas');
 }
 
 /**
