@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { writeFileAtomicSync } from './atomic-write.js';
+import { toYaml } from './lock-yaml.js';
 
 const require = createRequire(import.meta.url);
 
@@ -66,8 +67,7 @@ export function readLock(file: string, mirror?: string): LockFile {
 export function writeLock(file: string, lock: LockFile, mirror?: string): void {
   const sorted: LockFile = { version: 1, stages: {} };
   for (const name of Object.keys(lock.stages).sort()) sorted.stages[name] = lock.stages[name]!;
-  const { stringify } = require('yaml') as typeof import('yaml');
-  const text = `# Written by evidence; commit it with the code it describes.\n${stringify(sorted, { lineWidth: 0 })}`;
+  const text = `# Written by evidence; commit it with the code it describes.\n${toYaml(sorted as unknown as Record<string, unknown>)}`;
   writeFileAtomicSync(file, text);
   if (mirror) writeFileAtomicSync(mirror, JSON.stringify({ sha: digest(text), lock: sorted }));
 }
