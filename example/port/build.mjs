@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Builds the example port: transpiles every example/port/*.ts to
-// <outdir>/*.js (default build/port) with typescript's transpileModule, without
-// type-checking, so that it is fast enough to run in a watch loop.
+// <outdir>/*.js (default build/port) with esbuild's transform, without
+// type-checking, so that it is fast enough to run in a watch loop (measured for
+// one changed file: ~0.15 s, against ~0.6 s with typescript's transpileModule,
+// most of it loading typescript).
 //
 // Each output is written to a temporary name and renamed into place. A
 // manifest in the outdir records the hash of each source it was built from:
-// unchanged sources are skipped without even loading typescript, outputs of
+// unchanged sources are skipped without even loading esbuild, outputs of
 // deleted sources are removed, and an output whose text would not change is
 // left untouched (so watchers downstream see no change).
 //
@@ -18,7 +20,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BUILD_VERSION = 1; // bump when the compiler options below change
+const BUILD_VERSION = 2; // bump when the transform options below change
 const MANIFEST = '.build-manifest.json';
 const sourceDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(sourceDir, '..', '..');
@@ -62,9 +64,9 @@ function writeAtomically(path, content) {
   return true;
 }
 
-function typescriptVersion() {
+function esbuildVersion() {
   const require = createRequire(import.meta.url);
-  return JSON.parse(readFileSync(require.resolve('typescript/package.json'), 'utf8')).version;
+  return JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')).version;
 }
 
 async function build(outdir) {
@@ -72,7 +74,7 @@ async function build(outdir) {
   // the outputs are ES modules wherever the outdir is
   writeAtomically(join(outdir, 'package.json'), '{ "type": "module" }\n');
 
-  const key = `${BUILD_VERSION}/${typescriptVersion()}`;
+  const key = `${BUILD_VERSION}/${esbuildVersion()}`;
   let previous = {};
   try {
     const manifest = JSON.parse(readText(join(outdir, MANIFEST)) ?? '{}');
@@ -96,20 +98,16 @@ async function build(outdir) {
 
   let written = 0;
   if (pending.length > 0) {
-    const { default: ts } = await import('typescript');
-    const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false };
+    const { transformSync } = await import('esbuild');
     for (const { name, text, output } of pending) {
-      const { outputText, diagnostics } = ts.transpileModule(text, {
-        compilerOptions,
-        fileName: name,
-        reportDiagnostics: true,
-      });
-      const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-      if (errors.length > 0) {
-        const message = errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n');
-        throw new Error(`example/port/${name}: ${message}`);
+      let code;
+      try {
+        ({ code } = transformSync(text, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: name }));
+      } catch (error) {
+        // esbuild's message names the file, line and column of each syntax error.
+        throw new Error(`example/port/${name}: ${error.message}`);
       }
-      if (writeAtomically(output, outputText)) written++;
+      if (writeAtomically(output, code)) written++;
     }
   }
 
