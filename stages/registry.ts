@@ -11,7 +11,7 @@ export interface BuiltinStage {
 }
 
 export const builtinStages: Record<string, BuiltinStage> = {
-  'snapshot-config': { version: '1', module: './snapshot-config.js', inputSchema: 'snapshot-config.input.schema.json' },
+  'snapshot-config': { version: '2', module: './snapshot-config.js', inputSchema: 'snapshot-config.input.schema.json' },
   'parse-trace': { version: '1', module: './parse-trace.js', inputSchema: 'parse-trace.input.schema.json' },
   'compare-traces': { version: '2', module: './compare-traces.js', inputSchema: 'compare-traces.input.schema.json' },
   summarize: { version: '2', module: './summarize.js', inputSchema: 'summarize.input.schema.json' },

@@ -238,7 +238,7 @@ async function runStage(ctx: StageContext): Promise<void> {
   await writeFileAtomic(output, JSON.stringify(snapshot, null, 2) + '\n');
   const g = snapshot.git;
   ctx.log.info(
-    `snapshot: ${snapshot.stages.length} stage(s), ${Object.keys(snapshot.tools).length} tool(s), ${snapshot.inputs.length} input(s), git ${g.sha ? g.sha.slice(0, 12) + (g.dirty ? ' (dirty)' : '') : 'none'}`,
+    `${snapshot.stages.length} stage(s), ${Object.keys(snapshot.tools).length} tool(s), ${snapshot.inputs.length} input(s), git ${g.sha ? g.sha.slice(0, 12) + (g.dirty ? ' (dirty)' : '') : 'none'}`,
   );
 }
 

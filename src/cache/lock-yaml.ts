@@ -4,7 +4,9 @@
 // any YAML 1.2 parser (a property test checks this against the yaml package).
 
 const PLAIN = /^[A-Za-z_./][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+()=-]+)*$/;
-const AMBIGUOUS = /^(?:true|false|null|yes|no|on|off|y|n|~|[-+]?(?:\.inf|\.nan|[0-9][0-9_.eE+-]*|0x[0-9a-fA-F]+|0o[0-7]+))$/i;
+// Plain scalars a YAML parser would read as something other than a string: booleans, null, and
+// anything number-like (a leading digit, or a dot before a digit: `.5` is a float).
+const AMBIGUOUS = /^(?:true|false|null|yes|no|on|off|y|n|~|\.inf|\.nan)$|^\.[0-9]/i;
 
 function scalar(value: unknown): string {
   if (value === null || value === undefined) return 'null';

@@ -317,7 +317,8 @@ function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Rec
   const reasons: string[] = [];
   if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
   if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
-    reasons.push(entry.command !== display ? `command changed (was: ${entry.command})` : 'stage definition changed');
+    const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
+    reasons.push(entry.command !== display ? `command changed (was: ${was})` : 'stage definition changed');
   }
   for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
     if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);

@@ -141,7 +141,10 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       return { status: 'done' };
     }
     const upstreamOuts: Record<string, Record<string, string>> = {};
-    for (const u of ups) upstreamOuts[u] = outHashes.get(u) ?? {};
+    // Only file edges make data: a `needs` edge orders stages without making the upstream's outs
+    // an input (a snapshot that changes with every commit must not re-run what merely follows it).
+    const dataUps = new Set((graph.upstream.get(name) ?? []).filter((e) => e.via !== 'needs').map((e) => e.from));
+    for (const u of ups) if (dataUps.has(u)) upstreamOuts[u] = outHashes.get(u) ?? {};
 
     const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
     if (ev.verdict === 'run' && opts.skipFailed?.get(name) === ev.fingerprint) {

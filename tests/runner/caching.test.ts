@@ -96,6 +96,32 @@ stages:
     expect(r.stdout).toMatch(/consume up to date/);
   });
 
+  it('orders by needs without making the upstream an input: its new outs do not re-run the stage', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+stages:
+  stamp:
+    cmd: 'echo stamp >> "$RUNLOG"; cat input/version.txt > out/stamp.txt'
+    deps: [input/version.txt]
+    outs: [out/stamp.txt]
+  work:
+    cmd: 'echo work >> "$RUNLOG"; test -f out/stamp.txt && cp input/data.txt out/work.txt'
+    deps: [input/data.txt]
+    outs: [out/work.txt]
+    needs: [stamp]
+`,
+      'input/version.txt': '1\n',
+      'input/data.txt': 'd\n',
+    });
+    expect(p.cli(['run']).code).toBe(0);
+    expect(p.takeRuns()).toEqual(['stamp', 'work']);
+    p.write('input/version.txt', '2\n');
+    const r = p.cli(['run']);
+    expect(r.code).toBe(0);
+    expect(p.takeRuns()).toEqual(['stamp']);
+    expect(r.stdout).toMatch(/work up to date/);
+  });
+
   it('runs two independent 1 s stages in parallel with -j 2', () => {
     const p = new TestProject({
       'pipeline.yaml': `version: 1
