@@ -19,6 +19,8 @@ export interface LockEntry {
   upstream: Record<string, Record<string, string>>;
   outs: Record<string, { hash: string; size: number }>;
   tool: string;
+  /** uses-stages: the kind and its version (`parse-trace@1`), or `script` for a user's script. */
+  uses?: string;
   definitionHash: string;
 }
 

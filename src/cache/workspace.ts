@@ -304,8 +304,13 @@ function lockEntryOf(ev: Evaluation, stage: Stage, outs: PathHash[], definition:
     upstream: ev.inputs.upstream,
     outs: o,
     tool: ev.inputs.tool,
+    uses: usesLabel(definition),
     definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
   };
+}
+
+function usesLabel(definition: Record<string, unknown>): string | undefined {
+  return definition.kind === 'uses' ? `${definition.uses}@${definition.version}` : undefined;
 }
 
 function show(v: unknown): string {
@@ -317,8 +322,11 @@ function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Rec
   const reasons: string[] = [];
   if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
   if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
+    const nowUses = usesLabel(definition);
+    if (entry.uses && nowUses && entry.uses !== nowUses) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
     const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
-    reasons.push(entry.command !== display ? `command changed (was: ${was})` : 'stage definition changed');
+    if (entry.command !== display) reasons.push(`command changed (was: ${was})`);
+    else if (!(entry.uses && nowUses && entry.uses !== nowUses)) reasons.push('stage definition changed');
   }
   for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
     if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);
@@ -338,6 +346,12 @@ function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Rec
       // A changed out that is also a dep was already named as such.
       if (entry.upstream?.[up]?.[p] !== h && oldDeps[p] === now.deps[p]) reasons.push(`upstream '${up}' out '${p}' changed`);
     }
+  }
+  for (const up of Object.keys(entry.upstream ?? {})) {
+    if (!(up in now.upstream)) reasons.push(`the outs of '${up}' are no longer an input`);
+  }
+  for (const up of Object.keys(now.upstream)) {
+    if (!(up in (entry.upstream ?? {}))) reasons.push(`the outs of '${up}' are a new input`);
   }
   if (!reasons.length) reasons.push('inputs changed');
   return reasons;

@@ -134,7 +134,8 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       return { status: 'not-run' };
     }
     // In a dry run, a stage below one that would run cannot be judged: its inputs do not exist yet.
-    const pendingUp = ups.find((u) => wouldRun.has(u));
+    const dataUps = new Set((graph.upstream.get(name) ?? []).filter((e) => e.via !== 'needs').map((e) => e.from));
+    const pendingUp = ups.find((u) => wouldRun.has(u) && dataUps.has(u));
     if (pendingUp) {
       wouldRun.add(name);
       opts.emit({ type: 'stage-would-run', time: now(), stage: name, reasons: [`upstream '${pendingUp}' would run`], restore: false });
@@ -143,7 +144,6 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const upstreamOuts: Record<string, Record<string, string>> = {};
     // Only file edges make data: a `needs` edge orders stages without making the upstream's outs
     // an input (a snapshot that changes with every commit must not re-run what merely follows it).
-    const dataUps = new Set((graph.upstream.get(name) ?? []).filter((e) => e.via !== 'needs').map((e) => e.from));
     for (const u of ups) if (dataUps.has(u)) upstreamOuts[u] = outHashes.get(u) ?? {};
 
     const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
