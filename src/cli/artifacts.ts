@@ -2,7 +2,7 @@
 import { relative, resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
 import { Workspace } from '../cache/workspace.js';
 import { normalizeRel } from '../pipeline/paths.js';

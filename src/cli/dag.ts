@@ -1,6 +1,6 @@
 // `evidence dag` and `evidence validate`.
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
 
 function mermaidId(name: string): string {

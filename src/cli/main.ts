@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './project.js';
 import { HELP, VERBS } from './help.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, gate: 4, interrupted: 130 } as const;
+import { EXIT } from './exit-codes.js';
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 

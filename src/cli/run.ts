@@ -1,12 +1,12 @@
 // `evidence run`: load, validate, schedule, report; exit code from the outcome.
 import { availableParallelism } from 'node:os';
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
 import { Workspace, ensureStateDir } from '../cache/workspace.js';
 import { join } from 'node:path';
 import { acquireRunLock, describeHolder, type RunLock } from '../run/run-lock.js';
-import { killRegisteredGroupsNow } from '../run/process-group.js';
+import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent, StageStatus } from '../run/events.js';
@@ -34,8 +34,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const v = inv.values;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
   const jobs = parseJobs(v.jobs);
-  const graceSeconds = v.grace === undefined ? 5 : Number(v.grace);
-  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new UsageError(`--grace expects seconds, got '${v.grace}'`);
+  const graceMs = parseGraceMs(v.grace);
   const file = v.file as string;
   const ci = isCi(v);
   const emit = v.json ? jsonLinesReporter(process.stdout) : terminalReporter({ out: process.stdout, style: styleFor(process.stdout, process.env, ci), ci, verbose: Boolean(v.verbose) });
@@ -57,18 +56,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const force = forceList.includes('*') ? true : forceList.length ? forceList : false;
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    controller.abort(new Error('interrupted'));
-    if (interrupts > 2) {
-      // A third Ctrl-C does not wait for the grace period: the stages' groups go with us.
-      killRegisteredGroupsNow();
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = abortOnInterrupt(controller);
 
   // One run at a time per project (a dry run writes nothing and needs no lock).
   let runLock: RunLock | undefined;
@@ -82,8 +70,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
       onWait: (h) => emit({ type: 'warning', time: Date.now(), message: `waiting for ${describeHolder(h)} to finish` }),
     });
     if (!got.ok) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stopListening();
       if (controller.signal.aborted) return EXIT.interrupted;
       process.stderr.write(`evidence run: the project is busy: ${describeHolder(got.holder)} holds ${join(stateDir, 'run.lock')}.
   Wait for it with evidence run --wait, or stop it; a lock left by a dead process is taken over automatically.
@@ -110,7 +97,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
     keepGoing: Boolean(v['keep-going']),
     dryRun: Boolean(v['dry-run']),
     force,
-    graceMs: graceSeconds * 1000,
+    graceMs,
     signal: controller.signal,
     emit: sink,
     runId,
@@ -134,8 +121,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
     });
     runLock.release();
   }
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  stopListening();
   if (outcome.status === 'interrupted') return EXIT.interrupted;
   if (outcome.status === 'failed') return EXIT.failed;
   if (status === 'gate') return EXIT.gate;

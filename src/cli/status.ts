@@ -1,6 +1,6 @@
 // `evidence status`: a dry evaluation of every stage, rendered as a table with reasons.
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
 import { Workspace } from '../cache/workspace.js';
 import { runPipeline } from '../run/scheduler.js';

@@ -2,7 +2,7 @@
 // manifest: every listed file present with the recorded size and sha256. Exit 0 when all match,
 // 1 naming each file that is missing or differs, 2 when the manifest itself cannot be used.
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
 import { ManifestError, verifyManifest } from '../report/ci-manifest.js';
 import { styleFor } from '../report/style.js';

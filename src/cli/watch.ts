@@ -1,14 +1,14 @@
 // `evidence watch [STAGE...]`: loads the project, hands it to the watch loop (src/watch) with a
 // reporter (src/report/watch.ts), and turns Ctrl-C into the end of watching: exit 130.
 import type { Invocation } from './main.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
 import { parseJobs } from './run.js';
 import { watchProject } from '../watch/loop.js';
 import { watchReporter } from '../report/watch.js';
 import { reportPathsOf } from '../report/ci.js';
 import { styleFor } from '../report/style.js';
-import { killRegisteredGroupsNow } from '../run/process-group.js';
+import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 
 export const DEFAULT_DEBOUNCE_MS = 40;
 
@@ -18,8 +18,7 @@ export async function watchVerb(inv: Invocation): Promise<number> {
   const jobs = parseJobs(v.jobs);
   const debounceMs = v.debounce === undefined ? DEFAULT_DEBOUNCE_MS : Number(v.debounce);
   if (!Number.isFinite(debounceMs) || debounceMs < 0) throw new UsageError(`--debounce expects milliseconds, got '${v.debounce}'`);
-  const graceSeconds = v.grace === undefined ? 5 : Number(v.grace);
-  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new UsageError(`--grace expects seconds, got '${v.grace}'`);
+  const graceMs = parseGraceMs(v.grace);
   const file = v.file as string;
 
   const opened = await openProject(file, overrides);
@@ -35,17 +34,7 @@ export async function watchVerb(inv: Invocation): Promise<number> {
 
   const reporter = watchReporter({ out: process.stdout, err: process.stderr, style: styleFor(process.stdout), json: Boolean(v.json), verbose: Boolean(v.verbose) });
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    controller.abort(new Error('interrupted'));
-    if (interrupts > 2) {
-      killRegisteredGroupsNow();
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopListening = abortOnInterrupt(controller);
   try {
     await watchProject(opened.project, {
       load: () => openProject(file, overrides),
@@ -53,15 +42,14 @@ export async function watchVerb(inv: Invocation): Promise<number> {
       jobs,
       keepGoing: Boolean(v['keep-going']),
       debounceMs,
-      graceMs: graceSeconds * 1000,
+      graceMs,
       neverTrigger: (p) => Object.values(reportPathsOf(p)),
       signal: controller.signal,
       emit: reporter.watch,
       runEmit: reporter.run,
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
   return EXIT.interrupted;
 }
