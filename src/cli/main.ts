@@ -3,7 +3,7 @@
 // in src/pipeline, src/graph, src/cache, src/run and src/report. Exit codes:
 // 0 success, 1 a stage failed, 2 invalid pipeline or usage, 4 a gate (fail_on) was met, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from './project.js';
+import { UsageError } from './usage-error.js';
 import { HELP, VERBS } from './help.js';
 
 import { EXIT } from './exit-codes.js';

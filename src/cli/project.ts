@@ -6,12 +6,8 @@ import { renderDiagnostics, type Diagnostic } from '../pipeline/diagnostics.js';
 import { buildGraph, type Graph } from '../graph/dag.js';
 import type { Pipeline } from '../pipeline/model.js';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './usage-error.js';
+export { UsageError } from './usage-error.js';
 
 export interface Project {
   pipeline: Pipeline;
