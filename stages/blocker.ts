@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/cache/atomic-write.js';
+import { appendToNotes } from './notes/append.js';
 import type { FailureInfo, StageContext, StageModule } from '../src/run/stage-contract.js';
 import { formatIssues, toolSchemasDir, validateAgainst } from '../src/schema/validate.js';
 import { extractTraceback, type Traceback } from './forensics/traceback.js';
@@ -123,16 +124,6 @@ function notesSection(rec: BlockerRecord, artifacts: string[]): string {
   return lines.join('\n');
 }
 
-/** `existing` followed by `section` after one blank line; `existing` is kept byte for byte. */
-function appended(existing: Buffer, section: string): Buffer {
-  let sep = '';
-  if (existing.length) {
-    const nl = existing[existing.length - 1] === 0x0a;
-    sep = nl && existing.length >= 2 && existing[existing.length - 2] === 0x0a ? '' : nl ? '\n' : '\n\n';
-  }
-  return Buffer.concat([existing, Buffer.from(sep + section, 'utf8')]);
-}
-
 async function run(ctx: StageContext): Promise<{ artifacts: string[] }> {
   const f = ctx.failure;
   if (!f) throw new Error('the blocker runs after a failed stage; ctx.failure is not set');
@@ -186,13 +177,7 @@ async function run(ctx: StageContext): Promise<{ artifacts: string[] }> {
   await writeFileAtomic(logFile, attemptLog(f, rec, stdout, stderr));
   await writeFileAtomic(jsonFile, JSON.stringify(rec, null, 2) + '\n');
   const artifacts = [rec.log, ...(rec.patch ? [rec.patch] : []), rel(jsonFile)];
-  let existing: Buffer = Buffer.alloc(0);
-  try {
-    existing = await readFile(notesFile);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await writeFileAtomic(notesFile, appended(existing, notesSection(rec, artifacts)));
+  await appendToNotes(notesFile, notesSection(rec, artifacts));
   return { artifacts: [...artifacts, rec.notes] };
 }
 

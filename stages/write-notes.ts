@@ -6,9 +6,9 @@
 // `with: { notes, comparison, snapshot?, title? }`. Each run appends exactly one section.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../src/cache/atomic-write.js';
+import { appendToNotes } from './notes/append.js';
+export { appendSection } from './notes/append.js';
 import { StageFailure, type StageContext, type StageModule } from '../src/run/stage-contract.js';
 import { readValidatedJson, toolSchemasDir } from '../src/schema/validate.js';
 import { readGitState, redactCommand, type ConfigSnapshot } from './snapshot-config.js';
@@ -23,17 +23,6 @@ export interface WriteNotesWith {
 }
 
 const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'write-notes.input.schema.json'), 'utf8')) as object;
-
-/** `existing` followed by `section`, separated by one blank line; `existing` is kept byte for byte. */
-export function appendSection(existing: Buffer, section: string): Buffer {
-  let sep = '';
-  if (existing.length > 0) {
-    const endsWithNewline = existing[existing.length - 1] === 0x0a;
-    const endsWithBlank = endsWithNewline && existing.length >= 2 && existing[existing.length - 2] === 0x0a;
-    sep = endsWithBlank ? '' : endsWithNewline ? '\n' : '\n\n';
-  }
-  return Buffer.concat([existing, Buffer.from(sep + section, 'utf8')]);
-}
 
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as WriteNotesWith;
@@ -66,12 +55,8 @@ async function run(ctx: StageContext): Promise<void> {
     git,
     digest,
   });
-  const existing = await readFile(notesPath).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return Buffer.alloc(0);
-    throw err;
-  });
-  await writeFileAtomic(notesPath, appendSection(existing, section));
-  ctx.log.info(`appended a section to ${w.notes} (${existing.length} bytes kept)`);
+  const kept = await appendToNotes(notesPath, section);
+  ctx.log.info(`appended a section to ${w.notes} (${kept} bytes kept)`);
 }
 
 export default { name: 'write-notes', version: '1', inputSchema, run } satisfies StageModule;

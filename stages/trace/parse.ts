@@ -400,6 +400,14 @@ class TraceScanner {
     if (i < e && b[i] === COLON) {
       colon = true;
       i++;
+      if (this.scanNumericBody(b, i, e)) {
+        const sh = this.sh;
+        sh.src = b;
+        sh.lineBytes = e - a;
+        sh.prefixId = prefixId;
+        sh.prefix = this.prefixes.seen[prefixId];
+        return true;
+      }
     }
 
     // Tokens of the body: blank-separated, noting the first '=' of each.
@@ -481,6 +489,120 @@ class TraceScanner {
     if (first < n && vs < 0) vs = starts[first];
     this.readValue(b, vs, first, n);
     return true;
+  }
+
+  /**
+   * The body after `P:` in the two shapes most trace lines have, `key n n n` (chain) and `key=n n n`
+   * (set-up), with every value a number: read in one pass, each number validated as its token is
+   * cut (see scanNumber). False for anything else; the general path then reads the body afresh, so
+   * this must accept only what it would read the same way: with a ':' after the prefix and a value
+   * after the key there is no record (the values hold no '='), a chain key that is no number and
+   * no '[' is the key, and all-numeric values never form a bracketed, parts or free-text reading.
+   */
+  private scanNumericBody(b: Buffer, i: number, e: number): boolean {
+    const sh = this.sh;
+    while (i < e && isBlank(b[i])) i++;
+    const ks = i;
+    let eq = -1;
+    while (i < e) {
+      const c = b[i];
+      if (c <= SPACE && isBlank(c)) break;
+      if (c === EQUALS) {
+        eq = i;
+        break;
+      }
+      i++;
+    }
+    if (eq >= 0) {
+      if (eq === ks) return false;
+      sh.keyA = ks;
+      sh.keyB = eq;
+      i = eq + 1;
+    } else {
+      if (i === ks || b[ks] === LBRACKET || classifyNumber(b, ks, i) !== 0) return false;
+      sh.keyA = ks;
+      sh.keyB = i;
+    }
+    const va = sh.va;
+    const vb = sh.vb;
+    const flags = sh.flags;
+    let n = 0;
+    for (;;) {
+      while (i < e && isBlank(b[i])) i++;
+      if (i >= e) break;
+      const end = this.scanNumber(b, i, e);
+      if (end < 0) return false;
+      va[n] = i;
+      vb[n] = end;
+      flags[n] = this.numberFlags;
+      n++;
+      i = end;
+    }
+    if (n === 0) return false;
+    sh.n = n;
+    sh.kind = n > 1 ? 'vector' : flags[0] & F_INT ? 'integer' : 'number';
+    return true;
+  }
+
+  /** Flags of the last number scanNumber accepted. */
+  private numberFlags = 0;
+
+  /**
+   * The end of the token at b[a] (it runs to the next blank or to e) when it is a number, with its
+   * flags in numberFlags; -1 when it is not. The same verdict as classifyNumber on the token, but
+   * cutting the token and validating it in one pass instead of two.
+   */
+  private scanNumber(b: Buffer, a: number, e: number): number {
+    let i = a;
+    let c = b[i];
+    let verbatim = true;
+    let negative = false;
+    if (c === MINUS) {
+      negative = true;
+      i++;
+    } else if (c === PLUS) {
+      verbatim = false;
+      i++;
+    }
+    if (i >= e) return -1;
+    c = b[i];
+    if (c > 57) {
+      let te = i;
+      while (te < e && !isBlank(b[te])) te++;
+      const f = classifySpecial(b, i, te, negative);
+      this.numberFlags = f;
+      return f === 0 ? -1 : te;
+    }
+    const intStart = i;
+    while (i < e && isDigit(b[i])) i++;
+    const intDigits = i - intStart;
+    if (intDigits > 1 && b[intStart] === ZERO) verbatim = false;
+    let integer = true;
+    let fracDigits = 0;
+    if (i < e && b[i] === DOT) {
+      integer = false;
+      i++;
+      const fracStart = i;
+      while (i < e && isDigit(b[i])) i++;
+      fracDigits = i - fracStart;
+      if (fracDigits === 0 || intDigits === 0) verbatim = false;
+    }
+    if (intDigits + fracDigits === 0) return -1;
+    if (i < e && !isBlank(b[i])) {
+      c = b[i];
+      if (c !== 101 && c !== 69) return -1;
+      integer = false;
+      i++;
+      if (i < e && (b[i] === PLUS || b[i] === MINUS)) i++;
+      const expStart = i;
+      while (i < e && isDigit(b[i])) i++;
+      const expDigits = i - expStart;
+      if (expDigits === 0 || (i < e && !isBlank(b[i]))) return -1;
+      if (expDigits > 2) verbatim = false;
+    }
+    if (i - a > 32) verbatim = false;
+    this.numberFlags = F_NUM | (integer ? F_INT : 0) | (verbatim ? F_VERB : 0);
+    return i;
   }
 
   /** Reads the value made of tokens first..n-1 (token `first` starting at vs). */
@@ -673,44 +795,57 @@ function put(out: Buffer, p: number, src: Uint8Array): number {
 }
 
 /**
- * A decimal number kept as ASCII digits and advanced in place: seq and line numbers grow by small
- * steps. Writing them with String(v) and Buffer.write made emitting half again as slow (measured
- * on the benchmark log: 370 against 240 ms per 50 MB); a digit-pair table gained nothing over this.
+ * `,\n{"seq":S,"line":L`, the start of every record, kept as bytes with both numbers advanced in
+ * place: seq grows by one per record and line by small steps, so a digit or two changes and the
+ * whole run is one native copy. Rewritten from strings only when a number gains a digit or line
+ * jumps far. Writing the numbers with String(v) and Buffer.write made emitting half again as slow
+ * (370 against 240 ms per 50 MB); two counters and two constants, four copies per record, cost
+ * XXX ms more per 200 MB than this one.
  */
-class DecimalCounter {
-  private readonly digits = new Uint8Array(24);
-  private start = 23;
-  private value = 0;
+class RecordNumbering {
+  private readonly text = Buffer.alloc(64);
+  private len = 0;
+  private seq = -1;
+  private line = -1;
+  /** The digits of seq are text[seqA, seqB), those of line text[lineA, len). */
+  private seqA = 0;
+  private seqB = 0;
+  private lineA = 0;
 
-  constructor() {
-    this.digits[23] = ZERO;
+  /** Writes the start of record `seq` from `line`; the first record has no `,\n` before it. */
+  put(out: Buffer, p: number, seq: number, line: number): number {
+    if (this.len === 0 || seq !== this.seq + 1 || !this.advance(line) || !increment(this.text, this.seqA, this.seqB)) this.rewrite(seq, line);
+    this.seq = seq;
+    this.line = line;
+    const from = seq === 0 ? 2 : 0;
+    this.text.copy(out, p, from, this.len);
+    return p + this.len - from;
   }
 
-  advanceTo(v: number): void {
-    const step = v - this.value;
-    if (step >= 0 && step <= 64) {
-      const d = this.digits;
-      for (let s = 0; s < step; s++) {
-        let i = 23;
-        while (d[i] === 57) d[i--] = ZERO;
-        if (i < this.start) {
-          this.start = i;
-          d[i] = 49;
-        } else d[i]++;
-      }
-    } else {
-      const text = String(v);
-      this.start = 24 - text.length;
-      for (let i = 0; i < text.length; i++) this.digits[this.start + i] = text.charCodeAt(i);
-    }
-    this.value = v;
+  private advance(line: number): boolean {
+    const step = line - this.line;
+    if (step < 0 || step > 64) return false;
+    for (let s = 0; s < step; s++) if (!increment(this.text, this.lineA, this.len)) return false;
+    return true;
   }
 
-  put(out: Buffer, p: number): number {
-    const d = this.digits;
-    for (let i = this.start; i < 24; i++) out[p++] = d[i];
-    return p;
+  private rewrite(seq: number, line: number): void {
+    const s = String(seq);
+    const head = ',\n{"seq":';
+    this.seqA = head.length;
+    this.seqB = this.seqA + s.length;
+    this.lineA = this.seqB + ',"line":'.length;
+    this.len = this.text.write(`${head}${s},"line":${line}`, 0, 'latin1');
   }
+}
+
+/** Adds one to the decimal digits d[a, e); false when they would need one more digit. */
+function increment(d: Buffer, a: number, e: number): boolean {
+  let i = e - 1;
+  while (i >= a && d[i] === 57) d[i--] = ZERO;
+  if (i < a) return false;
+  d[i]++;
+  return true;
 }
 
 function putUint(out: Buffer, p: number, v: number): number {
@@ -735,45 +870,102 @@ function putQuoted(out: Buffer, p: number, src: Buffer, a: number, e: number): n
   return q;
 }
 
-/** A number token: verbatim when it is valid JSON already, else through parseFloat (at most 32 bytes). */
+const J_NAN = ascii('"NaN"');
+const J_PINF = ascii('"Infinity"');
+const J_NINF = ascii('"-Infinity"');
+
+/**
+ * A number token: verbatim when it is valid JSON already, else through parseFloat (at most 32
+ * bytes). The bytes are copied in a loop: values are short, and Buffer.copy costs about 60 ns a
+ * call here (its argument checks are JavaScript), as much as a loop over 50 bytes.
+ */
 function putNum(out: Buffer, p: number, src: Buffer, a: number, e: number, flags: number): number {
   if (flags & F_VERB) {
     for (let i = a; i < e; i++) out[p++] = src[i];
     return p;
   }
+  if (flags & F_NAN) return put(out, p, J_NAN);
+  if (flags & F_PINF) return put(out, p, J_PINF);
+  if (flags & F_NINF) return put(out, p, J_NINF);
   const v = toNum(latin1(src, a, e), flags);
   const json = typeof v === 'string' ? '"' + v + '"' : Object.is(v, -0) ? '-0' : String(v);
   return p + out.write(json, p, 'latin1');
 }
 
-/**
- * The values of a numeric record, comma-separated. The usual case, verbatim numbers one blank
- * apart, is one native copy with the blanks overwritten by commas.
- */
+/** The values of a numeric record, comma-separated. */
 function putNumbers(out: Buffer, p: number, sh: LineShape): number {
   const n = sh.n;
   const va = sh.va;
   const vb = sh.vb;
   const flags = sh.flags;
-  let simple = n > 1;
-  for (let k = 0; simple && k < n; k++) {
-    if (!(flags[k] & F_VERB) || (k > 0 && va[k] !== vb[k - 1] + 1)) simple = false;
-  }
-  if (simple) {
-    const a = va[0];
-    sh.src.copy(out, p, a, vb[n - 1]);
-    for (let k = 1; k < n; k++) out[p + va[k] - a - 1] = COMMA;
-    return p + vb[n - 1] - a;
-  }
+  const src = sh.src;
   for (let k = 0; k < n; k++) {
     if (k > 0) out[p++] = COMMA;
-    p = putNum(out, p, sh.src, va[k], vb[k], flags[k]);
+    p = putNum(out, p, src, va[k], vb[k], flags[k]);
   }
   return p;
 }
 
 function putValue(out: Buffer, p: number, src: Buffer, a: number, e: number, flags: number): number {
   return flags ? putNum(out, p, src, a, e, flags) : putQuoted(out, p, src, a, e);
+}
+
+const KIND_INDEX: Record<RecordKind, number> = { number: 0, integer: 1, vector: 2, matrix: 3, parts: 4, record: 5, string: 6 };
+const KINDS = 7;
+const HEAD_SLOTS = 1 << 12; // a power of two; at most half of it is used
+
+/**
+ * `,"prefix":"P","key":"k","kind":"K","values":[` (or the opening of parts, fields or text) by
+ * prefix, key bytes and kind. A log holds a few hundred distinct keys in millions of lines, so
+ * one native copy of this replaces escaping the key and two more copies: XXX ms per 200 MB.
+ * Open addressing on a hash of the key bytes, verified byte for byte. Bounded: past HEAD_SLOTS/2
+ * distinct keys, `get` returns undefined and the caller writes the pieces.
+ */
+class RecordHeads {
+  /** Per slot: the key bytes, its prefix, the heads by kind. */
+  private readonly keys: Array<Buffer | undefined> = new Array<Buffer | undefined>(HEAD_SLOTS).fill(undefined);
+  private readonly prefixIds = new Int32Array(HEAD_SLOTS);
+  private readonly heads: Array<Buffer | undefined> = new Array<Buffer | undefined>(HEAD_SLOTS * KINDS).fill(undefined);
+  private used = 0;
+  /** Records keyed by their prefix (`P k=v ...`, `P: 1 2 3`): by prefix and kind. */
+  private readonly prefixKeyed: Array<Buffer | undefined> = [];
+
+  get(sh: LineShape): Buffer | undefined {
+    const kind = KIND_INDEX[sh.kind];
+    if (sh.keyA < 0) {
+      const i = sh.prefixId * KINDS + kind;
+      return this.prefixKeyed[i] ?? (this.prefixKeyed[i] = buildHead(sh));
+    }
+    const b = sh.src;
+    const a = sh.keyA;
+    const n = sh.keyB - a;
+    let h = 0x811c9dc5 ^ sh.prefixId; // FNV-1a
+    for (let i = a; i < sh.keyB; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const mask = HEAD_SLOTS - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = this.keys[slot];
+      if (k === undefined) {
+        if (this.used >= HEAD_SLOTS / 2) return undefined;
+        this.used++;
+        this.keys[slot] = Buffer.from(b.subarray(a, sh.keyB));
+        this.prefixIds[slot] = sh.prefixId;
+        return (this.heads[slot * KINDS + kind] = buildHead(sh));
+      }
+      if (k.length === n && this.prefixIds[slot] === sh.prefixId && sameBytes(k, b, a, n)) {
+        return this.heads[slot * KINDS + kind] ?? (this.heads[slot * KINDS + kind] = buildHead(sh));
+      }
+    }
+  }
+}
+
+/** `,"prefix":"P","key":"k"` and the opening of sh's kind, written the way the piecewise path writes them. */
+function buildHead(sh: LineShape): Buffer {
+  const start = `,"prefix":${JSON.stringify(sh.prefix)},"key":`;
+  const scratch = Buffer.allocUnsafe(Buffer.byteLength(start) + 6 * (sh.keyB - sh.keyA) + 2 * sh.prefix.length + 64);
+  let p = scratch.write(start, 0, 'utf8');
+  p = sh.keyA < 0 ? p + scratch.write(JSON.stringify(sh.prefix), p, 'utf8') : putQuoted(scratch, p, sh.src, sh.keyA, sh.keyB);
+  p = put(scratch, p, J_KIND[sh.kind]);
+  return Buffer.from(scratch.subarray(0, p));
 }
 
 /**
@@ -783,9 +975,8 @@ function putValue(out: Buffer, p: number, src: Buffer, a: number, e: number, fla
 class RecordJsonWriter {
   buf: Buffer = Buffer.allocUnsafe(8 << 20);
   pos = 0;
-  /** Per prefix: `,"prefix":"P","key":` and `"P"`. */
-  private readonly heads: Buffer[] = [];
-  private readonly quotedPrefixes: Buffer[] = [];
+  private readonly heads = new RecordHeads();
+  private readonly numbering = new RecordNumbering();
 
   /** Room for `n` more bytes. */
   private ensure(n: number): void {
@@ -795,36 +986,21 @@ class RecordJsonWriter {
     this.buf = bigger;
   }
 
-  private head(sh: LineShape): Buffer {
-    let h = this.heads[sh.prefixId];
-    if (!h) {
-      const q = JSON.stringify(sh.prefix);
-      h = this.heads[sh.prefixId] = Buffer.from(`,"prefix":${q},"key":`, 'utf8');
-      this.quotedPrefixes[sh.prefixId] = Buffer.from(q, 'utf8');
-    }
-    return h;
-  }
-
-  private readonly seqDigits = new DecimalCounter();
-  private readonly lineDigits = new DecimalCounter();
-
   readonly emit: Emit = (sh, seq, line) => {
-    const head = this.head(sh);
     const n = sh.n;
-    // Text grows at most 6-fold when escaped, a number takes at most 32 bytes.
-    this.ensure(6 * sh.lineBytes + 2 * head.length + 48 * n + 256);
+    // Text grows at most 6-fold when escaped (the prefix is written twice at most), a number takes
+    // at most 32 bytes.
+    this.ensure(6 * sh.lineBytes + 12 * sh.prefix.length + 48 * n + 256);
     const out = this.buf;
     const s = sh.src;
-    let p = this.pos;
-    p = put(out, p, seq === 0 ? J_SEQ_FIRST : J_SEQ);
-    this.seqDigits.advanceTo(seq);
-    p = this.seqDigits.put(out, p);
-    p = put(out, p, J_LINE);
-    this.lineDigits.advanceTo(line);
-    p = this.lineDigits.put(out, p);
-    p = put(out, p, head);
-    p = sh.keyA < 0 ? put(out, p, this.quotedPrefixes[sh.prefixId]) : putQuoted(out, p, s, sh.keyA, sh.keyB);
-    p = put(out, p, J_KIND[sh.kind]);
+    let p = this.numbering.put(out, this.pos, seq, line);
+    const head = this.heads.get(sh);
+    if (head) p = put(out, p, head);
+    else {
+      p += out.write(`,"prefix":${JSON.stringify(sh.prefix)},"key":`, p, 'utf8');
+      p = putQuoted(out, p, s, sh.keyA, sh.keyB);
+      p = put(out, p, J_KIND[sh.kind]);
+    }
     switch (sh.kind) {
       case 'number':
       case 'integer':
