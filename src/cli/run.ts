@@ -5,8 +5,9 @@ import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
 import { Workspace, ensureStateDir } from '../cache/workspace.js';
 import { join } from 'node:path';
-import { acquireRunLock, describeHolder, type RunLock } from '../run/run-lock.js';
+import { describeHolder, type RunLock } from '../run/run-lock.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
+import { beginRun } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent, StageStatus } from '../run/events.js';
@@ -63,7 +64,8 @@ export async function runVerb(inv: Invocation): Promise<number> {
   if (!v['dry-run']) {
     const stateDir = join(pipeline.root, '.evidence');
     ensureStateDir(stateDir);
-    const got = await acquireRunLock(stateDir, {
+    const got = await beginRun(stateDir, {
+      warn: (message) => emit({ type: 'warning', time: Date.now(), message }),
       argv: ['evidence', ...process.argv.slice(2)],
       wait: Boolean(v.wait),
       signal: controller.signal,
@@ -78,7 +80,6 @@ export async function runVerb(inv: Invocation): Promise<number> {
       return EXIT.failed;
     }
     runLock = got.lock;
-    if (got.tookOverFrom) emit({ type: 'warning', time: Date.now(), message: `took over the run lock of ${describeHolder(got.tookOverFrom)}, which is no longer running` });
   }
 
   const ws = new Workspace(pipeline.root);

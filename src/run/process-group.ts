@@ -1,16 +1,73 @@
 // Process groups of running stages: whether one still has a live member, how to end it (SIGTERM,
 // then SIGKILL after a grace period) and a registry of the groups this process started, so that a
 // forced exit can still kill them. Knows nothing about stages or the scheduler.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const live = new Set<number>();
+/** Where the groups of the current run are recorded, so that a run killed with -9 can be cleaned up after. */
+let recordDir: string | undefined;
+
+/** Records every group registered from now on as a file in `dir` (the project's .evidence/groups). */
+export function recordGroupsIn(dir: string): void {
+  recordDir = dir;
+}
+
+/** The kernel's start time of a process (clock ticks since boot): with the pid, it names one process for good. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
 
 export function registerGroup(pgid: number): void {
   live.add(pgid);
+  if (!recordDir) return;
+  try {
+    mkdirSync(recordDir, { recursive: true });
+    writeFileSync(join(recordDir, String(pgid)), JSON.stringify({ pgid, start: startTimeOf(pgid) ?? null }));
+  } catch {
+    // Recording is for the cleanup after a crash only; the run goes on without it.
+  }
 }
 
 export function unregisterGroup(pgid: number): void {
   live.delete(pgid);
+  if (recordDir) rmSync(join(recordDir, String(pgid)), { force: true });
+}
+
+/**
+ * Ends the groups that a run which died without cleaning up (kill -9) left running, as recorded in
+ * `dir`. A recorded leader whose pid now belongs to another process (its start time differs) is
+ * left alone. Returns the groups that were ended.
+ */
+export function endGroupsLeftBy(dir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const ended: number[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const { pgid, start } = JSON.parse(readFileSync(file, 'utf8')) as { pgid: number; start: string | null };
+      const now = startTimeOf(pgid);
+      // Without a recorded start time, only a leader that is gone is certain: its group is ours.
+      if ((start !== null && now === start) || (now === undefined && groupAlive(pgid))) {
+        signalGroup(pgid, 'SIGKILL');
+        ended.push(pgid);
+      }
+    } catch {
+      // An unreadable record: nothing safe to do but forget it.
+    }
+    rmSync(file, { force: true });
+  }
+  return ended;
 }
 
 /** SIGKILLs every group still registered, synchronously: the last thing a forced exit does. */

@@ -20,7 +20,8 @@ import type { Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
 import { Workspace } from '../cache/workspace.js';
 import { runPipeline, type RunOutcome } from '../run/scheduler.js';
-import { acquireRunLock, describeHolder } from '../run/run-lock.js';
+import { describeHolder } from '../run/run-lock.js';
+import { beginRun } from '../run/run-session.js';
 import type { EventSink } from '../run/events.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
@@ -152,7 +153,8 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
   }
 
   async function runCycle(changes: string[]): Promise<void> {
-    const lock = await acquireRunLock(ws.stateDir, {
+    const lock = await beginRun(ws.stateDir, {
+      warn: (message) => opts.runEmit({ type: 'warning', time: Date.now(), message }),
       argv: ['evidence', ...process.argv.slice(2)],
       wait: true,
       signal: opts.signal,
