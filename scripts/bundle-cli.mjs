@@ -27,6 +27,9 @@ try {
     packages: 'external',
     inject: [shim],
     define: { 'import.meta.url': 'import_meta_url' },
+    // Less to parse at every start (measured ~2 ms); identifiers stay, so stack traces stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
   });
 } finally {

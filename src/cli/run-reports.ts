@@ -4,7 +4,7 @@
 import type { Pipeline } from '../pipeline/model.js';
 import type { EventSink, StageStatus } from '../run/events.js';
 import type { RunOutcome } from '../run/scheduler.js';
-import { firstDivergenceLine, readStageComparisons } from '../report/comparisons.js';
+import { failOnOf, firstDivergenceLine, readStageComparisons } from '../report/comparisons.js';
 import type { StageRecorder } from '../report/ci-record.js';
 import type { RunStatus } from '../report/ci.js';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
@@ -23,7 +23,14 @@ export interface AfterRun {
 /** The run's final status: interrupted or failed as the scheduler says, else 'gate' when a fail_on is met. */
 export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
   const statuses = new Map<string, StageStatus>(a.outcome.selected.map((s) => [s, a.outcome.results.get(s)?.status ?? 'not-run']));
-  const comparisons = readStageComparisons(a.pipeline, statuses);
+  // Outside CI only gated comparisons matter: a no-op run should not read every comparison.
+  const needed = a.recorder
+    ? statuses
+    : new Map([...statuses].filter(([name]) => {
+        const stage = a.pipeline.stages.get(name);
+        return stage !== undefined && failOnOf(stage) !== 'never';
+      }));
+  const comparisons = readStageComparisons(a.pipeline, needed);
   for (const c of comparisons) {
     if (c.error) a.emit({ type: 'warning', time: Date.now(), stage: c.stage, message: `cannot read the comparison ${c.file}: ${c.error}` });
     if (c.gate && c.comparison) a.emit({ type: 'gate-met', time: Date.now(), stage: c.stage, failOn: c.failOn, verdict: c.comparison.verdict, detail: firstDivergenceLine(c.comparison) });
