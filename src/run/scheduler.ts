@@ -290,6 +290,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     ws.forget(stage.outs.map((o) => o.path));
     // The stage succeeded by its own account; now its outs must exist, be fresh and validate.
     const missing: string[] = [];
+    const stale: string[] = [];
     for (const o of stage.outs) {
       let st;
       try {
@@ -298,10 +299,15 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         missing.push(o.path);
         continue;
       }
-      // An out left over from an earlier run that this run did not write is not this run's product.
-      if (!st.isDirectory() && st.mtimeMs < started - 1000) missing.push(`${o.path} (not rewritten by this run)`);
+      // An out left over from an earlier run that this run did not write is not this run's product:
+      // trusting it would record stale evidence as fresh. (The 1 s margin absorbs coarse mtimes.)
+      if (!st.isDirectory() && st.mtimeMs < started - 1000) stale.push(o.path);
     }
-    if (missing.length) return failure('missing-out', `did not produce declared out${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    if (missing.length || stale.length) {
+      const parts = [...missing, ...stale.map((p) => `${p} (left from an earlier run: not rewritten by this one)`)];
+      const hint = stale.length ? '; a command that writes only when the content changed can delete its out first (rm -f OUT && …)' : '';
+      return failure('missing-out', `did not produce declared out${parts.length > 1 ? 's' : ''}: ${parts.join(', ')}${hint}`);
+    }
     for (const o of stage.outs) {
       if (!o.schema) continue;
       const schemaFile = schema.resolveSchemaPath(o.schema, pipeline.root);

@@ -125,6 +125,20 @@ stages:
     expect(p.exists('evidence.lock') ? p.read('evidence.lock') : '').not.toMatch(/lazy/);
   });
 
+  it('does not take an out left from an earlier run for this run\'s product', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  once:\n    cmd: 'test -f out.txt || cp input.txt out.txt'\n    deps: [input.txt]\n    outs: [out.txt]\n`,
+      'input.txt': 'v1\n',
+    });
+    expect(p.cli(['run']).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    p.write('input.txt', 'v2\n');
+    const r = p.cli(['run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/once failed: did not produce declared out: out.txt \(left from an earlier run: not rewritten by this one\)/);
+    expect(p.cli(['status', '--check']).code).toBe(1);
+  });
+
   it('fails a stage whose out breaks its schema, with the JSON path, and records nothing', () => {
     const p = new TestProject({
       'schemas/thing.schema.json': JSON.stringify({ type: 'object', required: ['count'], properties: { count: { type: 'integer' } } }),
