@@ -59,7 +59,8 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
 
 /** The checks of the loader that depend on the file system rather than on the text. */
 async function stillValid(pipeline: Pipeline): Promise<boolean> {
-  const { checkOutPath } = await import('./out-paths.js');
+  const { checkOutPath, forgetRealpaths } = await import('./out-paths.js');
+  forgetRealpaths();
   for (const stage of pipeline.stages.values()) {
     if (stage.kind === 'uses' && stage.uses && isScriptReference(stage.uses) && !existsSync(resolve(pipeline.root, stage.uses))) return false;
     for (const o of stage.outs) if (checkOutPath(o.path, pipeline.root)) return false;

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { isScriptReference, normalizeRel } from './paths.js';
-import { checkOutPath } from './out-paths.js';
+import { checkOutPath, forgetRealpaths } from './out-paths.js';
 export { isScriptReference, normalizeRel } from './paths.js';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, parse as parseYaml, type Document, type Node, type Scalar } from 'yaml';
 import type { ErrorObject } from 'ajv';
@@ -199,6 +199,7 @@ function parseOverride(raw: string): unknown {
 }
 
 export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  forgetRealpaths();
   const file = resolve(fileArg);
   const display = fileArg;
   let source: string;

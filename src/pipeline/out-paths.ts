@@ -20,6 +20,11 @@ function realOrNull(p: string): string | null {
   return r;
 }
 
+/** Forgets memoised real paths: each load of a pipeline judges the file system as it is then. */
+export function forgetRealpaths(): void {
+  realpaths.clear();
+}
+
 /** Checks that an out path stays inside the project, including through symlinks. */
 export function checkOutPath(path: string, root: string): string | undefined {
   if (isAbsolute(path)) return `out '${path}' is an absolute path; outs must be relative to the project root`;
