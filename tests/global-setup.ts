@@ -9,6 +9,6 @@ export default function setup(): void {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   if (tsc.status !== 0) process.stderr.write('global-setup: tsc reported type errors (see above); testing what it emitted\n');
-  execFileSync(process.execPath, [join(root, 'scripts', 'compile-schemas.mjs')], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'src', 'build', 'compile-schemas.mjs')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'src', 'build', 'bundle-cli.mjs')], { cwd: root, stdio: 'inherit' });
 }

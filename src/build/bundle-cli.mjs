@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outfile = join(root, 'dist', 'src', 'cli', 'evidence.cjs');
 // In CommonJS there is no import.meta: every use becomes this file's own URL.
 const shimDir = mkdtempSync(join(tmpdir(), 'evidence-bundle-'));
