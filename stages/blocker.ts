@@ -8,10 +8,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { writeFileAtomic } from '../src/cache/atomic-write.js';
+import { writeFileAtomic, type FailureInfo, type StageContext, type StageModule, formatIssues, toolSchemasDir, validateAgainst } from '../src/stage-api/index.js';
 import { appendToNotes } from './notes/append.js';
-import type { FailureInfo, StageContext, StageModule } from '../src/run/stage-contract.js';
-import { formatIssues, toolSchemasDir, validateAgainst } from '../src/schema/validate.js';
 import { extractTraceback, type Traceback } from './forensics/traceback.js';
 import { writeWorkingTreePatch, type PatchResult } from './forensics/git-patch.js';
 

@@ -6,9 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { commitTemp, tempPathFor } from '../src/cache/atomic-write.js';
-import { StageFailure, type StageContext, type StageModule } from '../src/run/stage-contract.js';
-import { readValidatedJson, toolSchemasDir } from '../src/schema/validate.js';
+import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir } from '../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
 import type { TraceDocument } from './trace/record.js';
 
@@ -68,7 +66,7 @@ export function* comparisonJsonPieces(c: Comparison): Generator<string> {
   yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
 }
 
-/** Writes the comparison to a temporary file next to `target` and renames it into place (no fsync, as in src/cache/atomic-write.ts). */
+/** Writes the comparison to a temporary file next to `target` and renames it into place (no fsync, as in src/fs/atomic-write.ts). */
 export async function writeComparison(target: string, c: Comparison): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempPathFor(target);

@@ -3,8 +3,7 @@
 // this file only maps the stage context onto it.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { StageContext, StageModule } from '../src/run/stage-contract.js';
-import { toolSchemasDir } from '../src/schema/validate.js';
+import { type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
 import { parseTraceFileTo } from './trace/parse.js';
 
 export interface ParseTraceWith {

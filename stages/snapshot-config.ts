@@ -11,9 +11,7 @@ import { exec, execFile } from 'node:child_process';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
-import { writeFileAtomic } from '../src/cache/atomic-write.js';
-import type { StageContext, StageModule } from '../src/run/stage-contract.js';
-import { toolSchemasDir } from '../src/schema/validate.js';
+import { writeFileAtomic, type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
 
 export interface SnapshotConfigWith {
   tools?: Record<string, string>;

@@ -3,9 +3,7 @@
 // `with: { comparison, output?, keys?, title? }`. The text itself is built in stages/trace/summary.ts.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../src/cache/atomic-write.js';
-import { StageFailure, type StageContext, type StageModule } from '../src/run/stage-contract.js';
-import { readValidatedJson, toolSchemasDir } from '../src/schema/validate.js';
+import { writeFileAtomic, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir } from '../src/stage-api/index.js';
 import type { Comparison } from './trace/compare.js';
 import { renderSummary } from './trace/summary.js';
 

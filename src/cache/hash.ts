@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { isRunnerTempName, writeFileAtomicSync } from './atomic-write.js';
+import { isRunnerTempName, writeFileAtomicSync } from '../fs/atomic-write.js';
 
 const CHUNK = 1 << 20; // 1 MiB reads: 64 KiB reads measured at half the throughput here
 const RACY_WINDOW_MS = 1000;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { writeFileAtomicSync } from './atomic-write.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { toYaml } from './lock-yaml.js';
 
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tempPathFor, writeFileAtomicSync } from './atomic-write.js';
+import { tempPathFor, writeFileAtomicSync } from '../fs/atomic-write.js';
 import { hashFileContent, type FileEntry, type PathHash } from './hash.js';
 
 export interface RunRecord {

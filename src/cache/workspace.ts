@@ -10,7 +10,7 @@ import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
 import { readLock, writeLock, type LockEntry, type LockFile } from './lock.js';
-import { isRunnerTempName } from './atomic-write.js';
+import { isRunnerTempName } from '../fs/atomic-write.js';
 import { canonicalJson, fingerprintOf, sha256, type FingerprintInputs } from './fingerprint.js';
 import { builtinStages } from '../../stages/registry.js';
 import { isScriptReference } from '../pipeline/paths.js';

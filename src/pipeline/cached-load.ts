@@ -9,7 +9,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { Pipeline, Stage } from './model.js';
 import { isScriptReference } from './paths.js';
 import { TOOL_VERSION } from '../version.js';
-import { writeFileAtomicSync } from '../cache/atomic-write.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 
 export interface CachedLoadResult {
   pipeline?: Pipeline;

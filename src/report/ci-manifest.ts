@@ -7,7 +7,7 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import type { Pipeline } from '../pipeline/model.js';
 import type { StageStatus } from '../run/events.js';
 import { hashFileContent } from '../cache/hash.js';
-import { writeFileAtomic } from '../cache/atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { TOOL_VERSION } from '../cache/workspace.js';
 import { toolSchemasDir, validateAgainst, formatIssues } from '../schema/validate.js';
 import { gitHead } from './ci-git.js';

@@ -1,6 +1,6 @@
 // Typed run events. The scheduler emits them; reporters (terminal, JSON lines, JUnit, CI summary)
 // subscribe and render. Nothing else talks to the user.
-import type { FailureReason } from './stage-contract.js';
+import type { FailureReason } from '../stage-api/index.js';
 
 export type StageStatus = 'up-to-date' | 'restored' | 'done' | 'failed' | 'not-run';
 

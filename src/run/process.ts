@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { registerGroup, signalGroup, terminateGroup, unregisterGroup } from './process-group.js';
-import { PARTIAL_SUFFIX } from '../cache/atomic-write.js';
+import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
 
 export interface ProcessSpec {
   /** Shell string (run by /bin/sh -c) or argv. */

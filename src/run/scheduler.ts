@@ -10,7 +10,7 @@ import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
 import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
-import { asStageFailure, type FailureInfo, type FailureReason, type PipelineView } from './stage-contract.js';
+import { asStageFailure, type FailureInfo, type FailureReason, type PipelineView } from '../stage-api/index.js';
 import type { WriteGuard } from './write-guard.js';
 
 // What only executing a stage needs loads on the first execution: a no-op run never pays for it.

@@ -6,7 +6,7 @@ import { toolRoot } from '../tool-root.js';
 import { pathToFileURL } from 'node:url';
 import { builtinStages } from '../../stages/registry.js';
 import { compileSchemaObject, formatIssues, issuesOf } from '../schema/validate.js';
-import { StageFailure, type FailureInfo, type PipelineView, type StageContext, type StageModule } from './stage-contract.js';
+import { StageFailure, type FailureInfo, type PipelineView, type StageContext, type StageModule } from '../stage-api/index.js';
 import { isScriptReference } from '../pipeline/paths.js';
 
 const require = createRequire(import.meta.url);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Pipeline } from '../pipeline/model.js';
 import type { Hasher } from '../cache/hash.js';
-import { isRunnerTempName } from '../cache/atomic-write.js';
+import { isRunnerTempName } from '../fs/atomic-write.js';
 import type { EventSink } from './events.js';
 
 const require = createRequire(import.meta.url);

@@ -26,7 +26,7 @@ export interface WatchSet {
   classify(abs: string): 'pipeline' | 'input' | undefined;
 }
 
-// Temp names of src/cache/atomic-write.ts and of the stages' streaming writers: `.NAME.PID.HEX.tmp`.
+// Temp names of src/fs/atomic-write.ts and of the stages' streaming writers: `.NAME.PID.HEX.tmp`.
 const ATOMIC_TEMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 const STATE = new Set(['.evidence', '.git']);
 

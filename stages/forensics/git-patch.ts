@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { commitTemp, tempPathFor } from '../../src/cache/atomic-write.js';
+import { commitTemp, tempPathFor } from '../../src/stage-api/index.js';
 
 export interface PatchResult {
   /** Whether the project is inside a git work tree. */

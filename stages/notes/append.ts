@@ -2,7 +2,7 @@
 // are read and kept byte for byte, the section follows after one blank line, and the whole is
 // written to a temporary file renamed into place, so a crash leaves the old file intact.
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../src/cache/atomic-write.js';
+import { writeFileAtomic } from '../../src/stage-api/index.js';
 
 /** `existing` followed by `section`, separated by one blank line; `existing` is kept byte for byte. */
 export function appendSection(existing: Buffer, section: string): Buffer {

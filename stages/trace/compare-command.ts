@@ -7,7 +7,7 @@
 // 2 an input cannot be read or parsed, or is a malformed trace document.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readValidatedJson, toolSchemasDir } from '../../src/schema/validate.js';
+import { readValidatedJson, toolSchemasDir } from '../../src/stage-api/index.js';
 import { compareTraces, type CompareOptions } from './compare.js';
 import { comparisonJsonPieces } from '../compare-traces.js';
 import { parseTraceFile } from './parse.js';

@@ -4,7 +4,7 @@
 // Exit codes: 0 parsed; 1 a required key is missing or holds only placeholders; 2 the log cannot be
 // read or an option is invalid.
 import type { Num, TraceRecord } from './record.js';
-import { StageFailure } from '../../src/run/stage-contract.js';
+import { StageFailure } from '../../src/stage-api/index.js';
 import { parseTraceFile, parseTraceFileToSink, type TextSink } from './parse.js';
 
 export interface ParseCommandArgs {

@@ -37,8 +37,7 @@
 // printable ASCII).
 import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { commitTemp, tempPathFor } from '../../src/cache/atomic-write.js';
-import { StageFailure } from '../../src/run/stage-contract.js';
+import { commitTemp, tempPathFor, StageFailure } from '../../src/stage-api/index.js';
 import type { Num, RecordKind, TraceDocument, TraceRecord } from './record.js';
 
 export interface ParseTraceOptions {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import compareTracesStage, { comparisonJsonPieces } from '../../stages/compare-traces.js';
 import { parseTraceFileTo } from '../../stages/trace/parse.js';
 import { compareTraces, type Comparison } from '../../stages/trace/compare.js';
-import { StageFailure, type StageContext } from '../../src/run/stage-contract.js';
+import { StageFailure, type StageContext } from '../../src/stage-api/index.js';
 import { toolSchemasDir, validateAgainst } from '../../src/schema/validate.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'real-pairs');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import snapshotStage, { redactCommand, REDACTED, type ConfigSnapshot } from '../../stages/snapshot-config.js';
-import type { PipelineView, StageContext } from '../../src/run/stage-contract.js';
+import type { PipelineView, StageContext } from '../../src/stage-api/index.js';
 import { toolSchemasDir, validateAgainst } from '../../src/schema/validate.js';
 
 function context(root: string, w: Record<string, unknown>, pipeline: Partial<PipelineView> = {}, params: Record<string, unknown> = {}): StageContext {

@@ -7,7 +7,7 @@ import summarizeStage from '../../stages/summarize.js';
 import { writeComparison } from '../../stages/compare-traces.js';
 import { compareTraces } from '../../stages/trace/compare.js';
 import { parseTraceFile, parseTraceText } from '../../stages/trace/parse.js';
-import type { StageContext } from '../../src/run/stage-contract.js';
+import type { StageContext } from '../../src/stage-api/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'real-pairs');
 

@@ -8,7 +8,7 @@ import { writeComparison } from '../../stages/compare-traces.js';
 import { compareTraces } from '../../stages/trace/compare.js';
 import { parseTraceFile } from '../../stages/trace/parse.js';
 import type { ConfigSnapshot } from '../../stages/snapshot-config.js';
-import type { StageContext } from '../../src/run/stage-contract.js';
+import type { StageContext } from '../../src/stage-api/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'real-pairs');
 

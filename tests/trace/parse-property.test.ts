@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTraceFile, parseTraceFileTo, parseTraceLines, parseTraceText, traceRecordJson } from '../../stages/trace/parse.js';
 import type { TraceDocument } from '../../stages/trace/record.js';
-import { StageFailure } from '../../src/run/stage-contract.js';
+import { StageFailure } from '../../src/stage-api/index.js';
 import { compileSchemaFile, issuesOf } from '../../src/schema/validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -22,7 +22,7 @@ import { parseCommand } from '../../stages/trace/parse-command.js';
 import type { TraceDocument, TraceRecord } from '../../stages/trace/record.js';
 import { numValue } from '../../stages/trace/record.js';
 import parseTraceStage from '../../stages/parse-trace.js';
-import { StageFailure, type StageContext } from '../../src/run/stage-contract.js';
+import { StageFailure, type StageContext } from '../../src/stage-api/index.js';
 import { compileSchemaFile, compileSchemaObject, issuesOf } from '../../src/schema/validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
