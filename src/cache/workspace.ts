@@ -9,10 +9,10 @@ export { TOOL_VERSION } from '../version.js';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
-import { readLock, writeLock, type LockEntry, type LockFile } from './lock.js';
+import { readLock, writeLock, type LockFile } from './lock.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
-import { canonicalJson, fingerprintOf, sha256, type FingerprintInputs } from './fingerprint.js';
-import { builtinStages } from '../../stages/registry.js';
+import { fingerprintOf, type FingerprintInputs } from './fingerprint.js';
+import { explainChange, lockEntryOf } from './lock-entry.js';
 import { isScriptReference } from '../pipeline/paths.js';
 
 const require = createRequire(import.meta.url);
@@ -137,8 +137,7 @@ export class Workspace {
 
   definitionOf(stage: Stage): Record<string, unknown> {
     if (stage.kind === 'cmd') return { kind: 'cmd', cmd: stage.cmd, timeoutMs: stage.timeoutMs };
-    const builtin = stage.uses && !isScriptReference(stage.uses) ? builtinStages[stage.uses] : undefined;
-    return { kind: 'uses', uses: stage.uses, version: builtin?.version ?? 'script', with: stage.with, timeoutMs: stage.timeoutMs };
+    return { kind: 'uses', uses: stage.uses, version: stage.kindVersion ?? 'script', with: stage.with, timeoutMs: stage.timeoutMs };
   }
 
   async fingerprintInputs(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>, overlay?: Map<string, string>): Promise<FingerprintInputs> {
@@ -259,6 +258,12 @@ export class Workspace {
     return { ok: true };
   }
 
+  /** The hashes of a stage's outs as the lock recorded them (its last successful run). */
+  outHashesOf(name: string): Record<string, string> {
+    const entry = this.lock.stages[name];
+    return entry ? Object.fromEntries(Object.entries(entry.outs).map(([p, o]) => [p, o.hash])) : {};
+  }
+
   appendHistory(rec: HistoryRecord): void {
     appendFileSync(this.historyFile, JSON.stringify(rec) + '\n');
   }
@@ -289,70 +294,4 @@ export function outHashMap(outs: PathHash[]): Record<string, string> {
   const m: Record<string, string> = {};
   for (const o of outs) m[o.path] = o.type === 'missing' ? 'missing' : o.hash;
   return m;
-}
-
-function lockEntryOf(ev: Evaluation, stage: Stage, outs: PathHash[], definition: Record<string, unknown>): LockEntry {
-  const o: LockEntry['outs'] = {};
-  for (const h of outs) if (h.type !== 'missing') o[h.path] = { hash: h.hash, size: h.size };
-  return {
-    fingerprint: ev.fingerprint,
-    command: stage.display,
-    env: ev.inputs.env,
-    cwd: ev.inputs.cwd,
-    params: ev.inputs.params,
-    deps: ev.inputs.deps,
-    upstream: ev.inputs.upstream,
-    outs: o,
-    tool: ev.inputs.tool,
-    uses: usesLabel(definition),
-    definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
-  };
-}
-
-function usesLabel(definition: Record<string, unknown>): string | undefined {
-  return definition.kind === 'uses' ? `${definition.uses}@${definition.version}` : undefined;
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** Says which part of a stage's inputs differs from what the lock recorded. */
-function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string): string[] {
-  const reasons: string[] = [];
-  if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
-  if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
-    const nowUses = usesLabel(definition);
-    if (entry.uses && nowUses && entry.uses !== nowUses) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
-    const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
-    if (entry.command !== display) reasons.push(`command changed (was: ${was})`);
-    else if (!(entry.uses && nowUses && entry.uses !== nowUses)) reasons.push('stage definition changed');
-  }
-  for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
-    if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);
-  }
-  if (entry.cwd !== now.cwd) reasons.push(`cwd changed (${entry.cwd} → ${now.cwd})`);
-  for (const k of new Set([...Object.keys(entry.params ?? {}), ...Object.keys(now.params)])) {
-    if (canonicalJson(entry.params?.[k]) !== canonicalJson(now.params[k])) reasons.push(`param ${k} changed (${show(entry.params?.[k])} → ${show(now.params[k])})`);
-  }
-  const oldDeps = entry.deps ?? {};
-  for (const [p, h] of Object.entries(now.deps)) {
-    if (!(p in oldDeps)) reasons.push(`dep '${p}' is new`);
-    else if (oldDeps[p] !== h) reasons.push(h === 'missing' ? `dep '${p}' is missing` : `dep '${p}' changed`);
-  }
-  for (const p of Object.keys(oldDeps)) if (!(p in now.deps)) reasons.push(`dep '${p}' was removed`);
-  for (const [up, outs] of Object.entries(now.upstream)) {
-    for (const [p, h] of Object.entries(outs)) {
-      // A changed out that is also a dep was already named as such.
-      if (entry.upstream?.[up]?.[p] !== h && oldDeps[p] === now.deps[p]) reasons.push(`upstream '${up}' out '${p}' changed`);
-    }
-  }
-  for (const up of Object.keys(entry.upstream ?? {})) {
-    if (!(up in now.upstream)) reasons.push(`the outs of '${up}' are no longer an input`);
-  }
-  for (const up of Object.keys(now.upstream)) {
-    if (!(up in (entry.upstream ?? {}))) reasons.push(`the outs of '${up}' are a new input`);
-  }
-  if (!reasons.length) reasons.push('inputs changed');
-  return reasons;
 }

@@ -1,7 +1,7 @@
 // `evidence history PATH` and `evidence restore PATH [--run ID]`: the archival side of the object store.
 import { relative, resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
 import { Workspace } from '../cache/workspace.js';

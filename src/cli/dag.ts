@@ -1,5 +1,6 @@
 // `evidence dag` and `evidence validate`.
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
 
@@ -7,8 +8,8 @@ function mermaidId(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-export async function dagVerb(inv: Invocation): Promise<number> {
-  const opened = await openProject(inv.values.file as string, []);
+export async function dagVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
+  const opened = await openProject(inv.values.file as string, [], catalog);
   if (!opened.ok) {
     process.stderr.write(opened.text + '\n');
     return EXIT.usage;
@@ -38,9 +39,9 @@ export async function dagVerb(inv: Invocation): Promise<number> {
   return EXIT.ok;
 }
 
-export async function validateVerb(inv: Invocation): Promise<number> {
+export async function validateVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const overrides = ((inv.values.param as string[] | undefined) ?? []).map(parseParamOverride);
-  const opened = await openProject(inv.values.file as string, overrides);
+  const opened = await openProject(inv.values.file as string, overrides, catalog);
   if (!opened.ok) {
     process.stderr.write(opened.text + '\n');
     return EXIT.usage;

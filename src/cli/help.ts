@@ -1,10 +1,13 @@
 // The text of `--help` for every verb. Kept apart so the verbs stay short.
 
-export const VERBS = ['run', 'status', 'dag', 'validate', 'parse', 'compare', 'history', 'restore', 'watch', 'verify'];
+import type { StageCommand } from '../stage-api/index.js';
+
+/** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify'];
 
 const PIPELINE = `  -f, --file PATH        pipeline file (default: pipeline.yaml)\n`;
 
-export const HELP: Record<string, string> = {
+const HELP: Record<string, string> = {
   main: `evidence — cached, reproducible pipelines of evidence artifacts for porting numerical code
 
 Usage: evidence <command> [options]
@@ -14,9 +17,7 @@ Commands:
   status                  say, for every stage, whether it is up to date and why not
   dag                     print the stage graph (text, --mermaid or --dot)
   validate                check pipeline.yaml without running anything
-  parse LOG               parse a trace log and print its records
-  compare REF PORT        compare two traces (logs or trace JSON) and print the table
-  history PATH            list the stored versions of an artifact
+__COMMANDS__  history PATH            list the stored versions of an artifact
   restore PATH            bring back a stored version of an artifact
   watch [STAGE...]        run, then re-run what each saved change makes out of date
   verify [MANIFEST]       check a downloaded evidence bundle against its manifest
@@ -26,7 +27,7 @@ Options:
   -V, --version           print the version
 
 Exit codes: 0 success, 1 a stage failed, 2 invalid pipeline or usage,
-            4 a compare gate (fail_on) was met, 130 interrupted.
+            4 a gate (a stage's fail_on) was met, 130 interrupted.
 `,
   run: `Usage: evidence run [STAGE...] [options]
 
@@ -84,31 +85,6 @@ Options:
 ${PIPELINE}  -p, --param NAME=VALUE validate with this param override (repeatable)
   -h, --help             this help
 `,
-  parse: `Usage: evidence parse LOG [options]
-
-Parses a trace log (the same code as the parse-trace stage) and prints its records.
-
-Options:
-      --prefix P         trace prefix to read (repeatable, e.g. TRACE_C, TRACE_C_PHI); default: every TRACE_* prefix
-      --require KEY      fail when KEY is missing or holds a placeholder (repeatable)
-      --json             print the trace JSON document
-  -h, --help             this help
-`,
-  compare: `Usage: evidence compare REF PORT [options]
-
-Compares a reference trace with a port trace (raw logs or trace JSON; the same code as the
-compare-traces stage) and prints the table with the first divergence and its diagnosis.
-
-Options:
-      --tol REL          relative tolerance (default 1e-6)
-      --alias PORT=REF   the port's key PORT is the reference's key REF (repeatable)
-      --ignore GLOB      keys to leave out (repeatable)
-      --match-by FIELD   align key=value records by this field (e.g. phi_tic)
-      --prefix-ref P     prefix(es) to read from REF (repeatable)
-      --prefix-port P    prefix(es) to read from PORT (repeatable)
-      --json             print the comparison JSON
-  -h, --help             this help
-`,
   history: `Usage: evidence history PATH [options]
 
 Lists the versions of an artifact that the object store keeps: run id, time, sha256, size and
@@ -137,7 +113,7 @@ The outs of any stage and .evidence/ never trigger a run. Changes that arrive wh
 progress cause exactly one follow-up run once it ends (they are queued, not cancelling it). A
 stage that failed is not retried until one of its inputs changes. An invalid pipeline.yaml is
 reported and the last valid one stays in use. After each cycle: what ran, was restored or failed,
-and each compare stage's first divergence. Ctrl-C stops (running stages end as in run); exit 130.
+and each stage's findings (a comparison's first divergence). Ctrl-C stops (running stages end as in run); exit 130.
 
 Options:
 ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
@@ -163,3 +139,9 @@ Options:
   -h, --help             this help
 `,
 };
+
+/** The `--help` text of a core verb, or of `main` with the catalog's commands listed among the verbs. */
+export function helpFor(verb: string, commands: readonly StageCommand[]): string | undefined {
+  if (verb === 'main') return HELP.main!.replace('__COMMANDS__', commands.map((c) => `  ${c.synopsis.padEnd(22)}  ${c.summary}\n`).join(''));
+  return HELP[verb] ?? commands.find((c) => c.name === verb)?.help;
+}

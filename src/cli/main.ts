@@ -4,17 +4,13 @@
 // 0 success, 1 a stage failed, 2 invalid pipeline or usage, 4 a gate (fail_on) was met, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './usage-error.js';
-import { HELP, VERBS } from './help.js';
-
+import { helpFor, VERBS } from './help.js';
 import { EXIT } from './exit-codes.js';
+import { builtinCatalog } from './catalog.js';
+import type { Invocation, Values } from './invocation.js';
+import { isCommandUsageError, type StageCatalog } from '../stage-api/index.js';
 
-type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
-
-export interface Invocation {
-  verb: string;
-  values: Values;
-  positionals: string[];
-}
+export type { Invocation } from './invocation.js';
 
 const COMMON = {
   file: { type: 'string', short: 'f', default: 'pipeline.yaml' },
@@ -48,17 +44,6 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     debounce: { type: 'string' },
     grace: { type: 'string' },
   },
-  parse: { help: { type: 'boolean', short: 'h' }, prefix: { type: 'string', multiple: true }, require: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-  compare: {
-    help: { type: 'boolean', short: 'h' },
-    tol: { type: 'string' },
-    alias: { type: 'string', multiple: true },
-    ignore: { type: 'string', multiple: true },
-    'match-by': { type: 'string' },
-    'prefix-ref': { type: 'string', multiple: true },
-    'prefix-port': { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-  },
   history: { ...COMMON, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
   verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, root: { type: 'string' } },
@@ -80,30 +65,35 @@ function normaliseForce(args: string[]): string[] {
   return out;
 }
 
-export function parseInvocation(argv: string[]): Invocation | { help: string } | { version: true } {
+export function parseInvocation(argv: string[], catalog: StageCatalog): Invocation | { help: string } | { version: true } {
   const [verb, ...rest] = argv;
+  const commands = catalog.commands;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
-    if (verb === 'help' && rest[0] && HELP[rest[0]]) return { help: HELP[rest[0]]! };
-    return { help: HELP.main! };
+    const topic = verb === 'help' && rest[0] ? helpFor(rest[0], commands) : undefined;
+    return { help: topic ?? helpFor('main', commands)! };
   }
   if (verb === '--version' || verb === '-V' || verb === 'version') return { version: true };
-  if (!VERBS.includes(verb)) {
-    throw new UsageError(`unknown command '${verb}'. Commands: ${VERBS.join(', ')}. See evidence --help.`);
+  const command = commands.find((c) => c.name === verb);
+  if (!VERBS.includes(verb) && !command) {
+    const all = [...VERBS.slice(0, 4), ...commands.map((c) => c.name), ...VERBS.slice(4)];
+    throw new UsageError(`unknown command '${verb}'. Commands: ${all.join(', ')}. See evidence --help.`);
   }
+  const options = command ? { help: { type: 'boolean', short: 'h' } as const, ...command.options } : OPTIONS[verb];
   let parsed;
   try {
-    parsed = parseArgs({ args: verb === 'run' ? normaliseForce(rest) : rest, options: OPTIONS[verb], allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: verb === 'run' ? normaliseForce(rest) : rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(`${verb}: ${(err as Error).message}`);
   }
-  if ((parsed.values as Values).help) return { help: HELP[verb]! };
+  if ((parsed.values as Values).help) return { help: helpFor(verb, commands)! };
   return { verb, values: parsed.values as Values, positionals: parsed.positionals };
 }
 
 async function main(argv: string[]): Promise<number> {
+  const catalog = builtinCatalog();
   let inv;
   try {
-    inv = parseInvocation(argv);
+    inv = parseInvocation(argv, catalog);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`evidence: ${err.message}\n`);
@@ -121,10 +111,12 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
+    const command = catalog.commands.find((c) => c.name === inv.verb);
+    if (command) return await command.run({ values: inv.values, positionals: inv.positionals, out: process.stdout, err: process.stderr });
     const verbs = await import('./verbs.js');
-    return await verbs.dispatch(inv);
+    return await verbs.dispatch(inv, catalog);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || isCommandUsageError(err)) {
       process.stderr.write(`evidence ${inv.verb}: ${err.message}\n`);
       return EXIT.usage;
     }

@@ -5,6 +5,7 @@ import { loadPipelineCached } from '../pipeline/cached-load.js';
 import { renderDiagnostics, type Diagnostic } from '../pipeline/diagnostics.js';
 import { buildGraph, type Graph } from '../graph/dag.js';
 import type { Pipeline } from '../pipeline/model.js';
+import type { StageCatalog } from '../stage-api/index.js';
 
 import { UsageError } from './usage-error.js';
 export { UsageError } from './usage-error.js';
@@ -12,12 +13,13 @@ export { UsageError } from './usage-error.js';
 export interface Project {
   pipeline: Pipeline;
   graph: Graph;
+  catalog: StageCatalog;
 }
 
 export type ProjectResult = { ok: true; project: Project } | { ok: false; diagnostics: Diagnostic[]; text: string };
 
-export async function openProject(file: string, paramOverrides: Array<[string, string]>): Promise<ProjectResult> {
-  const loaded = await loadPipelineCached(file, paramOverrides);
+export async function openProject(file: string, paramOverrides: Array<[string, string]>, catalog: StageCatalog): Promise<ProjectResult> {
+  const loaded = await loadPipelineCached(file, paramOverrides, catalog);
   const sources = new Map<string, string>();
   if (loaded.source !== undefined) sources.set(file, loaded.source);
   if (!loaded.pipeline) return { ok: false, diagnostics: loaded.diagnostics, text: renderDiagnostics(loaded.diagnostics, sources) };
@@ -27,7 +29,7 @@ export async function openProject(file: string, paramOverrides: Array<[string, s
     const diagnostics = built.diagnostics.map((d) => ({ ...d, file }));
     return { ok: false, diagnostics, text: renderDiagnostics(diagnostics, sources) };
   }
-  return { ok: true, project: { pipeline: loaded.pipeline, graph: built.graph } };
+  return { ok: true, project: { pipeline: loaded.pipeline, graph: built.graph, catalog } };
 }
 
 export function parseParamOverride(raw: string): [string, string] {

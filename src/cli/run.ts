@@ -1,13 +1,14 @@
 // `evidence run`: load, validate, schedule, report; exit code from the outcome.
 import { availableParallelism } from 'node:os';
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
 import { Workspace, ensureStateDir } from '../cache/workspace.js';
 import { join } from 'node:path';
 import { describeHolder, type RunLock } from '../run/run-lock.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
-import { beginRun } from '../run/run-session.js';
+import { beginRun, newRunId } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent, StageStatus } from '../run/events.js';
@@ -15,10 +16,6 @@ import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
-
-export function newRunId(): string {
-  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
-}
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -31,7 +28,7 @@ export function isCi(values: Record<string, unknown>): boolean {
   return Boolean(values.ci) || process.env.CI === 'true' || process.env.CI === '1';
 }
 
-export async function runVerb(inv: Invocation): Promise<number> {
+export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const v = inv.values;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
   const jobs = parseJobs(v.jobs);
@@ -40,7 +37,7 @@ export async function runVerb(inv: Invocation): Promise<number> {
   const ci = isCi(v);
   const emit = v.json ? jsonLinesReporter(process.stdout) : terminalReporter({ out: process.stdout, style: styleFor(process.stdout, process.env, ci), ci, verbose: Boolean(v.verbose) });
 
-  const opened = await openProject(file, overrides);
+  const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
     process.stderr.write(opened.text + '\n');
     await annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
@@ -102,10 +99,11 @@ export async function runVerb(inv: Invocation): Promise<number> {
     signal: controller.signal,
     emit: sink,
     runId,
+    catalog,
   });
   for (const r of outcome.results.values()) counts[r.status]++;
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
-  const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal });
+  const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal, catalog });
   // Gates are judged from the comparisons on disk; CI reports are written before the exit code.
   const status = v['dry-run'] ? outcome.status : await judgeAndReport({ pipeline, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
   sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts });

@@ -1,5 +1,6 @@
 // `evidence status`: a dry evaluation of every stage, rendered as a table with reasons.
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
 import { Workspace } from '../cache/workspace.js';
@@ -13,8 +14,8 @@ export interface StageState {
   reasons: string[];
 }
 
-export async function collectStatus(file: string, overrides: Array<[string, string]>): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
-  const opened = await openProject(file, overrides);
+export async function collectStatus(file: string, overrides: Array<[string, string]>, catalog: StageCatalog): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
+  const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) return { ok: false, text: opened.text };
   const { pipeline, graph } = opened.project;
   const states = new Map<string, StageState>();
@@ -32,16 +33,17 @@ export async function collectStatus(file: string, overrides: Array<[string, stri
     force: false,
     graceMs: 0,
     signal: new AbortController().signal,
+    catalog,
     emit: collect,
     runId: 'status',
   });
   return { ok: true, states: graph.order.map((s) => states.get(s) ?? { stage: s, state: 'blocked', reasons: ['not evaluated'] }) };
 }
 
-export async function statusVerb(inv: Invocation): Promise<number> {
+export async function statusVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const v = inv.values;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
-  const result = await collectStatus(v.file as string, overrides);
+  const result = await collectStatus(v.file as string, overrides, catalog);
   if (!result.ok) {
     process.stderr.write(result.text + '\n');
     return EXIT.usage;

@@ -1,24 +1,22 @@
 // Dispatches a parsed invocation to its verb module (each loaded only when used).
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
+import type { StageCatalog } from '../stage-api/index.js';
 
-export async function dispatch(inv: Invocation): Promise<number> {
+export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<number> {
   switch (inv.verb) {
     case 'run':
-      return (await import('./run.js')).runVerb(inv);
+      return (await import('./run.js')).runVerb(inv, catalog);
     case 'status':
-      return (await import('./status.js')).statusVerb(inv);
+      return (await import('./status.js')).statusVerb(inv, catalog);
     case 'dag':
-      return (await import('./dag.js')).dagVerb(inv);
+      return (await import('./dag.js')).dagVerb(inv, catalog);
     case 'validate':
-      return (await import('./dag.js')).validateVerb(inv);
-    case 'parse':
-    case 'compare':
-      return (await import('./trace.js')).traceVerb(inv);
+      return (await import('./dag.js')).validateVerb(inv, catalog);
     case 'history':
     case 'restore':
       return (await import('./artifacts.js')).artifactsVerb(inv);
     case 'watch':
-      return (await import('./watch.js')).watchVerb(inv);
+      return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':
       return (await import('./verify.js')).verifyVerb(inv);
     default:

@@ -1,7 +1,7 @@
 // `evidence verify [MANIFEST]`: checks a bundle (e.g. a downloaded CI artifact) against its
 // manifest: every listed file present with the recorded size and sha256. Exit 0 when all match,
 // 1 naming each file that is missing or differs, 2 when the manifest itself cannot be used.
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
 import { ManifestError, verifyManifest } from '../report/ci-manifest.js';

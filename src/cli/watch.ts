@@ -1,6 +1,7 @@
 // `evidence watch [STAGE...]`: loads the project, hands it to the watch loop (src/watch) with a
 // reporter (src/report/watch.ts), and turns Ctrl-C into the end of watching: exit 130.
-import type { Invocation } from './main.js';
+import type { Invocation } from './invocation.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride, UsageError } from './project.js';
 import { parseJobs } from './run.js';
@@ -12,7 +13,7 @@ import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 
 export const DEFAULT_DEBOUNCE_MS = 40;
 
-export async function watchVerb(inv: Invocation): Promise<number> {
+export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const v = inv.values;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
   const jobs = parseJobs(v.jobs);
@@ -21,7 +22,7 @@ export async function watchVerb(inv: Invocation): Promise<number> {
   const graceMs = parseGraceMs(v.grace);
   const file = v.file as string;
 
-  const opened = await openProject(file, overrides);
+  const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
     // With no valid pipeline yet there is nothing to keep watching with.
     process.stderr.write(opened.text + '\n');
@@ -37,7 +38,7 @@ export async function watchVerb(inv: Invocation): Promise<number> {
   const stopListening = abortOnInterrupt(controller);
   try {
     await watchProject(opened.project, {
-      load: () => openProject(file, overrides),
+      load: () => openProject(file, overrides, catalog),
       targets: inv.positionals,
       jobs,
       keepGoing: Boolean(v['keep-going']),

@@ -10,6 +10,7 @@ import type { Pipeline, Stage } from './model.js';
 import { isScriptReference } from './paths.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import type { StageCatalog } from '../stage-api/index.js';
 
 export interface CachedLoadResult {
   pipeline?: Pipeline;
@@ -22,7 +23,7 @@ interface CacheFile {
   pipeline: Omit<Pipeline, 'stages'> & { stages: Array<[string, Stage]> };
 }
 
-export async function loadPipelineCached(fileArg: string, paramOverrides: Array<[string, string]>): Promise<CachedLoadResult> {
+export async function loadPipelineCached(fileArg: string, paramOverrides: Array<[string, string]>, catalog: StageCatalog): Promise<CachedLoadResult> {
   const file = resolve(fileArg);
   let text: string | undefined;
   try {
@@ -32,7 +33,9 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
   }
   const stateDir = join(dirname(file), '.evidence');
   const cacheFile = join(stateDir, 'pipeline-model.json');
-  const key = text === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, text])).digest('hex');
+  // The catalog's kinds and versions are part of the key: the model records each kind's version.
+  const kinds = [...catalog.kinds].map(([name, k]) => [name, k.version, k.inputSchema ?? '']);
+  const key = text === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, kinds, text])).digest('hex');
   if (text !== undefined) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheFile;
@@ -45,7 +48,7 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
     }
   }
   const { loadPipeline } = await import('./load.js');
-  const result = await loadPipeline(fileArg, { paramOverrides });
+  const result = await loadPipeline(fileArg, { paramOverrides, catalog });
   if (result.pipeline && existsSync(stateDir)) {
     const data: CacheFile = { key, pipeline: { ...result.pipeline, stages: [...result.pipeline.stages.entries()] } };
     try {

@@ -12,12 +12,14 @@ import { type Diagnostic, didYouMean } from './diagnostics.js';
 import type { BlockerSpec, DepSpec, OutSpec, Pipeline, SourceLoc, Stage } from './model.js';
 import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue } from './interpolate.js';
 import { pipelineValidator, inputValidator } from './validators.js';
-import { builtinStages } from '../../stages/registry.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import { toolSchemasDir } from '../schema/validate.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
   paramOverrides?: Array<[string, string]>;
+  /** The stage kinds `uses:` may name (besides scripts); the CLI hands in the built-ins. */
+  catalog: StageCatalog;
 }
 
 export interface LoadResult {
@@ -198,7 +200,7 @@ function parseOverride(raw: string): unknown {
   }
 }
 
-export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Promise<LoadResult> {
+export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<LoadResult> {
   forgetRealpaths();
   const file = resolve(fileArg);
   const display = fileArg;
@@ -323,7 +325,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
       }
     } else {
       withValue = interpolateValue(def.with ?? {}, params) as Record<string, unknown>;
-      const kindDiag = await checkUses(def.uses, withValue, at, base, root);
+      const kindDiag = await checkUses(def.uses, withValue, at, base, root, opts.catalog);
       diagnostics.push(...kindDiag);
       displayCmd = `uses ${def.uses} with ${JSON.stringify(withValue)}`;
     }
@@ -369,6 +371,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
       kind: hasCmd ? 'cmd' : 'uses',
       cmd,
       uses: def.uses,
+      kindVersion: hasUses ? kindVersionOf(def.uses, opts.catalog) : undefined,
       with: withValue,
       deps,
       outs,
@@ -384,8 +387,8 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
   let blocker: BlockerSpec | undefined;
   if (data.blocker) {
     const withValue = interpolateValue(data.blocker.with ?? {}, params) as Record<string, unknown>;
-    diagnostics.push(...(await checkUses(data.blocker.uses, withValue, at, ['blocker'], root)));
-    blocker = { uses: data.blocker.uses, with: withValue, loc: at.locOfNode(at.keyNode([], 'blocker')) };
+    diagnostics.push(...(await checkUses(data.blocker.uses, withValue, at, ['blocker'], root, opts.catalog)));
+    blocker = { uses: data.blocker.uses, kindVersion: kindVersionOf(data.blocker.uses, opts.catalog), with: withValue, loc: at.locOfNode(at.keyNode([], 'blocker')) };
   }
 
   if (diagnostics.length) return { source, diagnostics };
@@ -407,28 +410,35 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions = {}): Pro
 }
 
 
-async function checkUses(uses: string, withValue: Record<string, unknown>, at: Locator, base: PathSeg[], root: string): Promise<Diagnostic[]> {
+/** A catalog kind's version; a script's own content is hashed as a dep instead. */
+function kindVersionOf(uses: string, catalog: StageCatalog): string {
+  return isScriptReference(uses) ? 'script' : catalog.kinds.get(uses)?.version ?? 'unknown';
+}
+
+async function checkUses(uses: string, withValue: Record<string, unknown>, at: Locator, base: PathSeg[], root: string, catalog: StageCatalog): Promise<Diagnostic[]> {
   const usesNode = at.node([...base, 'uses']);
   if (isScriptReference(uses)) {
     if (!existsSync(resolve(root, uses))) return [at.diag(at.locOfNode(usesNode), `stage script '${uses}' does not exist`)];
     return [];
   }
-  const builtin = builtinStages[uses];
+  const builtin = catalog.kinds.get(uses);
   if (!builtin) {
-    const s = didYouMean(uses, Object.keys(builtinStages));
+    const s = didYouMean(uses, [...catalog.kinds.keys()]);
     return [
       at.diag(
         at.locOfNode(usesNode),
         `unknown stage kind '${uses}'`,
-        s ? `did you mean '${s}'?` : `built-in stages: ${Object.keys(builtinStages).join(', ')}; or a script path such as ./stages/my-step.mjs`,
+        s ? `did you mean '${s}'?` : `built-in stages: ${[...catalog.kinds.keys()].join(', ')}; or a script path such as ./stages/my-step.mjs`,
       ),
     ];
   }
-  const validate = await inputValidator(uses, builtin.inputSchema);
+  const schemaFile = builtin.inputSchema;
+  if (!schemaFile) return [];
+  const validate = await inputValidator(uses, schemaFile);
   if (!validate || validate(withValue)) return [];
   const inputKeys = (path: PathSeg[]): string[] => {
     if (path.length) return [];
-    const schema = JSON.parse(readFileSync(join(toolSchemasDir(), builtin.inputSchema), 'utf8'));
+    const schema = JSON.parse(readFileSync(join(toolSchemasDir(), schemaFile), 'utf8'));
     return Object.keys(schema.properties ?? {});
   };
   return describeSchemaErrors(validate.errors ?? [], withValue, at, [...base, 'with'], `inputs of ${uses}`, inputKeys);

@@ -34,6 +34,8 @@ export interface Stage {
   cmd?: string | string[];
   /** For kind 'uses': a built-in name or a project-relative script path (starts with ./ or ../). */
   uses?: string;
+  /** For kind 'uses': the catalog's version of the kind when the pipeline loaded ('script' for a script). */
+  kindVersion?: string;
   with: Record<string, unknown>;
   deps: DepSpec[];
   outs: OutSpec[];
@@ -51,6 +53,7 @@ export interface Stage {
 
 export interface BlockerSpec {
   uses: string;
+  kindVersion: string;
   with: Record<string, unknown>;
   loc: SourceLoc;
 }

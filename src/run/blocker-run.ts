@@ -5,10 +5,12 @@ import type { Pipeline } from '../pipeline/model.js';
 import type { EventSink } from './events.js';
 import type { RunOutcome } from './scheduler.js';
 import { pipelineView } from './scheduler.js';
-import { runUsesStage } from './uses.js';
+import { runUsesStage } from './in-process-executor.js';
+import type { StageCatalog } from '../stage-api/index.js';
 
 export interface BlockerRunOptions {
   emit: EventSink;
+  catalog: StageCatalog;
   /** Aborted by a Ctrl-C during the blocker itself. */
   signal: AbortSignal;
   /** A blocker that hangs (a git on a network drive) must not hold the run for ever. */
@@ -39,7 +41,7 @@ export async function runBlocker(pipeline: Pipeline, outcome: RunOutcome, opts: 
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       failure,
       log: (level, message) => opts.emit({ type: 'stage-log', time: Date.now(), stage: 'blocker', level, message }),
-    });
+    }, opts.catalog);
     const listed = (returned as { artifacts?: unknown } | undefined)?.artifacts;
     const artifacts = Array.isArray(listed) ? listed.filter((a): a is string => typeof a === 'string') : [];
     opts.emit({ type: 'blocker-done', time: Date.now(), stage: failure.stage, artifacts });

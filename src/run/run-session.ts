@@ -17,3 +17,8 @@ export async function beginRun(stateDir: string, opts: AcquireOptions & { warn: 
   recordGroupsIn(groupsDir);
   return got;
 }
+
+/** A run's id: when it started and which process ran it (a watch cycle adds its own suffix). */
+export function newRunId(started = Date.now(), suffix?: string): string {
+  return `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${process.pid}${suffix ? `-${suffix}` : ''}`;
+}

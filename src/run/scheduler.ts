@@ -10,20 +10,27 @@ import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
 import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
-import { asStageFailure, type FailureInfo, type FailureReason, type PipelineView } from '../stage-api/index.js';
+import type { FailureInfo, FailureReason, PipelineView, StageCatalog } from '../stage-api/index.js';
 import type { WriteGuard } from './write-guard.js';
+import type { Executor, Executors } from './executor.js';
+import { primaryOutOf, reportDirOf } from '../pipeline/primary-out.js';
 
 // What only executing a stage needs loads on the first execution: a no-op run never pays for it.
 let executionModules: Promise<{
   process: typeof import('./process.js');
-  uses: typeof import('./uses.js');
+  command: typeof import('./command-executor.js');
+  inProcess: typeof import('./in-process-executor.js');
   schema: typeof import('../schema/validate.js');
   guard: typeof import('./write-guard.js');
 }> | undefined;
 function loadExecution() {
-  executionModules ??= Promise.all([import('./process.js'), import('./uses.js'), import('../schema/validate.js'), import('./write-guard.js')]).then(
-    ([process, uses, schema, guard]) => ({ process, uses, schema, guard }),
-  );
+  executionModules ??= Promise.all([
+    import('./process.js'),
+    import('./command-executor.js'),
+    import('./in-process-executor.js'),
+    import('../schema/validate.js'),
+    import('./write-guard.js'),
+  ]).then(([process, command, inProcess, schema, guard]) => ({ process, command, inProcess, schema, guard }));
   return executionModules;
 }
 
@@ -38,6 +45,10 @@ export interface RunOptions {
   signal: AbortSignal;
   emit: EventSink;
   runId: string;
+  /** The stage kinds `uses:` names. */
+  catalog: StageCatalog;
+  /** Overrides of the default executors (a cluster, or a controllable fake in tests). */
+  executors?: Partial<Executors>;
   /**
    * Watch mode: stage → fingerprint of its last failed attempt. A stage whose inputs still have
    * that fingerprint is not retried (not-run) until one of them changes.
@@ -64,16 +75,16 @@ export function pipelineView(pipeline: Pipeline): PipelineView {
     file: pipeline.file,
     params: pipeline.params,
     env: pipeline.env,
-    stages: [...pipeline.stages.values()].map((s) => ({ name: s.name, command: s.display, deps: s.deps.map((d) => d.pattern), outs: s.outs.map((o) => o.path), env: s.env })),
+    stages: [...pipeline.stages.values()].map((s) => ({
+      name: s.name,
+      uses: s.uses,
+      cwd: s.cwd,
+      command: s.display,
+      deps: s.deps.map((d) => d.pattern),
+      outs: s.outs.map((o) => o.path),
+      env: s.env,
+    })),
   };
-}
-
-/** Where a failed stage's forensics go: the folder of its first out, else reports/<stage>. */
-export function reportDirOf(stage: Stage): string {
-  const first = stage.outs[0]?.path;
-  if (!first) return `reports/${stage.name}`;
-  const i = first.lastIndexOf('/');
-  return i > 0 ? first.slice(0, i) : '.';
 }
 
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
@@ -81,6 +92,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
   ws.beginRun();
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
   let guard: WriteGuard | undefined;
+  let usesExecutor: Executor | undefined;
   const results = new Map<string, StageResult>();
   const outHashes = new Map<string, Record<string, string>>();
   const failures: FailureInfo[] = [];
@@ -152,7 +164,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       return { status: 'not-run', evaluation: ev };
     }
     if (ev.verdict === 'up-to-date') {
-      outHashes.set(name, Object.fromEntries(Object.entries(ws.lock.stages[name]!.outs).map(([p, o]) => [p, o.hash])));
+      outHashes.set(name, ws.outHashesOf(name));
       opts.emit({ type: 'stage-up-to-date', time: now(), stage: name, reason: 'inputs unchanged' });
       return { status: 'up-to-date', evaluation: ev };
     }
@@ -211,8 +223,11 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const stderrOut = stage.outs.find((o) => o.stream === 'stderr');
     const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
     const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
-    const { process: proc, uses, schema } = await loadExecution();
+    const { process: proc, command, inProcess, schema } = await loadExecution();
     guard ??= new (await loadExecution()).guard.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)]);
+    const executor = stage.kind === 'cmd' ? (opts.executors?.cmd ?? command.commandExecutor) : (opts.executors?.uses ?? (usesExecutor ??= inProcess.inProcessExecutor(opts.catalog)));
+    const kind = stage.uses ? opts.catalog.kinds.get(stage.uses) : undefined;
+    const primary = primaryOutOf(stage, kind);
     await guard.stageStarted(name);
     const started = now();
     opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
@@ -229,57 +244,30 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         durationMs: now() - started,
         stdoutFile: stdoutOut?.path,
         stderrFile: stderrOut?.path,
-        stdout: stage.kind === 'cmd' ? proc.tailOf(stdoutFile, 1 << 20) : '',
-        stderr: stage.kind === 'cmd' ? proc.tailOf(stderrFile, 1 << 20) : message,
-        stdoutLog: stage.kind === 'cmd' ? stdoutFile : undefined,
-        stderrLog: stage.kind === 'cmd' ? stderrFile : undefined,
-        reportDir: reportDirOf(stage),
+        stdout: executor.captures ? proc.tailOf(stdoutFile, 1 << 20) : '',
+        stderr: executor.captures ? proc.tailOf(stderrFile, 1 << 20) : message,
+        stdoutLog: executor.captures ? stdoutFile : undefined,
+        stderrLog: executor.captures ? stderrFile : undefined,
+        reportDir: reportDirOf(stage, kind),
       };
       opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10) });
       return { status: 'failed', evaluation: ev, failure: info };
     };
 
-    if (stage.kind === 'cmd') {
-      const res = await proc.runProcess({
-        cmd: stage.cmd!,
-        cwd,
-        env: { ...process.env, ...stage.env },
-        stdoutFile,
-        stderrFile,
-        timeoutMs: stage.timeoutMs,
-        signal: opts.signal,
-        graceMs: opts.graceMs,
-      });
-      if (res.spawnError) return failure('exit-code', `could not start: ${res.spawnError}`);
-      if (res.timedOut) return failure('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
-      if (res.aborted) return failure('interrupted', 'interrupted', res.exitCode, res.signal);
-      if (res.signal) return failure('signal', `killed by ${res.signal}`, null, res.signal);
-      if (res.exitCode !== 0) return failure('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
-    } else {
-      try {
-        await uses.runUsesStage({
-          stage: name,
-          uses: stage.uses!,
-          with: stage.with,
-          root: pipeline.root,
-          cwd,
-          outs: stage.outs.map((o) => o.path),
-          deps: stage.deps.map((d) => d.pattern),
-          params: pipeline.params,
-          env: stage.env,
-          pipeline: view,
-          signal: opts.signal,
-          timeoutMs: stage.timeoutMs,
-          log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
-        });
-      } catch (err) {
-        const known = asStageFailure(err);
-        if (known) return failure(known.reason, known.message);
-        if (opts.signal.aborted) return failure('interrupted', 'interrupted');
-        const e = err as Error;
-        return failure('exception', `${e?.message ?? String(err)}${e?.stack ? `\n${e.stack}` : ''}`);
-      }
-    }
+    const result = await executor.execute({
+      stage,
+      root: pipeline.root,
+      cwd,
+      stdoutFile,
+      stderrFile,
+      params: pipeline.params,
+      pipeline: view,
+      primaryOut: primary === undefined ? undefined : join(pipeline.root, primary),
+      signal: opts.signal,
+      graceMs: opts.graceMs,
+      log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
+    });
+    if (!result.ok) return failure(result.reason, result.message, result.exitCode, result.signal);
 
     const writes = await guard?.stageEnded(name);
     if (writes?.protectedChanged.length) {

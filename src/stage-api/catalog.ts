@@ -68,6 +68,11 @@ export class CommandUsageError extends Error {
   override name = 'CommandUsageError';
 }
 
+/** By name, not class: the bundled CLI and the stage modules each hold their own copy of the class. */
+export function isCommandUsageError(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'CommandUsageError';
+}
+
 export interface StageCatalog {
   /** Kind name → kind (the name is what `uses:` says). */
   readonly kinds: ReadonlyMap<string, StageKind>;

@@ -17,6 +17,10 @@ export interface PipelineView {
   env: Record<string, string>;
   stages: Array<{
     name: string;
+    /** The stage kind for a uses-stage (a catalog name or a script path). */
+    uses?: string;
+    /** Project-relative working directory. */
+    cwd: string;
     /** The resolved shell command line, or `uses NAME with {...}` for a uses-stage. */
     command: string;
     deps: string[];
@@ -36,6 +40,11 @@ export interface StageContext {
   with: Record<string, unknown>;
   /** Declared outs, project-relative, in declaration order. */
   outs: string[];
+  /**
+   * Absolute path of the stage's primary output: the first output field of its kind that `with:`
+   * sets (e.g. `output`, relative to cwd), else its first declared out. Use outputOf(ctx).
+   */
+  primaryOut?: string;
   /** Declared deps, project-relative, as written (globs unexpanded). */
   deps: string[];
   params: Record<string, unknown>;
@@ -101,6 +110,12 @@ export function asStageFailure(err: unknown): { reason: FailureReason; message: 
   if (typeof reason !== 'string' || !(FAILURE_REASONS as readonly string[]).includes(reason)) return undefined;
   const message = (err as { message?: unknown }).message;
   return { reason: reason as FailureReason, message: typeof message === 'string' ? message : String(err) };
+}
+
+/** The stage's primary output, or a clear failure when it has nowhere to write. */
+export function outputOf(ctx: StageContext, field = 'output'): string {
+  if (ctx.primaryOut) return ctx.primaryOut;
+  throw new Error(`stage '${ctx.stage}' needs somewhere to write: set with.${field} or declare an out`);
 }
 
 export interface StageModule {

@@ -4,7 +4,7 @@
 // tool's schemas. It must not reach into the runner: nothing here knows about scheduling, the
 // cache or reporters, and nothing outside src/stage-api, src/fs and src/schema is re-exported.
 export * from './contract.js';
-export type * from './catalog.js';
+export * from './catalog.js';
 export type * from './findings.js';
 export { writeFileAtomic, writeFileAtomicSync, tempPathFor, commitTemp } from '../fs/atomic-write.js';
 export { toolSchemasDir, readValidatedJson, validateAgainst, formatIssues, type SchemaIssue } from '../schema/validate.js';

@@ -21,14 +21,16 @@ import type { Pipeline } from '../pipeline/model.js';
 import { Workspace } from '../cache/workspace.js';
 import { runPipeline, type RunOutcome } from '../run/scheduler.js';
 import { describeHolder } from '../run/run-lock.js';
-import { beginRun } from '../run/run-session.js';
+import { beginRun, newRunId } from '../run/run-session.js';
 import type { EventSink } from '../run/events.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
+import type { StageCatalog } from '../stage-api/index.js';
 
 export interface LoadedProject {
   pipeline: Pipeline;
   graph: Graph;
+  catalog: StageCatalog;
 }
 
 export type ProjectLoader = () => Promise<{ ok: true; project: LoadedProject } | { ok: false; diagnostics: Diagnostic[]; text: string }>;
@@ -183,8 +185,9 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
       graceMs: opts.graceMs,
       signal: opts.signal,
       emit: opts.runEmit,
-      runId: `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${process.pid}-watch-${cycle}`,
+      runId: newRunId(started, `watch-${cycle}`),
       skipFailed: failedAt,
+      catalog: project.catalog,
     });
     const waiting: string[] = [];
     for (const [name, r] of outcome.results) {

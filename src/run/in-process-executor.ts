@@ -1,13 +1,12 @@
-// Runs a uses-stage in-process: a built-in from stages/ or a user's script module, both through the
+// Runs a uses-stage in this process: a catalog kind or a user's script module, both through the
 // same StageContext. Loads nothing until a stage actually runs (zx alone costs ~60 ms).
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
-import { toolRoot } from '../tool-root.js';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { builtinStages } from '../../stages/registry.js';
 import { compileSchemaObject, formatIssues, issuesOf } from '../schema/validate.js';
-import { StageFailure, type FailureInfo, type PipelineView, type StageContext, type StageModule } from '../stage-api/index.js';
+import { asStageFailure, StageFailure, type FailureInfo, type PipelineView, type StageCatalog, type StageContext, type StageModule } from '../stage-api/index.js';
 import { isScriptReference } from '../pipeline/paths.js';
+import { failed, type Execution, type ExecutionResult, type Executor } from './executor.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +17,7 @@ export interface UsesSpec {
   root: string;
   cwd: string;
   outs: string[];
+  primaryOut?: string;
   deps: string[];
   params: Record<string, unknown>;
   env: Record<string, string>;
@@ -28,15 +28,14 @@ export interface UsesSpec {
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
-export async function loadStageModule(uses: string, root: string): Promise<StageModule> {
-  let url: string;
-  if (isScriptReference(uses)) url = pathToFileURL(resolve(root, uses)).href;
+export async function loadStageModule(uses: string, root: string, catalog: StageCatalog): Promise<StageModule> {
+  let mod: { default?: StageModule; run?: StageModule['run']; inputSchema?: object; version?: string };
+  if (isScriptReference(uses)) mod = (await import(pathToFileURL(resolve(root, uses)).href)) as typeof mod;
   else {
-    const builtin = builtinStages[uses];
-    if (!builtin) throw new StageFailure('exception', `unknown stage kind '${uses}'`);
-    url = pathToFileURL(join(toolRoot(), 'dist', 'stages', builtin.module.replace(/^\.\//, ''))).href;
+    const kind = catalog.kinds.get(uses);
+    if (!kind) throw new StageFailure('exception', `unknown stage kind '${uses}'`);
+    mod = { default: await kind.load() };
   }
-  const mod = (await import(url)) as { default?: StageModule; run?: StageModule['run']; inputSchema?: object; version?: string };
   const stage = mod.default ?? (mod.run ? { name: uses, version: mod.version ?? '0', inputSchema: mod.inputSchema, run: mod.run } : undefined);
   if (!stage || typeof stage.run !== 'function') {
     throw new StageFailure('exception', `${uses} does not export a stage (a default export with run(ctx), or a named export run)`);
@@ -45,9 +44,9 @@ export async function loadStageModule(uses: string, root: string): Promise<Stage
 }
 
 /** Runs the stage; resolves on success (with what the stage returned), throws StageFailure (or any error) on failure. */
-export async function runUsesStage(spec: UsesSpec): Promise<unknown> {
-  const mod = await loadStageModule(spec.uses, spec.root);
-  // Built-in inputs were validated when the pipeline loaded; a script's schema is known only now.
+export async function runUsesStage(spec: UsesSpec, catalog: StageCatalog): Promise<unknown> {
+  const mod = await loadStageModule(spec.uses, spec.root, catalog);
+  // Catalog inputs were validated when the pipeline loaded; a script's schema is known only now.
   if (isScriptReference(spec.uses) && mod.inputSchema) {
     const validate = compileSchemaObject(`script:${resolve(spec.root, spec.uses)}`, mod.inputSchema);
     if (!validate(spec.with)) throw new StageFailure('exception', `with: does not match the input schema of ${spec.uses}: ${formatIssues(issuesOf(validate.errors))}`);
@@ -63,6 +62,7 @@ export async function runUsesStage(spec: UsesSpec): Promise<unknown> {
     cwd: spec.cwd,
     with: spec.with,
     outs: spec.outs,
+    primaryOut: spec.primaryOut,
     deps: spec.deps,
     params: spec.params,
     env: spec.env,
@@ -97,4 +97,42 @@ export async function runUsesStage(spec: UsesSpec): Promise<unknown> {
     clearTimeout(timer);
     spec.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The executor of uses-stages: a failure thrown by the stage becomes a result with its reason. */
+export function inProcessExecutor(catalog: StageCatalog): Executor {
+  return {
+    captures: false,
+    async execute(x: Execution): Promise<ExecutionResult> {
+      const { stage } = x;
+      try {
+        await runUsesStage(
+          {
+            stage: stage.name,
+            uses: stage.uses!,
+            with: stage.with,
+            root: x.root,
+            cwd: x.cwd,
+            outs: stage.outs.map((o) => o.path),
+            primaryOut: x.primaryOut,
+            deps: stage.deps.map((d) => d.pattern),
+            params: x.params,
+            env: stage.env,
+            pipeline: x.pipeline,
+            signal: x.signal,
+            timeoutMs: stage.timeoutMs,
+            log: x.log,
+          },
+          catalog,
+        );
+        return { ok: true };
+      } catch (err) {
+        const known = asStageFailure(err);
+        if (known) return failed(known.reason, known.message);
+        if (x.signal.aborted) return failed('interrupted', 'interrupted');
+        const e = err as Error;
+        return failed('exception', `${e?.message ?? String(err)}${e?.stack ? `\n${e.stack}` : ''}`);
+      }
+    },
+  };
 }

@@ -1,0 +1,78 @@
+// What the lock records of a stage's successful run, and how a stage's inputs now differ from
+// that record, in words for `evidence status` and the run's "why it runs" line.
+import type { Stage } from '../pipeline/model.js';
+import type { PathHash } from './hash.js';
+import type { LockEntry } from './lock.js';
+import { canonicalJson, sha256, type FingerprintInputs } from './fingerprint.js';
+
+/** What lockEntryOf needs of an evaluation (the cache's decision for one stage). */
+export interface EvaluatedInputs {
+  fingerprint: string;
+  inputs: FingerprintInputs;
+}
+
+export function lockEntryOf(ev: EvaluatedInputs, stage: Stage, outs: PathHash[], definition: Record<string, unknown>): LockEntry {
+  const o: LockEntry['outs'] = {};
+  for (const h of outs) if (h.type !== 'missing') o[h.path] = { hash: h.hash, size: h.size };
+  return {
+    fingerprint: ev.fingerprint,
+    command: stage.display,
+    env: ev.inputs.env,
+    cwd: ev.inputs.cwd,
+    params: ev.inputs.params,
+    deps: ev.inputs.deps,
+    upstream: ev.inputs.upstream,
+    outs: o,
+    tool: ev.inputs.tool,
+    uses: usesLabel(definition),
+    definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
+  };
+}
+
+function usesLabel(definition: Record<string, unknown>): string | undefined {
+  return definition.kind === 'uses' ? `${definition.uses}@${definition.version}` : undefined;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Says which part of a stage's inputs differs from what the lock recorded. */
+export function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string): string[] {
+  const reasons: string[] = [];
+  if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
+  if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
+    const nowUses = usesLabel(definition);
+    if (entry.uses && nowUses && entry.uses !== nowUses) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
+    const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
+    if (entry.command !== display) reasons.push(`command changed (was: ${was})`);
+    else if (!(entry.uses && nowUses && entry.uses !== nowUses)) reasons.push('stage definition changed');
+  }
+  for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
+    if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);
+  }
+  if (entry.cwd !== now.cwd) reasons.push(`cwd changed (${entry.cwd} → ${now.cwd})`);
+  for (const k of new Set([...Object.keys(entry.params ?? {}), ...Object.keys(now.params)])) {
+    if (canonicalJson(entry.params?.[k]) !== canonicalJson(now.params[k])) reasons.push(`param ${k} changed (${show(entry.params?.[k])} → ${show(now.params[k])})`);
+  }
+  const oldDeps = entry.deps ?? {};
+  for (const [p, h] of Object.entries(now.deps)) {
+    if (!(p in oldDeps)) reasons.push(`dep '${p}' is new`);
+    else if (oldDeps[p] !== h) reasons.push(h === 'missing' ? `dep '${p}' is missing` : `dep '${p}' changed`);
+  }
+  for (const p of Object.keys(oldDeps)) if (!(p in now.deps)) reasons.push(`dep '${p}' was removed`);
+  for (const [up, outs] of Object.entries(now.upstream)) {
+    for (const [p, h] of Object.entries(outs)) {
+      // A changed out that is also a dep was already named as such.
+      if (entry.upstream?.[up]?.[p] !== h && oldDeps[p] === now.deps[p]) reasons.push(`upstream '${up}' out '${p}' changed`);
+    }
+  }
+  for (const up of Object.keys(entry.upstream ?? {})) {
+    if (!(up in now.upstream)) reasons.push(`the outs of '${up}' are no longer an input`);
+  }
+  for (const up of Object.keys(now.upstream)) {
+    if (!(up in (entry.upstream ?? {}))) reasons.push(`the outs of '${up}' are a new input`);
+  }
+  if (!reasons.length) reasons.push('inputs changed');
+  return reasons;
+}

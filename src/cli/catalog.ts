@@ -1,0 +1,42 @@
+// The CLI's stage catalog: the built-in kinds and commands of stages/catalog.ts, with their code
+// located in the installed tool (dist/stages). The one place in src/ that names the built-ins; the
+// loader, the cache, the scheduler and the reporters are handed the catalog and know none of them.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { builtinCommands, builtinKinds } from '../../stages/catalog.js';
+import type { Findings, FindingsInput, StageCatalog, StageCommand, StageKind, StageModule } from '../stage-api/index.js';
+import { toolRoot } from '../tool-root.js';
+
+function stageModuleUrl(module: string): string {
+  return pathToFileURL(join(toolRoot(), 'dist', 'stages', module)).href;
+}
+
+async function importStageFile<T>(module: string): Promise<T> {
+  return (await import(stageModuleUrl(module))) as T;
+}
+
+let builtin: StageCatalog | undefined;
+
+export function builtinCatalog(): StageCatalog {
+  if (builtin) return builtin;
+  const kinds = new Map<string, StageKind>();
+  for (const [name, k] of Object.entries(builtinKinds)) {
+    const findingsModule = k.findingsModule;
+    kinds.set(name, {
+      version: k.version,
+      inputSchema: k.inputSchema,
+      inputPaths: k.inputPaths,
+      outputPaths: k.outputPaths,
+      gated: k.gated,
+      load: async () => (await importStageFile<{ default: StageModule }>(k.module)).default,
+      findings: findingsModule
+        ? async (input: FindingsInput) => (await importStageFile<{ findings(i: FindingsInput): Promise<Findings> }>(findingsModule)).findings(input)
+        : undefined,
+    });
+  }
+  const commands: StageCommand[] = builtinCommands.map(({ module, export: name, ...c }) => ({
+    ...c,
+    run: async (args) => (await importStageFile<Record<string, StageCommand['run']>>(module))[name]!(args),
+  }));
+  return (builtin = { kinds, commands });
+}

@@ -1,0 +1,29 @@
+// Runs a cmd stage: the resolved shell string or argv in its own process group, streams straight
+// to files (src/run/process.ts). Kept on node's own spawn rather than execa: streams go to file
+// descriptors with no pumping through node, and a stage start is on every cold run's critical path.
+import type { Execution, ExecutionResult, Executor } from './executor.js';
+import { failed } from './executor.js';
+import { runProcess } from './process.js';
+
+export const commandExecutor: Executor = {
+  captures: true,
+  async execute(x: Execution): Promise<ExecutionResult> {
+    const { stage } = x;
+    const res = await runProcess({
+      cmd: stage.cmd!,
+      cwd: x.cwd,
+      env: { ...process.env, ...stage.env },
+      stdoutFile: x.stdoutFile,
+      stderrFile: x.stderrFile,
+      timeoutMs: stage.timeoutMs,
+      signal: x.signal,
+      graceMs: x.graceMs,
+    });
+    if (res.spawnError) return failed('exit-code', `could not start: ${res.spawnError}`);
+    if (res.timedOut) return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
+    if (res.aborted) return failed('interrupted', 'interrupted', res.exitCode, res.signal);
+    if (res.signal) return failed('signal', `killed by ${res.signal}`, null, res.signal);
+    if (res.exitCode !== 0) return failed('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
+    return { ok: true };
+  },
+};

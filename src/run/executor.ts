@@ -1,0 +1,46 @@
+// The interface between the scheduler and whatever runs a stage: a command in a process group
+// (command-executor), a stage module in this process (in-process-executor), and later a job on a
+// cluster. The scheduler decides when a stage runs and checks what it produced; an executor only
+// runs it and says how it ended.
+import type { Stage } from '../pipeline/model.js';
+import type { FailureReason, PipelineView } from '../stage-api/index.js';
+
+export interface Execution {
+  stage: Stage;
+  /** Absolute project root. */
+  root: string;
+  /** Absolute working directory (exists). */
+  cwd: string;
+  /** Absolute files for the stage's streams, when the executor captures them. */
+  stdoutFile: string;
+  stderrFile: string;
+  params: Record<string, unknown>;
+  pipeline: PipelineView;
+  /** Absolute path of the stage's primary output, when it has one. */
+  primaryOut?: string;
+  /** Aborted on Ctrl-C or SIGTERM. */
+  signal: AbortSignal;
+  /** Between SIGTERM and SIGKILL when a process group must end. */
+  graceMs: number;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+export type ExecutionResult =
+  | { ok: true }
+  | { ok: false; reason: FailureReason; message: string; exitCode: number | null; signal: string | null };
+
+export interface Executor {
+  /** Whether the stage's streams end up in stdoutFile/stderrFile (for failure tails and forensics). */
+  readonly captures: boolean;
+  execute(x: Execution): Promise<ExecutionResult>;
+}
+
+/** Which executor runs which kind of stage. */
+export interface Executors {
+  cmd: Executor;
+  uses: Executor;
+}
+
+export function failed(reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): ExecutionResult {
+  return { ok: false, reason, message, exitCode, signal };
+}

@@ -1,0 +1,94 @@
+// The built-in stage kinds as a catalog description: name → version, input schema, path fields and
+// where the code lives; plus the one-off commands (`evidence parse`, `evidence compare`) and the
+// findings reader of compare-traces. Importing this file must stay cheap (it is read on every run to
+// fingerprint stages): nothing here loads a stage. The CLI turns it into a StageCatalog.
+// Bump a version whenever that stage's output for the same inputs changes.
+import type { StageCommand } from '../src/stage-api/index.js';
+
+export interface BuiltinKind {
+  version: string;
+  /** Module path relative to stages/ (compiled .js). */
+  module: string;
+  /** Input schema file name in schemas/. */
+  inputSchema: string;
+  inputPaths?: readonly string[];
+  outputPaths?: readonly string[];
+  /** Module (relative to stages/) whose `findings` export reads what a settled stage found. */
+  findingsModule?: string;
+  gated?(withValue: Record<string, unknown>): boolean;
+}
+
+export type BuiltinCommand = Omit<StageCommand, 'run'> & {
+  /** Module relative to stages/ and the export that runs the command. */
+  module: string;
+  export: string;
+};
+
+export const builtinKinds: Record<string, BuiltinKind> = {
+  'snapshot-config': { version: '2', module: 'snapshot-config.js', inputSchema: 'snapshot-config.input.schema.json', outputPaths: ['output'] },
+  'parse-trace': { version: '1', module: 'parse-trace.js', inputSchema: 'parse-trace.input.schema.json', inputPaths: ['input'], outputPaths: ['output'] },
+  'compare-traces': {
+    version: '2',
+    module: 'compare-traces.js',
+    inputSchema: 'compare-traces.input.schema.json',
+    inputPaths: ['reference', 'port'],
+    outputPaths: ['output'],
+    findingsModule: 'trace/findings.js',
+    gated: (w) => w.fail_on === 'divergent' || w.fail_on === 'critical',
+  },
+  summarize: { version: '2', module: 'summarize.js', inputSchema: 'summarize.input.schema.json', inputPaths: ['comparison'], outputPaths: ['output'] },
+  'write-notes': { version: '1', module: 'write-notes.js', inputSchema: 'write-notes.input.schema.json', inputPaths: ['comparison', 'snapshot'], outputPaths: ['notes'] },
+  blocker: { version: '1', module: 'blocker.js', inputSchema: 'blocker.input.schema.json' },
+};
+
+export const builtinCommands: BuiltinCommand[] = [
+  {
+    name: 'parse',
+    synopsis: 'parse LOG',
+    summary: 'parse a trace log and print its records',
+    module: 'trace/commands.js',
+    export: 'parseMain',
+    options: { prefix: { type: 'string', multiple: true }, require: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    help: `Usage: evidence parse LOG [options]
+
+Parses a trace log (the same code as the parse-trace stage) and prints its records.
+
+Options:
+      --prefix P         trace prefix to read (repeatable, e.g. TRACE_C, TRACE_C_PHI); default: every TRACE_* prefix
+      --require KEY      fail when KEY is missing or holds a placeholder (repeatable)
+      --json             print the trace JSON document
+  -h, --help             this help
+`,
+  },
+  {
+    name: 'compare',
+    synopsis: 'compare REF PORT',
+    summary: 'compare two traces (logs or trace JSON) and print the table',
+    module: 'trace/commands.js',
+    export: 'compareMain',
+    options: {
+      tol: { type: 'string' },
+      alias: { type: 'string', multiple: true },
+      ignore: { type: 'string', multiple: true },
+      'match-by': { type: 'string' },
+      'prefix-ref': { type: 'string', multiple: true },
+      'prefix-port': { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    help: `Usage: evidence compare REF PORT [options]
+
+Compares a reference trace with a port trace (raw logs or trace JSON; the same code as the
+compare-traces stage) and prints the table with the first divergence and its diagnosis.
+
+Options:
+      --tol REL          relative tolerance (default 1e-6)
+      --alias PORT=REF   the port's key PORT is the reference's key REF (repeatable)
+      --ignore GLOB      keys to leave out (repeatable)
+      --match-by FIELD   align key=value records by this field (e.g. phi_tic)
+      --prefix-ref P     prefix(es) to read from REF (repeatable)
+      --prefix-port P    prefix(es) to read from PORT (repeatable)
+      --json             print the comparison JSON
+  -h, --help             this help
+`,
+  },
+];
