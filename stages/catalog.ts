@@ -33,7 +33,7 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     inputSchema: 'compare-traces.input.schema.json',
     inputPaths: ['reference', 'port'],
     outputPaths: ['output'],
-    findingsModule: 'trace/findings.js',
+    findingsModule: 'trace/findings/read.js',
     gated: (w) => w.fail_on === 'divergent' || w.fail_on === 'critical',
   },
   summarize: { version: '2', module: 'summarize.js', inputSchema: 'summarize.input.schema.json', inputPaths: ['comparison'], outputPaths: ['output'] },

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir } from '../src/stage-api/index.js';
+import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
 import type { TraceDocument } from './trace/record.js';
 
@@ -86,8 +86,7 @@ export async function writeComparison(target: string, c: Comparison): Promise<vo
 
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as CompareTracesWith;
-  const output = w.output ? resolve(ctx.cwd, w.output) : ctx.outs.length ? resolve(ctx.root, ctx.outs[0]) : undefined;
-  if (!output) throw new Error(`stage '${ctx.stage}': compare-traces needs somewhere to write: set with.output or declare an out`);
+  const output = outputOf(ctx);
   const reference = readTraceDocument(resolve(ctx.cwd, w.reference));
   const port = readTraceDocument(resolve(ctx.cwd, w.port));
   ctx.signal.throwIfAborted();

@@ -3,7 +3,7 @@
 // this file only maps the stage context onto it.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
+import { type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import { parseTraceFileTo } from './trace/parse.js';
 
 export interface ParseTraceWith {
@@ -18,10 +18,7 @@ const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'parse-trace.
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as ParseTraceWith;
   const input = resolve(ctx.cwd, w.input);
-  let output: string;
-  if (w.output) output = resolve(ctx.cwd, w.output);
-  else if (ctx.outs.length > 0) output = resolve(ctx.root, ctx.outs[0]);
-  else throw new Error(`stage '${ctx.stage}': parse-trace needs somewhere to write: set with.output or declare an out`);
+  const output = outputOf(ctx);
 
   const summary = await parseTraceFileTo(input, output, {
     prefix: w.prefix,

@@ -3,7 +3,7 @@
 // `with: { comparison, output?, keys?, title? }`. The text itself is built in stages/trace/summary.ts.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir } from '../src/stage-api/index.js';
+import { writeFileAtomic, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import type { Comparison } from './trace/compare.js';
 import { renderSummary } from './trace/summary.js';
 
@@ -27,8 +27,7 @@ export function readComparison(file: string): Comparison {
 
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as SummarizeWith;
-  const output = w.output ? resolve(ctx.cwd, w.output) : ctx.outs.length ? resolve(ctx.root, ctx.outs[0]) : undefined;
-  if (!output) throw new Error(`stage '${ctx.stage}': summarize needs somewhere to write: set with.output or declare an out`);
+  const output = outputOf(ctx);
   const comparison = readComparison(resolve(ctx.cwd, w.comparison));
   const text = renderSummary(comparison, { ...(w.keys ? { keys: w.keys } : {}), ...(w.title ? { title: w.title } : {}) });
   await writeFileAtomic(output, text);

@@ -1,16 +1,19 @@
-// What `evidence run` does once the scheduler has settled: judge each compare stage's `fail_on`
-// from the comparison it left on disk (ran, up to date or restored alike), and in CI mode write
-// the reports (JUnit, manifest, step summary, annotations) before the exit code is decided.
+// What `evidence run` does once the scheduler has settled: read the findings of the stages whose
+// kind has a gate (all of them in CI mode) from what they left on disk (ran, up to date or restored
+// alike), judge the gates, and in CI mode write the reports (JUnit, manifest, step summary,
+// annotations) before the exit code is decided.
 import type { Pipeline } from '../pipeline/model.js';
 import type { EventSink, StageStatus } from '../run/events.js';
 import type { RunOutcome } from '../run/scheduler.js';
-import { failOnOf, firstDivergenceLine, readStageComparisons } from '../report/comparisons.js';
+import { readFindings } from '../run/findings.js';
+import type { StageCatalog } from '../stage-api/index.js';
 import type { StageRecorder } from '../report/ci-record.js';
 import type { RunStatus } from '../report/ci.js';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 
 export interface AfterRun {
   pipeline: Pipeline;
+  catalog: StageCatalog;
   outcome: RunOutcome;
   runId: string;
   startedAt: number;
@@ -23,19 +26,13 @@ export interface AfterRun {
 /** The run's final status: interrupted or failed as the scheduler says, else 'gate' when a fail_on is met. */
 export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
   const statuses = new Map<string, StageStatus>(a.outcome.selected.map((s) => [s, a.outcome.results.get(s)?.status ?? 'not-run']));
-  // Outside CI only gated comparisons matter: a no-op run should not read every comparison.
-  const needed = a.recorder
-    ? statuses
-    : new Map([...statuses].filter(([name]) => {
-        const stage = a.pipeline.stages.get(name);
-        return stage !== undefined && failOnOf(stage) !== 'never';
-      }));
-  const comparisons = readStageComparisons(a.pipeline, needed);
-  for (const c of comparisons) {
-    if (c.error) a.emit({ type: 'warning', time: Date.now(), stage: c.stage, message: `cannot read the comparison ${c.file}: ${c.error}` });
-    if (c.gate && c.comparison) a.emit({ type: 'gate-met', time: Date.now(), stage: c.stage, failOn: c.failOn, verdict: c.comparison.verdict, detail: firstDivergenceLine(c.comparison) });
+  // Outside CI only gated stages matter: a no-op run should not read every stage's findings.
+  const findings = await readFindings(a.pipeline, a.catalog, statuses, a.recorder ? undefined : (kind, w) => kind.gated?.(w) ?? false);
+  for (const { stage, findings: f } of findings) {
+    for (const message of f.warnings ?? []) a.emit({ type: 'warning', time: Date.now(), stage, message });
+    if (f.gate) a.emit({ type: 'gate-met', time: Date.now(), stage, rule: f.gate.rule, verdict: f.verdict ?? '', detail: f.gate.detail });
   }
-  const status: RunStatus = a.outcome.status === 'success' && comparisons.some((c) => c.gate) ? 'gate' : a.outcome.status;
+  const status: RunStatus = a.outcome.status === 'success' && findings.some((f) => f.findings.gate) ? 'gate' : a.outcome.status;
   if (a.recorder) {
     const byStage = new Map(a.recorder.records().map((r) => [r.stage, r]));
     const records = a.outcome.selected.map((s) => byStage.get(s) ?? { stage: s, outcome: 'not-run' as const, time: a.startedAt, cache: 'none' as const, reason: 'not reached' });
@@ -49,7 +46,7 @@ export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
       statuses,
       records,
       failures: a.outcome.failures,
-      comparisons,
+      findings,
       env: process.env,
       annotations: a.annotations,
     });

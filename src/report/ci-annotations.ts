@@ -1,17 +1,13 @@
-// GitHub Actions workflow commands (`::error file=F,line=L::message`): each divergence points at the
-// port's trace log line that printed it, each configuration error at its pipeline.yaml line, each
-// failed stage at its definition. Paths are relative to the repository (GITHUB_WORKSPACE, else the
-// git top level), as GitHub resolves them. Divergences that the stage's `fail_on` does not count
-// are warnings: evidence is not a failure unless the pipeline says so.
+// GitHub Actions workflow commands (`::error file=F,line=L::message`): each configuration error
+// points at its pipeline.yaml line, each failed stage at its definition, and each annotation a
+// stage's findings bring at the file line it names (a divergence at the port's log line). Paths are
+// relative to the repository (GITHUB_WORKSPACE, else the git top level), as GitHub resolves them.
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { StageRecord } from './ci-record.js';
-import { failsOn, formatRel, formatValue, traceLogOf, type StageComparison } from './comparisons.js';
+import type { StageFindings } from '../run/findings.js';
 import { gitTopLevel } from './ci-git.js';
-
-/** GitHub shows at most 10 annotations of a kind per step; more than this only floods the log. */
-const MAX_PER_COMPARISON = 50;
 
 export interface Annotation {
   level: 'error' | 'warning' | 'notice';
@@ -55,32 +51,9 @@ export function diagnosticAnnotations(diagnostics: Diagnostic[], cwd: string): A
   }));
 }
 
-export function divergenceAnnotations(pipeline: Pipeline, comparisons: StageComparison[]): Annotation[] {
-  const out: Annotation[] = [];
-  for (const sc of comparisons) {
-    const c = sc.comparison;
-    const stage = pipeline.stages.get(sc.stage);
-    if (!c || !stage) continue;
-    const portLog = resolve(pipeline.root, traceLogOf(pipeline, stage, c, 'port'));
-    let shown = 0;
-    for (const index of c.divergences) {
-      const item = c.items[index];
-      if (!item) continue;
-      if (shown++ >= MAX_PER_COMPARISON) break;
-      const diagnosis = item.diagnoses?.[0]?.message;
-      out.push({
-        level: failsOn(sc.failOn, item.status) ? 'error' : 'warning',
-        file: portLog,
-        line: item.portLine,
-        title: `${sc.stage}: ${item.name} ${item.status}`,
-        message: `${item.name}: reference ${formatValue(item.reference)}${item.refLine ? ` (${c.reference.source}:${item.refLine})` : ''}, port ${formatValue(item.port)}, Δ rel ${formatRel(item.rel)}${diagnosis ? `. ${diagnosis}` : ''}`,
-      });
-    }
-    if (c.divergences.length > MAX_PER_COMPARISON) {
-      out.push({ level: 'notice', title: sc.stage, message: `${c.divergences.length - MAX_PER_COMPARISON} more divergences in ${sc.file}` });
-    }
-  }
-  return out;
+/** The annotations of the stages' findings, their files made absolute against the project root. */
+export function findingsAnnotations(pipeline: Pipeline, findings: StageFindings[]): Annotation[] {
+  return findings.flatMap(({ findings: f }) => (f.annotations ?? []).map((a) => ({ ...a, file: a.file === undefined ? undefined : resolve(pipeline.root, a.file) })));
 }
 
 export function failedStageAnnotations(pipeline: Pipeline, records: StageRecord[]): Annotation[] {

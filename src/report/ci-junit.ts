@@ -1,10 +1,10 @@
 // JUnit XML for CI test reporters: one testsuite of stages (one testcase each: a failure carries
-// the reason and the stderr tail, a stage that did not run is skipped), and one testsuite per
-// compare stage with a testcase per key group, whose DIVERGENT/CRITICAL items are failures when the
-// stage's `fail_on` counts them. The format follows the de-facto schema that Jenkins, GitLab,
+// the reason and the stderr tail, a stage that did not run is skipped), and one testsuite per stage
+// whose findings bring one (a comparison's key groups, say). The format follows the de-facto schema that Jenkins, GitLab,
 // GitHub test-reporter actions and Azure read (testsuites > testsuite > testcase > failure|skipped).
 import type { StageRecord } from './ci-record.js';
-import { failsOn, formatRel, formatValue, keyGroups, type StageComparison } from './comparisons.js';
+import type { FindingCase } from '../stage-api/index.js';
+import type { StageFindings } from '../run/findings.js';
 
 export interface JunitInput {
   /** Shown as the testsuites name, e.g. the pipeline file. */
@@ -14,10 +14,8 @@ export interface JunitInput {
   records: StageRecord[];
   /** Stage → full stderr tail of its failure, when longer than the event's tail. */
   stderr: Map<string, string>;
-  comparisons: StageComparison[];
+  findings: StageFindings[];
 }
-
-const MAX_ITEMS_PER_CASE = 20;
 const STDERR_LINES = 50;
 
 // XML 1.0 allows tab, LF, CR and everything from U+0020 (minus surrogates and FFFE/FFFF): a
@@ -55,6 +53,7 @@ function lastLines(text: string, n: number): string {
 interface Case {
   xml: string;
   failed: boolean;
+  error?: boolean;
   skipped: boolean;
   ms: number;
 }
@@ -79,58 +78,41 @@ function stageCase(r: StageRecord, stderr: string | undefined): Case {
   }
 }
 
-function suite(name: string, timestamp: number, cases: Case[], error?: string): string {
+function suite(name: string, timestamp: number, cases: Case[]): string {
   const failures = cases.filter((c) => c.failed).length;
+  const errors = cases.filter((c) => c.error).length;
   const skipped = cases.filter((c) => c.skipped).length;
   const time = cases.reduce((a, c) => a + c.ms, 0);
-  const head = `  <testsuite${attrs({ name, tests: cases.length, failures, errors: error ? 1 : 0, skipped, time: seconds(time), timestamp: new Date(timestamp).toISOString().replace(/\.\d+Z$/, '') })}>`;
-  const errorXml = error ? [`    <testcase${attrs({ classname: name, name: 'comparison', time: '0.000' })}>\n      <error${attrs({ message: error })}/>\n    </testcase>`] : [];
-  return [head, ...errorXml, ...cases.map((c) => c.xml), '  </testsuite>'].join('\n');
+  const head = `  <testsuite${attrs({ name, tests: cases.length, failures, errors, skipped, time: seconds(time), timestamp: new Date(timestamp).toISOString().replace(/\.\d+Z$/, '') })}>`;
+  return [head, ...cases.map((c) => c.xml), '  </testsuite>'].join('\n');
 }
 
-function compareCases(sc: StageComparison): Case[] {
-  const c = sc.comparison!;
-  return keyGroups(c).map((g) => {
-    const head = `    <testcase${attrs({ classname: `evidence.compare.${sc.stage}`, name: g.key, time: '0.000' })}`;
-    const offending = g.items.filter((i) => i.status === 'DIVERGENT' || i.status === 'CRITICAL');
-    const failing = offending.filter((i) => failsOn(sc.failOn, i.status));
-    const describe = (items: typeof offending) =>
-      items
-        .slice(0, MAX_ITEMS_PER_CASE)
-        .map((i) => {
-          const where = [i.refLine !== undefined && `reference line ${i.refLine}`, i.portLine !== undefined && `port line ${i.portLine}`].filter(Boolean).join(', ');
-          const diag = (i.diagnoses ?? []).map((d) => `\n    ${d.message}`).join('');
-          return `${i.status} ${i.name}: reference ${formatValue(i.reference)}, port ${formatValue(i.port)}, Δ rel ${formatRel(i.rel)}${where ? ` (${where})` : ''}${diag}`;
-        })
-        .join('\n') + (items.length > MAX_ITEMS_PER_CASE ? `\n… and ${items.length - MAX_ITEMS_PER_CASE} more` : '');
-    if (failing.length) {
-      const first = failing[0]!;
-      const message = `${failing.length} of ${g.items.length} item(s) ${sc.failOn === 'critical' ? 'CRITICAL' : 'beyond tolerance'}; first ${first.name} (${first.status}, Δ rel ${formatRel(first.rel)})`;
-      return { xml: `${head}>\n      <failure${attrs({ message, type: first.status })}>${xmlEscape(describe(failing))}</failure>\n    </testcase>`, failed: true, skipped: false, ms: 0 };
-    }
-    if (offending.length || g.worst !== 'MATCH') {
-      // Reported, not judged: fail_on does not count these.
-      const note = offending.length ? describe(offending) : `${g.worst}: ${g.items.filter((i) => i.status !== 'MATCH').length} item(s)`;
-      return { xml: `${head}>\n      <system-out>${xmlEscape(`fail_on: ${sc.failOn}\n${note}`)}</system-out>\n    </testcase>`, failed: false, skipped: false, ms: 0 };
-    }
-    return { xml: `${head}/>`, failed: false, skipped: false, ms: 0 };
-  });
+function findingCase(f: FindingCase): Case {
+  const head = `    <testcase${attrs({ classname: f.group, name: f.name, time: '0.000' })}`;
+  const text = f.text ?? '';
+  switch (f.outcome) {
+    case 'failed':
+      return { xml: `${head}>\n      <failure${attrs({ message: f.message, type: f.type })}>${xmlEscape(text)}</failure>\n    </testcase>`, failed: true, skipped: false, ms: 0 };
+    case 'error':
+      return { xml: `${head}>\n      <error${attrs({ message: f.message })}/>\n    </testcase>`, failed: false, error: true, skipped: false, ms: 0 };
+    case 'skipped':
+      return { xml: `${head}>\n      <skipped${attrs({ message: f.message })}/>\n    </testcase>`, failed: false, skipped: true, ms: 0 };
+    default:
+      return { xml: text ? `${head}>\n      <system-out>${xmlEscape(text)}</system-out>\n    </testcase>` : `${head}/>`, failed: false, skipped: false, ms: 0 };
+  }
 }
 
 export function junitXml(input: JunitInput): string {
   const stageCases = input.records.map((r) => stageCase(r, input.stderr.get(r.stage)));
   const suites = [suite('evidence stages', input.timestamp, stageCases)];
-  let tests = stageCases.length;
-  let failures = stageCases.filter((c) => c.failed).length;
-  let skipped = stageCases.filter((c) => c.skipped).length;
-  let errors = 0;
-  for (const sc of input.comparisons) {
-    const cases = sc.comparison ? compareCases(sc) : [];
-    suites.push(suite(`compare ${sc.stage}`, input.timestamp, cases, sc.error ? `cannot read ${sc.file || 'the comparison'}: ${sc.error}` : undefined));
-    tests += cases.length + (sc.error ? 1 : 0);
-    failures += cases.filter((c) => c.failed).length;
-    skipped += cases.filter((c) => c.skipped).length;
-    errors += sc.error ? 1 : 0;
+  const all = [...stageCases];
+  for (const { findings } of input.findings) {
+    if (!findings.suite) continue;
+    // Errors first: a suite that could not be read says so before anything else.
+    const cases = [...findings.suite.cases.filter((c) => c.outcome === 'error'), ...findings.suite.cases.filter((c) => c.outcome !== 'error')].map(findingCase);
+    suites.push(suite(findings.suite.name, input.timestamp, cases));
+    all.push(...cases);
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${attrs({ name: input.name, tests, failures, errors, skipped, time: seconds(input.durationMs) })}>\n${suites.join('\n')}\n</testsuites>\n`;
+  const count = (f: (c: Case) => boolean | undefined) => all.filter(f).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${attrs({ name: input.name, tests: all.length, failures: count((c) => c.failed), errors: count((c) => c.error), skipped: count((c) => c.skipped), time: seconds(input.durationMs) })}>\n${suites.join('\n')}\n</testsuites>\n`;
 }

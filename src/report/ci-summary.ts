@@ -1,30 +1,22 @@
 // The Markdown appended to GITHUB_STEP_SUMMARY: the run's verdict, a table of stages (result,
-// cache status, duration), each compare stage's table of key groups that are not MATCH with its
-// first divergence, and where the artifacts are (paths, and the run page when GitHub says which).
-import type { Pipeline } from '../pipeline/model.js';
+// cache status, duration), each stage's findings section (a comparison's first divergence and the
+// key groups that do not match), and where the artifacts are (paths, and the run page when GitHub says which).
 import type { StageRecord } from './ci-record.js';
-import { firstDivergenceLine, formatRel, keyGroups, traceLogOf, type StageComparison } from './comparisons.js';
+import type { StageFindings } from '../run/findings.js';
 
 export interface SummaryInput {
-  pipeline: Pipeline;
   status: 'success' | 'failed' | 'interrupted' | 'gate';
   durationMs: number;
   records: StageRecord[];
-  comparisons: StageComparison[];
+  findings: StageFindings[];
   /** Label → project-relative path. */
   reports: Record<string, string>;
   artifactCount: number;
   env: NodeJS.ProcessEnv;
 }
 
-const MAX_GROUP_ROWS = 50;
-
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function tolText(x: number): string {
-  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
 }
 
 function secs(ms: number | undefined): string {
@@ -57,35 +49,7 @@ export function stepSummaryMarkdown(s: SummaryInput): string {
     const cache = { hit: 'hit', restored: 'restored', miss: 'miss', none: '—' }[r.cache];
     lines.push(`| \`${cell(r.stage)}\` | ${cell(RESULT[r.outcome] + detail)} | ${cache} | ${r.outcome === 'ran' || r.outcome === 'failed' ? secs(r.durationMs) : '—'} |`);
   }
-  for (const sc of s.comparisons) {
-    lines.push('');
-    const c = sc.comparison;
-    if (!c) {
-      lines.push(`### Comparison \`${sc.stage}\``, '', `Could not read \`${sc.file}\`: ${sc.error ?? 'unknown error'}`);
-      continue;
-    }
-    const stage = s.pipeline.stages.get(sc.stage)!;
-    lines.push(`### Comparison \`${sc.stage}\`: ${c.verdict}${sc.gate ? ` ⛔ (fail_on: ${sc.failOn})` : ` (fail_on: ${sc.failOn})`}`, '');
-    lines.push(
-      `Reference \`${traceLogOf(s.pipeline, stage, c, 'reference')}\` (${c.reference.family}, ${c.reference.records} records) · port \`${traceLogOf(s.pipeline, stage, c, 'port')}\` (${c.port.family}, ${c.port.records} records) · rel tolerance ${tolText(c.options.tolerance.rel)}`,
-      '',
-    );
-    const t = c.totals;
-    lines.push(`**${cell(firstDivergenceLine(c))}**`, '', `${t.compared} compared: ${t.MATCH} match, ${t.MINOR} minor, ${t.DIVERGENT} divergent, ${t.CRITICAL} critical, ${t.MISSING} missing${t.ignored ? `, ${t.ignored} ignored` : ''}.`, '');
-    const groups = keyGroups(c).filter((g) => g.worst !== 'MATCH');
-    if (groups.length) {
-      lines.push('| Key | Status | Items not matching | Worst Δ rel | First | Port line | Diagnosis |', '| --- | --- | --- | --- | --- | --- | --- |');
-      for (const g of groups.slice(0, MAX_GROUP_ROWS)) {
-        const bad = g.items.filter((i) => i.status !== 'MATCH');
-        const worstRel = Math.max(...bad.map((i) => (i.rel !== null && Number.isFinite(i.rel) ? i.rel : -Infinity)));
-        const first = bad.find((i) => i.status === g.worst) ?? bad[0]!;
-        lines.push(
-          `| \`${cell(g.key)}\` | ${g.worst} | ${bad.length} of ${g.items.length} | ${formatRel(Number.isFinite(worstRel) ? worstRel : null)} | \`${cell(first.name)}\` | ${first.portLine ?? '—'} | ${cell(first.diagnoses?.[0]?.message ?? '')} |`,
-        );
-      }
-      if (groups.length > MAX_GROUP_ROWS) lines.push('', `… and ${groups.length - MAX_GROUP_ROWS} more key groups in \`${sc.file}\`.`);
-    }
-  }
+  for (const { findings } of s.findings) if (findings.summary) lines.push('', findings.summary);
   lines.push('', '### Artifacts', '');
   for (const [label, path] of Object.entries(s.reports)) lines.push(`- ${label}: \`${path}\``);
   const manifest = s.reports.Manifest;

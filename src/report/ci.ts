@@ -10,11 +10,11 @@ import type { FailureInfo } from '../stage-api/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { interpolateText } from '../pipeline/interpolate.js';
 import type { StageRecord } from './ci-record.js';
-import type { StageComparison } from './comparisons.js';
+import type { StageFindings } from '../run/findings.js';
 import { junitXml } from './ci-junit.js';
 import { buildManifest, writeManifest } from './ci-manifest.js';
 import { stepSummaryMarkdown } from './ci-summary.js';
-import { divergenceAnnotations, failedStageAnnotations, formatAnnotation, workspaceOf } from './ci-annotations.js';
+import { failedStageAnnotations, findingsAnnotations, formatAnnotation, workspaceOf } from './ci-annotations.js';
 
 export type RunStatus = 'success' | 'failed' | 'interrupted' | 'gate';
 
@@ -43,7 +43,7 @@ export interface CiReportInput {
   statuses: ReadonlyMap<string, StageStatus>;
   records: StageRecord[];
   failures: FailureInfo[];
-  comparisons: StageComparison[];
+  findings: StageFindings[];
   env: NodeJS.ProcessEnv;
   /** Where GitHub workflow commands go (stdout, unless stdout carries JSON lines). */
   annotations: NodeJS.WritableStream;
@@ -62,7 +62,7 @@ export async function writeCiReports(input: CiReportInput): Promise<string[]> {
     durationMs: input.durationMs,
     records: input.records,
     stderr,
-    comparisons: input.comparisons,
+    findings: input.findings,
   });
   await writeFileAtomic(join(pipeline.root, paths.junit), xml);
   written.push(paths.junit);
@@ -78,11 +78,10 @@ export async function writeCiReports(input: CiReportInput): Promise<string[]> {
 
   if (env.GITHUB_STEP_SUMMARY) {
     const md = stepSummaryMarkdown({
-      pipeline,
       status: input.status,
       durationMs: input.durationMs,
       records: input.records,
-      comparisons: input.comparisons,
+      findings: input.findings,
       reports: { JUnit: paths.junit, Manifest: paths.manifest },
       artifactCount: manifest.artifacts.length,
       env,
@@ -93,7 +92,7 @@ export async function writeCiReports(input: CiReportInput): Promise<string[]> {
 
   if (env.GITHUB_ACTIONS === 'true') {
     const workspace = workspaceOf(pipeline.root, env);
-    for (const a of [...failedStageAnnotations(pipeline, input.records), ...divergenceAnnotations(pipeline, input.comparisons)]) {
+    for (const a of [...failedStageAnnotations(pipeline, input.records), ...findingsAnnotations(pipeline, input.findings)]) {
       input.annotations.write(formatAnnotation(a, workspace) + '\n');
     }
   }

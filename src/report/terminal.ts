@@ -74,7 +74,7 @@ export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
         write(e.time, `${c.red('⚑')} blocker failed for ${e.stage}: ${e.message}`);
         break;
       case 'gate-met':
-        write(e.time, `${c.red('⛔')} ${e.stage}: verdict ${e.verdict} meets fail_on: ${e.failOn}${e.detail ? ` (${e.detail})` : ''}`);
+        write(e.time, `${c.red('⛔')} ${e.stage}: ${e.verdict ? `verdict ${e.verdict} meets` : 'meets'} ${e.rule}${e.detail ? ` (${e.detail})` : ''}`);
         break;
       case 'reports-written':
         write(e.time, `${c.dim('reports:')} ${e.paths.join(', ')}`);

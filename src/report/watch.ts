@@ -1,13 +1,12 @@
 // Renders watch mode: the stage lines of each cycle (as `run` prints them, minus the up-to-date
-// noise), then a compact status per cycle — what ran, was restored or failed, and for each compare
-// stage that ran or was restored its first divergence or "all keys match" — and the watcher's own
+// noise), then a compact status per cycle — what ran, was restored or failed, and the headline of
+// each stage's findings (a comparison's first divergence or "all keys match") — and the watcher's own
 // news (invalid pipeline.yaml, reloads). With `json`, every event is one JSON line.
 import type { EventSink, RunEvent } from '../run/events.js';
 import type { WatchEvent, WatchSink } from '../watch/events.js';
 import type { Style } from './style.js';
 import { terminalReporter } from './terminal.js';
 import { jsonLinesReporter } from './json-lines.js';
-import { firstDivergenceLine, readStageComparisons } from './comparisons.js';
 import type { StageStatus } from '../run/events.js';
 
 export interface WatchReporterOptions {
@@ -26,23 +25,10 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The compare lines of a finished cycle: one per compare stage that ran or was restored. */
-function compareLines(e: Extract<WatchEvent, { type: 'cycle-finished' }>): Array<{ stage: string; verdict?: string; line: string }> {
-  const fresh = new Map<string, StageStatus>(e.results.filter((r) => r.status === 'done' || r.status === 'restored').map((r) => [r.stage, r.status]));
-  return readStageComparisons(e.pipeline, fresh).map((c) =>
-    c.comparison ? { stage: c.stage, verdict: c.comparison.verdict, line: firstDivergenceLine(c.comparison) } : { stage: c.stage, line: `cannot read ${c.file}: ${c.error}` },
-  );
-}
-
 export function watchReporter(opts: WatchReporterOptions): { run: EventSink; watch: WatchSink } {
   if (opts.json) {
     const run = jsonLinesReporter(opts.out);
-    const watch: WatchSink = (e) => {
-      if (e.type === 'cycle-finished') {
-        const { pipeline: _pipeline, ...rest } = e;
-        opts.out.write(JSON.stringify({ ...rest, comparisons: compareLines(e) }) + '\n');
-      } else opts.out.write(JSON.stringify(e) + '\n');
-    };
+    const watch: WatchSink = (e) => opts.out.write(JSON.stringify(e) + '\n');
     return { run, watch };
   }
   const c = opts.style;
@@ -82,7 +68,8 @@ export function watchReporter(opts: WatchReporterOptions): { run: EventSink; wat
         const what = ran.length || restored.length || failed.length ? parts.join('; ') : `nothing to do${parts.length ? ` (${parts.join('; ')})` : ''}`;
         // One write for the status and its compare lines: a reader who sees the cycle end sees it all.
         const lines = [`cycle ${e.cycle} ${e.status === 'interrupted' ? c.yellow('interrupted') : 'done'} in ${seconds(e.durationMs)}: ${what}`];
-        for (const l of compareLines(e)) lines.push(`${l.stage}: ${l.verdict && l.verdict !== 'MATCH' && l.verdict !== 'MINOR' ? c.red(l.line) : c.green(l.line)}`);
+        const colour = { ok: c.green, notice: c.yellow, problem: c.red };
+        for (const f of e.findings) lines.push(`${f.stage}: ${colour[f.severity](f.headline)}`);
         later(opts.out, lines.map((l) => `${c.dim('watch:')} ${l}\n`).join(''));
         break;
       }

@@ -4,7 +4,7 @@
 import type { Pipeline } from '../pipeline/model.js';
 import type { EventSink } from './events.js';
 import type { RunOutcome } from './scheduler.js';
-import { pipelineView } from './scheduler.js';
+import { pipelineView } from '../pipeline/view.js';
 import { runUsesStage } from './in-process-executor.js';
 import type { StageCatalog } from '../stage-api/index.js';
 

@@ -28,8 +28,8 @@ export type RunEvent =
   | { type: 'warning'; time: number; stage?: string; message: string }
   | { type: 'blocker-done'; time: number; stage: string; artifacts: string[] }
   | { type: 'blocker-failed'; time: number; stage: string; message: string }
-  /** A compare stage's `fail_on` is met by its (fresh or cached) artifact: the run ends as 'gate'. */
-  | { type: 'gate-met'; time: number; stage: string; failOn: string; verdict: string; detail: string }
+  /** A stage's gate (its rule, e.g. `fail_on: divergent`) is met by its findings: the run ends as 'gate'. */
+  | { type: 'gate-met'; time: number; stage: string; rule: string; verdict: string; detail: string }
   /** CI artifacts (JUnit, manifest, step summary) written after the run. */
   | { type: 'reports-written'; time: number; paths: string[] }
   | {

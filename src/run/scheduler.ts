@@ -10,10 +10,11 @@ import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
 import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
-import type { FailureInfo, FailureReason, PipelineView, StageCatalog } from '../stage-api/index.js';
+import type { FailureInfo, FailureReason, StageCatalog } from '../stage-api/index.js';
 import type { WriteGuard } from './write-guard.js';
 import type { Executor, Executors } from './executor.js';
 import { primaryOutOf, reportDirOf } from '../pipeline/primary-out.js';
+import { pipelineView } from '../pipeline/view.js';
 
 // What only executing a stage needs loads on the first execution: a no-op run never pays for it.
 let executionModules: Promise<{
@@ -68,23 +69,6 @@ export interface RunOutcome {
   failures: FailureInfo[];
   /** Stages in the order they were considered. */
   selected: string[];
-}
-
-export function pipelineView(pipeline: Pipeline): PipelineView {
-  return {
-    file: pipeline.file,
-    params: pipeline.params,
-    env: pipeline.env,
-    stages: [...pipeline.stages.values()].map((s) => ({
-      name: s.name,
-      uses: s.uses,
-      cwd: s.cwd,
-      command: s.display,
-      deps: s.deps.map((d) => d.pattern),
-      outs: s.outs.map((o) => o.path),
-      env: s.env,
-    })),
-  };
 }
 
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {

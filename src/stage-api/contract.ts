@@ -2,6 +2,7 @@
 // A stage receives a StageContext and either returns normally (success) or throws. The runner,
 // not the stage, checks that declared outs exist and validate against their schemas.
 // This module must not know about any particular stage (traces, comparisons, ...).
+import { resolve } from 'node:path';
 
 export interface StageLogger {
   info(message: string): void;
@@ -112,9 +113,16 @@ export function asStageFailure(err: unknown): { reason: FailureReason; message: 
   return { reason: reason as FailureReason, message: typeof message === 'string' ? message : String(err) };
 }
 
-/** The stage's primary output, or a clear failure when it has nowhere to write. */
+/**
+ * The absolute path a stage writes its main artifact to: the runner's primaryOut, else (a context
+ * made by hand, an older runner) `with[field]` relative to cwd, else the first out. Fails clearly
+ * when the stage has nowhere to write.
+ */
 export function outputOf(ctx: StageContext, field = 'output'): string {
   if (ctx.primaryOut) return ctx.primaryOut;
+  const value = ctx.with[field];
+  if (typeof value === 'string' && value) return resolve(ctx.cwd, value);
+  if (ctx.outs.length) return resolve(ctx.root, ctx.outs[0]!);
   throw new Error(`stage '${ctx.stage}' needs somewhere to write: set with.${field} or declare an out`);
 }
 

@@ -1,7 +1,6 @@
 // Typed events of the watch loop, beside the run events of each cycle. The loop emits them;
 // src/report/watch.ts renders them. Nothing in src/watch prints.
 import type { Diagnostic } from '../pipeline/diagnostics.js';
-import type { Pipeline } from '../pipeline/model.js';
 import type { StageStatus } from '../run/events.js';
 
 export type WatchEvent =
@@ -18,13 +17,20 @@ export type WatchEvent =
       results: Array<{ stage: string; status: StageStatus }>;
       /** Stages skipped because they failed before with the same inputs. */
       waiting: string[];
-      /** The pipeline the cycle ran (for reporters that read its artifacts); not serialised. */
-      pipeline: Pipeline;
+      /** What each stage that ran or was restored this cycle found (a comparison's first divergence, say). */
+      findings: CycleFinding[];
     }
   /** pipeline.yaml was saved in a state that does not load; the last valid pipeline stays in use. */
   | { type: 'pipeline-invalid'; time: number; text: string; diagnostics: Diagnostic[] }
   | { type: 'pipeline-reloaded'; time: number; inputs: string[] }
   | { type: 'watch-error'; time: number; message: string }
   | { type: 'watch-stopped'; time: number; cycles: number };
+
+export interface CycleFinding {
+  stage: string;
+  verdict?: string;
+  severity: 'ok' | 'notice' | 'problem';
+  headline: string;
+}
 
 export type WatchSink = (event: WatchEvent) => void;

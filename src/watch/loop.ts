@@ -22,6 +22,7 @@ import { Workspace } from '../cache/workspace.js';
 import { runPipeline, type RunOutcome } from '../run/scheduler.js';
 import { describeHolder } from '../run/run-lock.js';
 import { beginRun, newRunId } from '../run/run-session.js';
+import { readFindings } from '../run/findings.js';
 import type { EventSink } from '../run/events.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
@@ -199,16 +200,11 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
         if (fp && failedAt.get(name) === fp) waiting.push(name);
       } else failedAt.delete(name);
     }
-    opts.emit({
-      type: 'cycle-finished',
-      time: Date.now(),
-      cycle,
-      durationMs: Date.now() - started,
-      status: outcome.status,
-      results: outcome.selected.map((stage) => ({ stage, status: outcome.results.get(stage)?.status ?? 'not-run' })),
-      waiting,
-      pipeline,
-    });
+    const results = outcome.selected.map((stage) => ({ stage, status: outcome.results.get(stage)?.status ?? 'not-run' }));
+    // Only what this cycle produced or restored: an up-to-date stage's findings were shown before.
+    const fresh = new Map(results.filter((r) => r.status === 'done' || r.status === 'restored').map((r) => [r.stage, r.status]));
+    const findings = (await readFindings(pipeline, project.catalog, fresh)).map(({ stage, findings: f }) => ({ stage, verdict: f.verdict, severity: f.severity, headline: f.headline }));
+    opts.emit({ type: 'cycle-finished', time: Date.now(), cycle, durationMs: Date.now() - started, status: outcome.status, results, waiting, findings });
   }
 
   opts.emit({ type: 'watch-ready', time: Date.now(), stages: set.stages, inputs: set.inputs, pipelineFile: set.pipelineFile });

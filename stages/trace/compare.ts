@@ -50,8 +50,8 @@ import picomatch from 'picomatch';
 import type { Num, RecordKind, TraceDocument, TraceRecord } from './record.js';
 import { componentNumber, diagnose, float32Share, float32TraceDiagnosis, isTellingFloat32, type Component, type Diagnosis } from './diagnose.js';
 
-export type Status = 'MATCH' | 'MINOR' | 'DIVERGENT' | 'CRITICAL' | 'MISSING';
-export const STATUSES: Status[] = ['MATCH', 'MINOR', 'DIVERGENT', 'CRITICAL', 'MISSING'];
+import { SEVERITY, type Status } from './status.js';
+export { STATUSES, type Status } from './status.js';
 
 export interface ToleranceSpec {
   rel?: number;
@@ -806,7 +806,6 @@ function resolveTol(cands: string[], keyTols: Array<{ match: Matcher; spec: Tole
   return out;
 }
 
-const SEVERITY: Record<Status, number> = { MATCH: 0, MINOR: 1, MISSING: 1, DIVERGENT: 2, CRITICAL: 3 };
 
 function summarise(
   reference: TraceDocument,

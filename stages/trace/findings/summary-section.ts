@@ -1,0 +1,52 @@
+// A comparison's section of the CI step summary: verdict and gate, the two sides, the first
+// divergence, the totals and a table of the key groups that do not match.
+import type { Comparison, FailOn } from '../compare.js';
+import { firstDivergenceLine, formatRel, keyGroups } from './format.js';
+
+const MAX_GROUP_ROWS = 50;
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function tolText(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
+}
+
+export interface SectionInput {
+  stage: string;
+  /** Project-relative path of the comparison. */
+  file: string;
+  comparison: Comparison;
+  failOn: FailOn;
+  gate: boolean;
+  /** Project-relative logs of the two sides. */
+  referenceLog: string;
+  portLog: string;
+}
+
+export function summarySection(s: SectionInput): string {
+  const c = s.comparison;
+  const lines: string[] = [];
+  lines.push(`### Comparison \`${s.stage}\`: ${c.verdict}${s.gate ? ` ⛔ (fail_on: ${s.failOn})` : ` (fail_on: ${s.failOn})`}`, '');
+  lines.push(
+    `Reference \`${s.referenceLog}\` (${c.reference.family}, ${c.reference.records} records) · port \`${s.portLog}\` (${c.port.family}, ${c.port.records} records) · rel tolerance ${tolText(c.options.tolerance.rel)}`,
+    '',
+  );
+  const t = c.totals;
+  lines.push(`**${cell(firstDivergenceLine(c))}**`, '', `${t.compared} compared: ${t.MATCH} match, ${t.MINOR} minor, ${t.DIVERGENT} divergent, ${t.CRITICAL} critical, ${t.MISSING} missing${t.ignored ? `, ${t.ignored} ignored` : ''}.`, '');
+  const groups = keyGroups(c).filter((g) => g.worst !== 'MATCH');
+  if (groups.length) {
+    lines.push('| Key | Status | Items not matching | Worst Δ rel | First | Port line | Diagnosis |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const g of groups.slice(0, MAX_GROUP_ROWS)) {
+      const bad = g.items.filter((i) => i.status !== 'MATCH');
+      const worstRel = Math.max(...bad.map((i) => (i.rel !== null && Number.isFinite(i.rel) ? i.rel : -Infinity)));
+      const first = bad.find((i) => i.status === g.worst) ?? bad[0]!;
+      lines.push(
+        `| \`${cell(g.key)}\` | ${g.worst} | ${bad.length} of ${g.items.length} | ${formatRel(Number.isFinite(worstRel) ? worstRel : null)} | \`${cell(first.name)}\` | ${first.portLine ?? '—'} | ${cell(first.diagnoses?.[0]?.message ?? '')} |`,
+      );
+    }
+    if (groups.length > MAX_GROUP_ROWS) lines.push('', `… and ${groups.length - MAX_GROUP_ROWS} more key groups in \`${s.file}\`.`);
+  }
+  return lines.join('\n');
+}
