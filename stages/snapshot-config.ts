@@ -1,13 +1,13 @@
 // The snapshot-config stage: writes config_snapshot.json, what a later reader needs to redo a run —
 // resolved params, every stage's resolved command line, the env the pipeline declares (secrets
 // redacted), versions of the declared tools, the git state of the project, and sha256 of the inputs.
-// `with: { tools?: {name: 'cmd --version'}, inputs?: [paths or globs], output? }`.
+// `with: { tools?: {name: 'cmd --version'}, inputs?: [paths or globs], output? }`. A tool command
+// gets 15 s; at the timeout, or when the stage is canceled, it is killed with all it started.
 // No timestamp and nothing from the process env: identical inputs give a byte-identical snapshot,
 // so the runner's early cutoff can skip everything downstream.
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { exec, execFile } from 'node:child_process';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
@@ -92,12 +92,11 @@ export function redactCommand(command: string): string {
     );
 }
 
-function run(file: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile(file, args, { cwd, signal, timeout: 15_000, maxBuffer: 16 << 20, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) =>
-      err ? rej(err) : res(stdout),
-    );
-  });
+// execa loads lazily (~100 ms, measured): write-notes imports readGitState from here.
+async function git(args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
+  const { execa } = await import('execa');
+  const r = await execa('git', args, { cwd, cancelSignal: signal, timeout: 15_000, stdin: 'ignore', maxBuffer: 16 << 20, stripFinalNewline: false, env: { LC_ALL: 'C' } });
+  return r.stdout;
 }
 
 /**
@@ -109,23 +108,23 @@ export async function readGitState(dir: string, ignore: string[] = [], signal?: 
   const none: GitState = { sha: null, branch: null, dirty: null, changed: [] };
   let prefix: string;
   try {
-    const inside = (await run('git', ['rev-parse', '--is-inside-work-tree'], dir, signal)).trim();
+    const inside = (await git(['rev-parse', '--is-inside-work-tree'], dir, signal)).trim();
     if (inside !== 'true') return none;
-    prefix = (await run('git', ['rev-parse', '--show-prefix'], dir, signal)).trim();
+    prefix = (await git(['rev-parse', '--show-prefix'], dir, signal)).trim();
   } catch {
     return none;
   }
-  const sha = await run('git', ['rev-parse', '--verify', '-q', 'HEAD'], dir, signal).then(
+  const sha = await git(['rev-parse', '--verify', '-q', 'HEAD'], dir, signal).then(
     (s) => s.trim() || null,
     () => null,
   );
-  const branch = await run('git', ['symbolic-ref', '--short', '-q', 'HEAD'], dir, signal).then(
+  const branch = await git(['symbolic-ref', '--short', '-q', 'HEAD'], dir, signal).then(
     (s) => s.trim() || null,
     () => null,
   );
   let porcelain: string;
   try {
-    porcelain = await run('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.'], dir, signal);
+    porcelain = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.'], dir, signal);
   } catch {
     return { sha, branch, dirty: null, changed: [] };
   }
@@ -146,21 +145,50 @@ export async function readGitState(dir: string, ignore: string[] = [], signal?: 
   return { sha, branch, dirty: changed.length > 0, changed: changed.slice(0, 100) };
 }
 
-/** Runs a tool's version command; the first non-empty line of stdout (else stderr), or the error. */
-export function toolVersion(command: string, cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<ToolVersion> {
-  return new Promise((res) => {
-    exec(command, { cwd, env: { ...process.env, ...env }, timeout: 15_000, signal, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const first = (s: string) => s.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? null;
-      if (err) {
-        const code = (err as NodeJS.ErrnoException & { code?: number | string }).code;
-        const detail = first(String(stderr)) ?? err.message.split('\n')[0];
-        res({ command, version: null, error: `exit ${code ?? 'error'}: ${detail}` });
-        return;
-      }
-      const line = first(String(stdout)) ?? first(String(stderr));
-      res(line === null ? { command, version: null, error: 'no output' } : { command, version: line, error: null });
-    });
-  });
+const TOOL_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs a tool's version command (a shell string); the first non-empty line of stdout (else
+ * stderr), or why it failed, naming the command.
+ */
+export async function toolVersion(command: string, cwd: string, env: Record<string, string>, signal?: AbortSignal, timeoutMs = TOOL_TIMEOUT_MS): Promise<ToolVersion> {
+  const { execa } = await import('execa');
+  const first = (s: string) => s.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? null;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // Its own process group, ended as a whole: /bin/sh (dash) does not exec a lone command, and a
+  // tool may leave a child behind, so killing only the shell (execa's own timeout) would leave
+  // stdout open and the call hanging until that child is done.
+  const tool = execa(command, { shell: true, detached: true, cwd, env, stdin: 'ignore', cancelSignal: stop, maxBuffer: 1 << 20, reject: false });
+  const endGroup = () => {
+    try {
+      if (tool.pid) process.kill(-tool.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  stop.addEventListener('abort', endGroup, { once: true });
+  let r;
+  try {
+    r = await tool;
+  } finally {
+    // Once the group is reaped its id may be reused: never signal it after this point.
+    stop.removeEventListener('abort', endGroup);
+  }
+  const from = `(from ${r.escapedCommand})`;
+  if (r.failed) {
+    const error = timeout.aborted
+      ? `timed out after ${timeoutMs / 1000} s, killed ${from}`
+      : r.isCanceled
+        ? `canceled ${from}`
+        : r.exitCode !== undefined && !r.isMaxBuffer
+          ? `exit ${r.exitCode}: ${first(r.stderr) ?? 'no output'} ${from}`
+          : // execa's message names the command (too much output, killed by a signal, could not start).
+            (r.shortMessage ?? r.escapedCommand).split('\n')[0];
+    return { command, version: null, error };
+  }
+  const line = first(r.stdout) ?? first(r.stderr);
+  return line === null ? { command, version: null, error: 'no output' } : { command, version: line, error: null };
 }
 
 async function sha256File(file: string): Promise<string> {

@@ -1,5 +1,8 @@
 // What the CI reports need from git: the commit a run describes (for the manifest) and the top of
 // the work tree (annotation paths are relative to the repository). Both are null outside git.
+// spawnSync, not execa: the callers (workspaceOf, the manifest's gitSha) are synchronous, and
+// execaSync from the CommonJS bundle needs require(esm) (Node ≥ 20.19, engines says ≥ 20) and
+// ~100 ms to load, while with every failure meaning null it would remove no code here.
 import { spawnSync } from 'node:child_process';
 
 function git(args: string[], cwd: string): string | null {

@@ -2,8 +2,7 @@
 // checkout: tracked changes and untracked files git does not ignore, binary files included. The
 // user's index is never touched: a temporary index (GIT_INDEX_FILE) takes `git add -A`, and the
 // patch is `git diff --cached --binary` of that index against HEAD.
-import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { commitTemp, tempPathFor } from '../../src/stage-api/index.js';
@@ -21,30 +20,27 @@ export interface PatchResult {
   note?: string;
 }
 
-function git(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('git', args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', ...env } }, (err, stdout, stderr) =>
-      done({ ok: !err, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
+interface GitResult {
+  ok: boolean;
+  stdout: string;
+  /** git's own complaint, else execa's account of the failure (it names the command). */
+  error: string;
 }
 
-/** Runs git with its stdout going straight into `file` (a patch can be large and binary). */
-function gitToFile(args: string[], cwd: string, env: NodeJS.ProcessEnv, file: string): Promise<{ ok: boolean; stderr: string }> {
-  return new Promise((done) => {
-    const fd = openSync(file, 'w');
-    const child = spawn('git', args, { cwd, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', ...env }, stdio: ['ignore', fd, 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => {
-      closeSync(fd);
-      done({ ok: false, stderr: err.message });
-    });
-    child.on('close', (code) => {
-      closeSync(fd);
-      done({ ok: code === 0, stderr });
-    });
+/**
+ * Runs git with stdin closed (`git mktree` reads it, and would wait for ever on an open pipe).
+ * With `toFile`, stdout goes into that file byte for byte (a patch can be large and binary).
+ */
+async function git(args: string[], cwd: string, env: Record<string, string> = {}, toFile?: string): Promise<GitResult> {
+  const { execa } = await import('execa');
+  const r = await execa('git', args, {
+    cwd,
+    env: { GIT_OPTIONAL_LOCKS: '0', ...env },
+    stdin: 'ignore',
+    stdout: toFile ? { file: toFile } : 'pipe',
+    reject: false,
   });
+  return { ok: !r.failed, stdout: typeof r.stdout === 'string' ? r.stdout : '', error: r.failed ? r.stderr.trim() || (r.shortMessage ?? r.escapedCommand) : '' };
 }
 
 /**
@@ -78,14 +74,14 @@ export async function writeWorkingTreePatch(root: string, patchFile: string, exc
     }
     if (!seeded) {
       const read = await git(sha ? ['read-tree', sha] : ['read-tree', '--empty'], root, env);
-      if (!read.ok) return { repo: true, sha, note: `git read-tree failed: ${read.stderr.trim()}` };
+      if (!read.ok) return { repo: true, sha, note: `git read-tree failed: ${read.error}` };
     }
     const add = await git(['add', '-A', '--', ':/'], root, env);
-    if (!add.ok) return { repo: true, sha, note: `git add -A (into a temporary index) failed: ${add.stderr.trim()}` };
+    if (!add.ok) return { repo: true, sha, note: `git add -A (into a temporary index) failed: ${add.error}` };
 
     const excludes = exclude.map((abs) => `:(top,exclude,literal)${relative(topLevel, abs).split('\\').join('/')}`);
     const tmp = tempPathFor(patchFile);
-    const diff = await gitToFile(
+    const diff = await git(
       [
         '-c', 'core.quotePath=false',
         'diff', '--cached', '--binary', '--full-index', '--no-renames', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative',
@@ -98,7 +94,7 @@ export async function writeWorkingTreePatch(root: string, patchFile: string, exc
     );
     if (!diff.ok) {
       rmSync(tmp, { force: true });
-      return { repo: true, sha, note: `git diff failed: ${diff.stderr.trim()}` };
+      return { repo: true, sha, note: `git diff failed: ${diff.error}` };
     }
     await commitTemp(tmp, patchFile);
     const empty = statSync(patchFile).size === 0;
