@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
-import { writeFileAtomic, type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
+import { writeFileAtomic, type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 
 export interface SnapshotConfigWith {
   tools?: Record<string, string>;
@@ -257,8 +257,7 @@ export async function buildSnapshot(ctx: StageContext): Promise<ConfigSnapshot> 
 
 async function runStage(ctx: StageContext): Promise<void> {
   const w = ctx.with as SnapshotConfigWith;
-  const output = w.output ? resolve(ctx.cwd, w.output) : ctx.outs.length ? resolve(ctx.root, ctx.outs[0]) : undefined;
-  if (!output) throw new Error(`stage '${ctx.stage}': snapshot-config needs somewhere to write: set with.output or declare an out`);
+  const output = outputOf(ctx);
   const snapshot = await buildSnapshot(ctx);
   for (const [name, t] of Object.entries(snapshot.tools)) if (t.error) ctx.log.warn(`tool ${name}: ${t.error}`);
   await writeFileAtomic(output, JSON.stringify(snapshot, null, 2) + '\n');

@@ -6,10 +6,11 @@ import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { isScriptReference, normalizeRel } from './paths.js';
 import { checkOutPath, forgetRealpaths } from './out-paths.js';
 export { isScriptReference, normalizeRel } from './paths.js';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, parse as parseYaml, type Document, type Node, type Scalar } from 'yaml';
-import type { ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, isScalar, visit, parse as parseYaml, type Scalar } from 'yaml';
 import { type Diagnostic, didYouMean } from './diagnostics.js';
-import type { BlockerSpec, DepSpec, OutSpec, Pipeline, SourceLoc, Stage } from './model.js';
+import type { BlockerSpec, DepSpec, OutSpec, Pipeline, Stage } from './model.js';
+import { Locator, type PathSeg } from './yaml-locator.js';
+import { describeSchemaErrors } from './schema-errors.js';
 import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue } from './interpolate.js';
 import { pipelineValidator, inputValidator } from './validators.js';
 import type { StageCatalog } from '../stage-api/index.js';
@@ -28,143 +29,6 @@ export interface LoadResult {
   /** The file's text, when it could be read (for rendering diagnostics). */
   source?: string;
 }
-
-type PathSeg = string | number;
-
-class Locator {
-  constructor(
-    readonly file: string,
-    readonly doc: Document,
-    readonly lines: LineCounter,
-  ) {}
-
-  locOfOffset(offset: number, length = 1): SourceLoc {
-    const p = this.lines.linePos(offset);
-    return { line: p.line, column: p.col, length };
-  }
-
-  locOfNode(node: Node | null | undefined): SourceLoc {
-    if (!node?.range) return { line: 1, column: 1 };
-    const [start, valueEnd] = node.range;
-    return this.locOfOffset(start, Math.max(1, Math.min(valueEnd - start, 80)));
-  }
-
-  node(path: PathSeg[]): Node | undefined {
-    return (this.doc.getIn(path, true) as Node | undefined) ?? undefined;
-  }
-
-  /** The key node of `key` inside the map at `path` (for errors about the key itself). */
-  keyNode(path: PathSeg[], key: string): Node | undefined {
-    const parent = path.length ? this.doc.getIn(path, true) : this.doc.contents;
-    if (!isMap(parent)) return undefined;
-    for (const item of parent.items) {
-      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key as Node;
-    }
-    return undefined;
-  }
-
-  /** The deepest existing node along `path`. */
-  nearest(path: PathSeg[]): Node | undefined {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? (this.doc.contents as Node | null) : this.node(path.slice(0, n));
-      if (node) return node;
-    }
-    return undefined;
-  }
-
-  diag(loc: SourceLoc, message: string, hint?: string): Diagnostic {
-    return { file: this.file, line: loc.line, column: loc.column, length: loc.length, message, hint };
-  }
-}
-
-function pointerToPath(pointer: string, value: unknown): PathSeg[] {
-  if (!pointer) return [];
-  const segs: PathSeg[] = [];
-  let cur: unknown = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(cur)) {
-      segs.push(Number(seg));
-      cur = cur[Number(seg)];
-    } else {
-      segs.push(seg);
-      cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
-    }
-  }
-  return segs;
-}
-
-let pipelineSchemaCache: Record<string, any> | undefined;
-function allowedKeysFor(path: PathSeg[]): string[] {
-  pipelineSchemaCache ??= JSON.parse(readFileSync(join(toolSchemasDir(), 'pipeline.schema.json'), 'utf8'));
-  const s = pipelineSchemaCache!;
-  if (path.length === 0) return Object.keys(s.properties);
-  if (path[0] === 'stages' && path.length === 2) return Object.keys(s.definitions.stage.properties);
-  if (path[0] === 'stages' && path[2] === 'outs') return Object.keys(s.definitions.out.anyOf[1].properties);
-  if (path[0] === 'blocker') return Object.keys(s.properties.blocker.properties);
-  if (path[0] === 'reports') return Object.keys(s.properties.reports.properties);
-  return [];
-}
-
-function describeSchemaErrors(
-  errors: ErrorObject[],
-  value: unknown,
-  at: Locator,
-  base: PathSeg[],
-  what: string,
-  candidates: (path: PathSeg[]) => string[] = allowedKeysFor,
-): Diagnostic[] {
-  const byPath = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
-    const list = byPath.get(e.instancePath) ?? [];
-    list.push(e);
-    byPath.set(e.instancePath, list);
-  }
-  const out: Diagnostic[] = [];
-  for (const [pointer, list] of byPath) {
-    const path = [...base, ...pointerToPath(pointer, value)];
-    const extra = list.filter((e) => e.keyword === 'additionalProperties');
-    if (extra.length) {
-      for (const e of extra) {
-        const key = (e.params as { additionalProperty: string }).additionalProperty;
-        const allowed = candidates(path.slice(base.length));
-        const suggestion = didYouMean(key, allowed);
-        const node = at.keyNode(path, key) ?? at.nearest(path);
-        out.push(
-          at.diag(
-            at.locOfNode(node),
-            `unknown key '${key}'${what ? ` in ${what}` : ''}`,
-            suggestion ? `did you mean '${suggestion}'?` : allowed.length ? `expected one of: ${allowed.join(', ')}` : undefined,
-          ),
-        );
-      }
-      continue;
-    }
-    const meaningful = list.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
-    const shown = meaningful.length ? meaningful : list;
-    const messages = [...new Set(shown.map((e) => messageOf(e)))];
-    const node = at.nearest(path);
-    const where = path.length ? path.join('.') : 'the document';
-    out.push(at.diag(at.locOfNode(node), `${where} ${messages.join(', or ')}${what ? ` (${what})` : ''}`));
-  }
-  return out;
-}
-
-function messageOf(e: ErrorObject): string {
-  switch (e.keyword) {
-    case 'required':
-      return `is missing required key '${(e.params as { missingProperty: string }).missingProperty}'`;
-    case 'enum':
-      return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'const':
-      return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-    case 'propertyNames':
-      return `has an invalid name '${(e.params as { propertyName: string }).propertyName}'`;
-    default:
-      return e.message ?? 'is invalid';
-  }
-}
-
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
