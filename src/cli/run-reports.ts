@@ -23,7 +23,7 @@ export interface AfterRun {
   annotations: NodeJS.WritableStream;
 }
 
-/** The run's final status: interrupted or failed as the scheduler says, else 'gate' when a fail_on is met. */
+/** The run's final status: interrupted or failed as the scheduler says, else 'gate' when a stage's gate is met. */
 export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
   const statuses = new Map<string, StageStatus>(a.outcome.selected.map((s) => [s, a.outcome.results.get(s)?.status ?? 'not-run']));
   // Outside CI only gated stages matter: a no-op run should not read every stage's findings.

@@ -104,7 +104,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
   for (const r of outcome.results.values()) counts[r.status]++;
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
   const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal, catalog });
-  // Gates are judged from the comparisons on disk; CI reports are written before the exit code.
+  // Gates are judged from the findings on disk; CI reports are written before the exit code.
   const status = v['dry-run'] ? outcome.status : await judgeAndReport({ pipeline, catalog, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
   sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts });
   if (runLock) {
