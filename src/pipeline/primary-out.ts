@@ -1,11 +1,12 @@
 // A stage's primary output (the file a reporter or a forensics step looks at first): the first of
-// its kind's output fields that `with:` sets, relative to the stage's cwd; else its first out.
+// its kind's output fields that `with:` sets, relative to the stage's cwd (`output` for a script,
+// which has no catalog entry); else its first out.
 import { posix } from 'node:path';
 import type { StageKind } from '../stage-api/index.js';
 import type { Stage } from './model.js';
 
 export function primaryOutOf(stage: Stage, kind: Pick<StageKind, 'outputPaths'> | undefined): string | undefined {
-  for (const field of kind?.outputPaths ?? []) {
+  for (const field of kind?.outputPaths ?? (stage.kind === 'uses' ? ['output'] : [])) {
     const value = stage.with[field];
     if (typeof value === 'string' && value) return posix.normalize(posix.join(stage.cwd, value.replace(/\\/g, '/')));
   }
