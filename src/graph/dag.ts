@@ -30,11 +30,27 @@ function globMatcher(pattern: string): Matcher {
   return picomatch(pattern, { dot: true });
 }
 
-/** Whether a dep consumes an out: same path, the dep is a folder holding the out, the out is a folder holding the dep, or a glob match. */
+/**
+ * Whether a glob can match a path inside the folder `out`: each of the out's segments matches the
+ * glob's segment at that depth and the glob goes deeper, or reaches a `**` first.
+ */
+function globReachesInto(pattern: string, out: string): boolean {
+  const globSegs = pattern.split('/');
+  const outSegs = out.split('/');
+  for (let i = 0; i < outSegs.length; i++) {
+    const seg = globSegs[i];
+    if (seg === undefined) return false;
+    if (seg === '**') return true;
+    if (!globMatcher(seg)(outSegs[i]!)) return false;
+  }
+  return globSegs.length > outSegs.length;
+}
+
+/** Whether a dep consumes an out: same path, the dep is a folder holding the out, the out is a folder holding the dep, or a glob match (also of files inside an out folder). */
 export function depConsumesOut(dep: DepSpec, out: string, matcher?: Matcher): boolean {
   if (dep.isGlob) {
     const m = matcher ?? globMatcher(dep.pattern);
-    return m(out) || out.split('/').some((_, i, parts) => m(parts.slice(0, i + 1).join('/')));
+    return m(out) || out.split('/').some((_, i, parts) => m(parts.slice(0, i + 1).join('/'))) || globReachesInto(dep.pattern, out);
   }
   const d = dep.pattern;
   return d === out || d === '.' || out.startsWith(d + '/') || d.startsWith(out + '/');
