@@ -31,7 +31,10 @@ stages:
 `,
     });
     const pids = pidFile(p);
-    const child = p.spawnCli(['run', '--grace', '2'], { PIDS: pids });
+    // A grace period far longer than ending these processes takes: finishing before it ends shows
+    // that SIGTERM ended them, without a bound that depends on the machine's speed.
+    const grace = 30;
+    const child = p.spawnCli(['run', '--grace', String(grace)], { PIDS: pids });
     const exited = exitOf(child);
     await waitFor(() => pidsIn(pids).length === 3, 15_000, 'the stage to start its processes');
     leftovers.push(...pidsIn(pids));
@@ -39,7 +42,7 @@ stages:
     child.kill('SIGINT');
     const r = await exited;
     expect(r.code, r.stdout + r.stderr).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(2000 + 1500);
+    expect(Date.now() - sent).toBeLessThan(grace * 1000);
     for (const pid of pidsIn(pids)) expect(pidGone(pid), `pid ${pid}`).toBe(true);
     expect(r.stdout).toMatch(/spawner failed: interrupted/);
     expect(r.stdout).toMatch(/after not run: upstream 'spawner' failed/);
@@ -49,9 +52,11 @@ stages:
     expect(p.exists('.evidence/run.lock')).toBe(false);
   });
 
+  // Each process writes its pid only once it ignores SIGTERM (an ignored signal stays ignored
+  // across fork and exec), so the test can send it as soon as every pid is there.
   const stubborn = [
     { what: 'a stage that ignores SIGTERM', cmd: `trap '' TERM; echo $$ >> "$PIDS"; sleep 100` },
-    { what: 'a grandchild that ignores SIGTERM after its parent died of it', cmd: `(trap '' TERM; sleep 100) & echo $! >> "$PIDS"; echo $$ >> "$PIDS"; sleep 100` },
+    { what: 'a grandchild that ignores SIGTERM after its parent died of it', cmd: `sh -c 'trap "" TERM; echo $$ >> "$PIDS"; exec sleep 100' & echo $$ >> "$PIDS"; sleep 100` },
   ];
   for (const c of stubborn) {
     it(`SIGTERM to evidence: ${c.what} is SIGKILLed once --grace has passed`, async () => {
@@ -62,14 +67,15 @@ stages:
       const exited = exitOf(child);
       await waitFor(() => pidsIn(pids).length === expected, 15_000, 'the stage to start');
       leftovers.push(...pidsIn(pids));
-      await new Promise((r) => setTimeout(r, 100)); // let the shell reach its trap and sleep
       const sent = Date.now();
       child.kill('SIGTERM');
       const r = await exited;
       const took = Date.now() - sent;
       expect(r.code, r.stdout + r.stderr).toBe(130);
-      expect(took).toBeGreaterThanOrEqual(900);
-      expect(took).toBeLessThan(1000 + 3000); // grace, then SIGKILL and exit; slack for a loaded machine
+      expect(took).toBeGreaterThanOrEqual(900); // the grace period was granted
+      // Long before the 100 s sleeps would end: they were killed once the grace had passed, not
+      // waited for. (How soon after the grace is the machine's business, not this test's.)
+      expect(took).toBeLessThan(30_000);
       for (const pid of pidsIn(pids)) expect(pidGone(pid), `pid ${pid}`).toBe(true);
     });
   }

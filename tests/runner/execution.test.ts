@@ -1,7 +1,10 @@
 // How stages execute: quoting, argv lists, script stages and their context, failures and the
 // failure policy, out checks and schema validation.
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TestProject } from '../helpers/project.js';
+import { exitOf, waitFor } from '../helpers/processes.js';
 
 describe('stage execution', () => {
   it('keeps a hostile param one literal argument in a shell command, and expands a list into separate arguments', () => {
@@ -84,7 +87,7 @@ export async function run() {}
     expect(r.stdout).toMatch(/s failed: with: does not match the input schema of .\/stages\/s.mjs: \/n must be number/);
   });
 
-  it('fails with exit 1 and the stderr tail when a command fails, starting nothing new; --keep-going runs the independent rest', () => {
+  it('fails with exit 1 and the stderr tail when a command fails, starting nothing new; --keep-going runs the independent rest', async () => {
     const yaml = `version: 1
 stages:
   bad:
@@ -95,15 +98,24 @@ stages:
     deps: [bad.txt]
     outs: [after.txt]
   slow_independent:
-    cmd: 'sleep 0.3; echo slow_independent >> "$RUNLOG"; touch slow.txt'
+    cmd: 'i=0; while [ ! -f "$GO" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo slow_independent >> "$RUNLOG"; touch slow.txt'
     outs: [slow.txt]
   later_independent:
     cmd: 'echo later_independent >> "$RUNLOG"; touch later.txt'
     deps: [slow.txt]
     outs: [later.txt]
 `;
+    // slow_independent is still running when bad fails: it waits for the test's go-ahead, given
+    // only once the run has reported the failure.
     const p = new TestProject({ 'pipeline.yaml': yaml });
-    const r = p.cli(['run', '-j', '2']);
+    const go = join(p.dir, '..', 'go');
+    const child = p.spawnCli(['run', '-j', '2'], { GO: go });
+    let progress = '';
+    child.stdout!.on('data', (d: Buffer) => (progress += d.toString()));
+    const exited = exitOf(child);
+    await waitFor(() => /bad failed/.test(progress), 20_000, "the run to report bad's failure");
+    writeFileSync(go, '');
+    const r = await exited;
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/bad failed: exited with code 3/);
     expect(r.stdout).toMatch(/│ something broke/);
@@ -112,7 +124,9 @@ stages:
     expect(p.takeRuns()).toEqual(['bad', 'slow_independent']);
 
     const p2 = new TestProject({ 'pipeline.yaml': yaml });
-    const k = p2.cli(['run', '-j', '2', '--keep-going']);
+    const go2 = join(p2.dir, '..', 'go');
+    writeFileSync(go2, '');
+    const k = p2.cli(['run', '-j', '2', '--keep-going'], { GO: go2 });
     expect(k.code).toBe(1);
     expect(p2.takeRuns()).toEqual(['bad', 'later_independent', 'slow_independent']);
   });
@@ -125,13 +139,16 @@ stages:
     expect(p.exists('evidence.lock') ? p.read('evidence.lock') : '').not.toMatch(/lazy/);
   });
 
-  it('does not take an out left from an earlier run for this run\'s product', async () => {
+  it('does not take an out left from an earlier run for this run\'s product', () => {
     const p = new TestProject({
       'pipeline.yaml': `version: 1\nstages:\n  once:\n    cmd: 'test -f out.txt || cp input.txt out.txt'\n    deps: [input.txt]\n    outs: [out.txt]\n`,
       'input.txt': 'v1\n',
     });
     expect(p.cli(['run']).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1100));
+    // The out as an earlier run left it: written a minute ago, past the runner's margin for coarse
+    // mtimes (instead of waiting for that margin to pass).
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(p.path('out.txt'), aMinuteAgo, aMinuteAgo);
     p.write('input.txt', 'v2\n');
     const r = p.cli(['run']);
     expect(r.code).toBe(1);
