@@ -7,17 +7,11 @@ import type { Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { StageRecord } from './ci-record.js';
 import type { StageFindings } from '../run/findings.js';
+import type { FindingAnnotation } from '../stage-api/index.js';
 import { gitTopLevel } from './ci-git.js';
 
-export interface Annotation {
-  level: 'error' | 'warning' | 'notice';
-  /** Absolute path, or undefined for an annotation without a file. */
-  file?: string;
-  line?: number;
-  col?: number;
-  title?: string;
-  message: string;
-}
+/** A findings annotation whose file, when it has one, is absolute. */
+export type Annotation = FindingAnnotation;
 
 function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');

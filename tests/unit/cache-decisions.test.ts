@@ -93,6 +93,13 @@ function copyStage(p: Project, spec: StageSpec = {}): Stage {
   return stageOf({ deps: ['input/a.txt'], outs: ['out/gen.txt'], ...spec });
 }
 
+/** A project with the one copy stage, its pipeline and a workspace: the setup most tests share. */
+function copyProject() {
+  const p = new Project();
+  const stage = copyStage(p);
+  return { p, stage, pipeline: pipelineOf(p.root, [stage]), ws: new Workspace(p.root) };
+}
+
 /** Runs `gen` as its command would (copying its dep to its out) and commits it. */
 async function runCopy(ws: Workspace, pipeline: Pipeline, stage: Stage, p: Project): Promise<Evaluation> {
   const ev = await decide(ws, pipeline, stage);
@@ -112,10 +119,7 @@ describe('the cache decision', () => {
   });
 
   it('finds a stage up to date after its run was committed, with no reason', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     const first = await runCopy(ws, pipeline, stage, p);
     const ev = await decide(ws, pipeline, stage);
     expect(ev.verdict).toBe('up-to-date');
@@ -134,10 +138,7 @@ describe('the cache decision', () => {
   });
 
   it('runs a stage whose dep changed, naming the dep, when no earlier run matches', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     const first = await runCopy(ws, pipeline, stage, p);
     p.write('input/a.txt', 'alpha 2\n');
     const ev = await decide(ws, pipeline, stage);
@@ -147,10 +148,7 @@ describe('the cache decision', () => {
   });
 
   it('notices an edit that keeps the file size', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     p.write('input/a.txt', 'ALPHA\n');
     expect((await decide(ws, pipeline, stage)).reasons).toEqual(["dep 'input/a.txt' changed"]);
@@ -278,10 +276,7 @@ describe('the cache decision', () => {
   });
 
   it('restores rather than runs when an out was modified by hand, naming the out', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     p.write('out/gen.txt', 'edited by hand\n');
     const ev = await decide(ws, pipeline, stage);
@@ -293,10 +288,7 @@ describe('the cache decision', () => {
   });
 
   it('restores a deleted out, saying it is missing', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     p.remove('out/gen.txt');
     const ev = await decide(ws, pipeline, stage);
@@ -318,10 +310,7 @@ describe('the cache decision', () => {
   });
 
   it('restores the earlier outs from the object store when the inputs go back to an earlier state', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     const v1 = await runCopy(ws, pipeline, stage, p);
     p.write('input/a.txt', 'alpha 2\n');
     await runCopy(ws, pipeline, stage, p);
@@ -341,10 +330,7 @@ describe('the cache decision', () => {
   });
 
   it('runs instead of restoring when an object of the earlier outs is gone from the store', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     const objectOfV1 = ws.lock.stages.gen!.outs['out/gen.txt']!.hash;
     p.write('input/a.txt', 'alpha 2\n');
@@ -358,10 +344,7 @@ describe('the cache decision', () => {
   });
 
   it("runs a forced stage even when it is up to date, with 'forced' first", async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     const ev = await decide(ws, pipeline, stage, { force: true });
     expect(ev.verdict).toBe('run');
@@ -369,10 +352,7 @@ describe('the cache decision', () => {
   });
 
   it('never restores a forced stage, even when the store could', async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     p.remove('out/gen.txt');
     expect((await decide(ws, pipeline, stage)).verdict).toBe('restore');
@@ -382,10 +362,7 @@ describe('the cache decision', () => {
   });
 
   it("judges a dry run by the overlay's planned hash rather than the file on disk", async () => {
-    const p = new Project();
-    const stage = copyStage(p);
-    const pipeline = pipelineOf(p.root, [stage]);
-    const ws = new Workspace(p.root);
+    const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
     const recorded = ws.lock.stages.gen!.deps['input/a.txt']!;
     p.write('input/a.txt', 'not yet restored\n');
