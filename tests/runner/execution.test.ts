@@ -1,9 +1,9 @@
 // How stages execute: quoting, argv lists, script stages and their context, failures and the
 // failure policy, out checks and schema validation.
-import { utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TestProject } from '../helpers/project.js';
+import { REPO_ROOT, TestProject } from '../helpers/project.js';
 import { exitOf, waitFor } from '../helpers/processes.js';
 
 describe('stage execution', () => {
@@ -73,6 +73,43 @@ stages:
     expect(p.cli(['run']).stdout).toMatch(/step up to date/);
     p.write('stages/my-step.mjs', p.read('stages/my-step.mjs').replace('hello from', 'hi from'));
     expect(p.cli(['run']).stdout).toMatch(/step: hi from step/);
+  });
+
+  it('lets a user script import the stage API by package name: outputOf, atomic writes and StageFailure', () => {
+    const p = new TestProject({
+      'stages/step.mjs': `import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { outputOf, writeFileAtomic, StageFailure } from 'evidence/stage-api';
+export default {
+  name: 'step', version: '1',
+  async run(ctx) {
+    const text = readFileSync(join(ctx.cwd, ctx.with.input), 'utf8');
+    if (!text.trim()) throw new StageFailure('require', 'the input is empty');
+    await writeFileAtomic(outputOf(ctx), text.toUpperCase());
+  },
+};
+`,
+      'in.txt': 'hello\n',
+      'pipeline.yaml': `version: 1
+stages:
+  step:
+    uses: ./stages/step.mjs
+    with: { input: in.txt, output: out/step.txt }
+    deps: [in.txt]
+    outs: [out/step.txt]
+`,
+    });
+    // As a project that installed evidence has it: node_modules/evidence is the package.
+    mkdirSync(p.path('node_modules'));
+    symlinkSync(REPO_ROOT, p.path('node_modules/evidence'));
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(p.read('out/step.txt')).toBe('HELLO\n');
+    p.write('in.txt', '  \n');
+    const failed = p.cli(['run', '--json']);
+    expect(failed.code).toBe(1);
+    const event = failed.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'stage-failed');
+    expect(event).toMatchObject({ stage: 'step', reason: 'require', message: 'the input is empty' });
   });
 
   it("fails a script stage whose with: breaks the script's input schema", () => {
