@@ -1,11 +1,12 @@
-// What `evidence run` does once the scheduler has settled: read the findings of the stages whose
-// kind has a gate (all of them in CI mode) from what they left on disk (ran, up to date or restored
-// alike), judge the gates, and in CI mode write the reports (JUnit, manifest, step summary,
+// What `evidence run` does once the scheduler has settled: read every settled stage's findings
+// from what it left on disk (ran, up to date or restored alike, so every run ends with the current
+// verdict), judge the gates, and in CI mode write the reports (JUnit, manifest, step summary,
 // annotations) before the exit code is decided.
 import type { Pipeline } from '../pipeline/model.js';
 import type { EventSink, StageStatus } from '../run/events.js';
 import type { RunOutcome } from '../run/scheduler.js';
-import { readFindings } from '../run/findings.js';
+import { leadingFindings, readFindings } from '../run/findings.js';
+import type { Workspace } from '../cache/workspace.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import type { StageRecorder } from '../report/ci-record.js';
 import type { RunStatus } from '../report/ci.js';
@@ -14,6 +15,7 @@ import type { Diagnostic } from '../pipeline/diagnostics.js';
 export interface AfterRun {
   pipeline: Pipeline;
   catalog: StageCatalog;
+  ws: Workspace;
   outcome: RunOutcome;
   runId: string;
   startedAt: number;
@@ -23,13 +25,19 @@ export interface AfterRun {
   annotations: NodeJS.WritableStream;
 }
 
-/** The run's final status: interrupted or failed as the scheduler says, else 'gate' when a stage's gate is met. */
-export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
+export interface Judgement {
+  /** Interrupted or failed as the scheduler says, else 'gate' when a stage's gate is met. */
+  status: RunStatus;
+  /** The most severe verdict among the findings, for the closing line. */
+  verdict?: { stage: string; verdict: string; severity: 'ok' | 'notice' | 'problem' };
+}
+
+export async function judgeAndReport(a: AfterRun): Promise<Judgement> {
   const statuses = new Map<string, StageStatus>(a.outcome.selected.map((s) => [s, a.outcome.results.get(s)?.status ?? 'not-run']));
-  // Outside CI only gated stages matter: a no-op run should not read every stage's findings.
-  const findings = await readFindings(a.pipeline, a.catalog, statuses, a.recorder ? undefined : (kind, w) => kind.gated?.(w) ?? false);
+  const findings = await readFindings(a.pipeline, a.catalog, statuses, { ws: a.ws });
   for (const { stage, findings: f } of findings) {
     for (const message of f.warnings ?? []) a.emit({ type: 'warning', time: Date.now(), stage, message });
+    if (!f.warnings?.length) a.emit({ type: 'findings', time: Date.now(), stage, verdict: f.verdict, severity: f.severity, headline: f.headline });
     if (f.gate) a.emit({ type: 'gate-met', time: Date.now(), stage, rule: f.gate.rule, verdict: f.verdict ?? '', detail: f.gate.detail });
   }
   const status: RunStatus = a.outcome.status === 'success' && findings.some((f) => f.findings.gate) ? 'gate' : a.outcome.status;
@@ -52,7 +60,8 @@ export async function judgeAndReport(a: AfterRun): Promise<RunStatus> {
     });
     a.emit({ type: 'reports-written', time: Date.now(), paths: written });
   }
-  return status;
+  const lead = leadingFindings(findings);
+  return { status, verdict: lead && { stage: lead.stage, verdict: lead.findings.verdict!, severity: lead.findings.severity } };
 }
 
 /** On GitHub Actions, each configuration error also becomes an annotation on its pipeline.yaml line. */

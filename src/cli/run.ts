@@ -105,8 +105,9 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
   const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal, catalog });
   // Gates are judged from the findings on disk; CI reports are written before the exit code.
-  const status = v['dry-run'] ? outcome.status : await judgeAndReport({ pipeline, catalog, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
-  sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts });
+  const judged = v['dry-run'] ? { status: outcome.status } : await judgeAndReport({ pipeline, catalog, ws, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
+  const status = judged.status;
+  sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts, verdict: judged.verdict });
   if (runLock) {
     appendRunRecord(ws.stateDir, {
       runId,

@@ -76,6 +76,11 @@ export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
       case 'gate-met':
         write(e.time, `${c.red('⛔')} ${e.stage}: ${e.verdict ? `verdict ${e.verdict} meets` : 'meets'} ${e.rule}${e.detail ? ` (${e.detail})` : ''}`);
         break;
+      case 'findings': {
+        const colour = { ok: c.green, notice: c.yellow, problem: c.red }[e.severity];
+        write(e.time, `${colour('▸')} ${e.stage}: ${e.verdict ? `${colour(e.verdict)}: ` : ''}${e.headline}`);
+        break;
+      }
       case 'reports-written':
         write(e.time, `${c.dim('reports:')} ${e.paths.join(', ')}`);
         break;
@@ -89,7 +94,9 @@ export function terminalReporter(opts: TerminalOptions): (e: RunEvent) => void {
           n['not-run'] && `${n['not-run']} not run`,
         ].filter(Boolean);
         const label = { success: c.green('ok'), failed: c.red('FAILED'), interrupted: c.yellow('interrupted'), gate: c.red('gate failed') }[e.status];
-        write(e.time, `${label}: ${parts.join(', ') || 'nothing to do'} in ${seconds(e.durationMs)}`);
+        const v = e.verdict;
+        const verdict = v ? `; verdict ${{ ok: c.green, notice: c.yellow, problem: c.red }[v.severity](v.verdict)} (${v.stage})` : '';
+        write(e.time, `${label}: ${parts.join(', ') || 'nothing to do'} in ${seconds(e.durationMs)}${verdict}`);
         flush();
         break;
       }

@@ -28,6 +28,8 @@ export type RunEvent =
   | { type: 'warning'; time: number; stage?: string; message: string }
   | { type: 'blocker-done'; time: number; stage: string; artifacts: string[] }
   | { type: 'blocker-failed'; time: number; stage: string; message: string }
+  /** What a settled stage found (ran, up to date or restored alike): its verdict and headline. */
+  | { type: 'findings'; time: number; stage: string; verdict?: string; severity: 'ok' | 'notice' | 'problem'; headline: string }
   /** A stage's gate (its rule, e.g. `fail_on: divergent`) is met by its findings: the run ends as 'gate'. */
   | { type: 'gate-met'; time: number; stage: string; rule: string; verdict: string; detail: string }
   /** CI artifacts (JUnit, manifest, step summary) written after the run. */
@@ -39,6 +41,8 @@ export type RunEvent =
       status: 'success' | 'failed' | 'interrupted' | 'gate';
       durationMs: number;
       counts: Record<StageStatus, number>;
+      /** The most severe verdict among the stages' findings, when any stage has one. */
+      verdict?: { stage: string; verdict: string; severity: 'ok' | 'notice' | 'problem' };
     };
 
 export type EventSink = (event: RunEvent) => void;

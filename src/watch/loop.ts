@@ -203,7 +203,7 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
     const results = outcome.selected.map((stage) => ({ stage, status: outcome.results.get(stage)?.status ?? 'not-run' }));
     // Only what this cycle produced or restored: an up-to-date stage's findings were shown before.
     const fresh = new Map(results.filter((r) => r.status === 'done' || r.status === 'restored').map((r) => [r.stage, r.status]));
-    const findings = (await readFindings(pipeline, project.catalog, fresh)).map(({ stage, findings: f }) => ({ stage, verdict: f.verdict, severity: f.severity, headline: f.headline }));
+    const findings = (await readFindings(pipeline, project.catalog, fresh, { ws })).map(({ stage, findings: f }) => ({ stage, verdict: f.verdict, severity: f.severity, headline: f.headline }));
     opts.emit({ type: 'cycle-finished', time: Date.now(), cycle, durationMs: Date.now() - started, status: outcome.status, results, waiting, findings });
   }
 

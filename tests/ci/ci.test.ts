@@ -228,6 +228,32 @@ describe('evidence run --ci', () => {
   });
 });
 
+describe('the verdict at the end of every run', () => {
+  it('ends each run with the verdict and headline, whether the compare stage ran, was up to date or was restored', () => {
+    const p = project();
+    const first = p.cli(['run']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/▸ cmp: DIVERGENT: .*beta/);
+    expect(first.stdout).toMatch(/^ok: 4 ran in .*; verdict DIVERGENT \(cmp\)$/m);
+
+    const again = p.cli(['run']);
+    expect(again.stdout).toMatch(/4 up to date/);
+    expect(again.stdout).toMatch(/▸ cmp: DIVERGENT: .*beta/);
+    expect(again.stdout).toMatch(/verdict DIVERGENT \(cmp\)$/m);
+
+    // Back to an earlier state: restored from the cache, and the verdict is that state's.
+    p.write('traces/port.log', REF_LOG.replace(/TRACE_C/g, 'TRACE_TS'));
+    expect(p.cli(['run']).stdout).toMatch(/verdict MATCH \(cmp\)$/m);
+    p.write('traces/port.log', PORT_LOG);
+    const restored = p.cli(['run', '--json']);
+    const events = restored.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'stage-restored').map((e) => e.stage)).toContain('cmp');
+    expect(events.find((e) => e.type === 'findings')).toMatchObject({ stage: 'cmp', verdict: 'DIVERGENT', severity: 'problem' });
+    expect(events.find((e) => e.type === 'run-finished')).toMatchObject({ status: 'success', verdict: { stage: 'cmp', verdict: 'DIVERGENT' } });
+    expect(restored.code).toBe(0);
+  });
+});
+
 describe('evidence status --check', () => {
   it('passes after a run and fails after an edit of a dep, naming the stages and why', () => {
     const p = project();
