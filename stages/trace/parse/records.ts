@@ -1,0 +1,69 @@
+// In-memory records: a LineShape as a TraceRecord (for parseTraceText, parseTraceFile and the
+// one-off command), and a TraceRecord as JSON in the streaming writer's form (so that tests can set
+// the two paths side by side). Strings are decoded here; the byte writer never builds records, and
+// this never sees files or output buffers.
+import type { Num, TraceRecord } from '../record.js';
+import * as numbers from './numbers.js';
+import * as shape from './shape.js';
+import type { LineShape } from './shape.js';
+
+// Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
+const { toNum } = numbers;
+const { KIND_NAMES, K_INTEGER, K_MATRIX, K_NUMBER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
+
+export function shapeToRecord(sh: LineShape, seq: number, line: number): TraceRecord {
+  const rec: TraceRecord = { seq, line, prefix: sh.prefix, key: sh.key(), kind: KIND_NAMES[sh.kind] };
+  switch (sh.kind) {
+    case K_NUMBER:
+    case K_INTEGER:
+    case K_VECTOR:
+    case K_MATRIX: {
+      const values: Num[] = new Array(sh.n);
+      for (let k = 0; k < sh.n; k++) values[k] = toNum(sh.raw(k), sh.flags[k]);
+      rec.values = values;
+      if (sh.kind === K_MATRIX) rec.shape = [sh.rows, sh.cols];
+      break;
+    }
+    case K_PARTS: {
+      const parts: Array<{ label: string; value: Num | string }> = new Array(sh.n);
+      for (let k = 0; k < sh.n; k++) {
+        parts[k] = { label: sh.label(k), value: sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k) };
+      }
+      rec.parts = parts;
+      break;
+    }
+    case K_RECORD: {
+      const fields: Record<string, Num | string> = {};
+      for (let k = 0; k < sh.n; k++) {
+        const value = sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k);
+        // Same result as JSON.parse for a field named __proto__: an own property.
+        Object.defineProperty(fields, sh.label(k), { value, enumerable: true, writable: true, configurable: true });
+      }
+      rec.fields = fields;
+      break;
+    }
+    case K_STRING:
+      rec.text = sh.text();
+      break;
+  }
+  return rec;
+}
+
+/** JSON of one record; keeps -0 (which JSON.stringify would print as 0). */
+export function traceRecordJson(r: TraceRecord): string {
+  let out = `{"seq":${r.seq},"line":${r.line},"prefix":${JSON.stringify(r.prefix)},"key":${JSON.stringify(r.key)},"kind":"${r.kind}"`;
+  if (r.values) out += ',"values":[' + r.values.map(numToJson).join(',') + ']';
+  if (r.shape) out += `,"shape":[${r.shape[0]},${r.shape[1]}]`;
+  if (r.parts) out += ',"parts":[' + r.parts.map((p) => `{"label":${JSON.stringify(p.label)},"value":${numToJson(p.value)}}`).join(',') + ']';
+  if (r.fields) {
+    out += ',"fields":{' + Object.entries(r.fields).map(([k, v]) => JSON.stringify(k) + ':' + numToJson(v)).join(',') + '}';
+  }
+  if (r.text !== undefined) out += ',"text":' + JSON.stringify(r.text);
+  return out + '}';
+}
+
+/** A stored number as JSON text, keeping the sign of zero (JSON.stringify drops it). */
+export function numToJson(v: Num | string): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  return Object.is(v, -0) ? '-0' : String(v);
+}
