@@ -16,6 +16,8 @@ export interface BuiltinKind {
   /** Module (relative to stages/) whose `findings` export reads what a settled stage found. */
   findingsModule?: string;
   gated?(withValue: Record<string, unknown>): boolean;
+  /** Whether it writes down the pipeline itself: then every param and stage definition is its input. */
+  describesPipeline?(withValue: Record<string, unknown>): boolean;
 }
 
 export type BuiltinCommand = Omit<StageCommand, 'run'> & {
@@ -24,11 +26,21 @@ export type BuiltinCommand = Omit<StageCommand, 'run'> & {
   export: string;
 };
 
+// summarize and write-notes take params and command lines from a snapshot when given one (a dep, so
+// its bytes are their input); without one they read the pipeline itself, which must then be theirs.
+const withoutSnapshot = (w: Record<string, unknown>) => w.snapshot === undefined;
+
 export const builtinKinds: Record<string, BuiltinKind> = {
-  'snapshot-config': { version: '2', module: 'snapshot-config.js', inputSchema: 'snapshot-config.input.schema.json', outputPaths: ['output'] },
+  'snapshot-config': {
+    version: '3',
+    module: 'snapshot-config.js',
+    inputSchema: 'snapshot-config.input.schema.json',
+    outputPaths: ['output'],
+    describesPipeline: () => true,
+  },
   'parse-trace': { version: '1', module: 'parse-trace.js', inputSchema: 'parse-trace.input.schema.json', inputPaths: ['input'], outputPaths: ['output'] },
   'compare-traces': {
-    version: '2',
+    version: '3',
     module: 'compare-traces.js',
     inputSchema: 'compare-traces.input.schema.json',
     inputPaths: ['reference', 'port'],
@@ -36,8 +48,22 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     findingsModule: 'trace/findings/read.js',
     gated: (w) => w.fail_on === 'divergent' || w.fail_on === 'critical',
   },
-  summarize: { version: '2', module: 'summarize.js', inputSchema: 'summarize.input.schema.json', inputPaths: ['comparison'], outputPaths: ['output'] },
-  'write-notes': { version: '1', module: 'write-notes.js', inputSchema: 'write-notes.input.schema.json', inputPaths: ['comparison', 'snapshot'], outputPaths: ['notes'] },
+  summarize: {
+    version: '4',
+    module: 'summarize.js',
+    inputSchema: 'summarize.input.schema.json',
+    inputPaths: ['comparison', 'snapshot'],
+    outputPaths: ['output'],
+    describesPipeline: withoutSnapshot,
+  },
+  'write-notes': {
+    version: '2',
+    module: 'write-notes.js',
+    inputSchema: 'write-notes.input.schema.json',
+    inputPaths: ['comparison', 'snapshot'],
+    outputPaths: ['notes'],
+    describesPipeline: withoutSnapshot,
+  },
   blocker: { version: '1', module: 'blocker.js', inputSchema: 'blocker.input.schema.json' },
 };
 
@@ -63,11 +89,13 @@ Options:
   {
     name: 'compare',
     synopsis: 'compare REF PORT',
-    summary: 'compare two traces (logs or trace JSON) and print the table',
+    summary: 'compare two traces (logs or trace JSON) and print the findings and tables',
     module: 'trace/commands.js',
     export: 'compareMain',
     options: {
       tol: { type: 'string' },
+      abs: { type: 'string' },
+      'fail-on': { type: 'string' },
       alias: { type: 'string', multiple: true },
       ignore: { type: 'string', multiple: true },
       'match-by': { type: 'string' },
@@ -78,10 +106,15 @@ Options:
     help: `Usage: evidence compare REF PORT [options]
 
 Compares a reference trace with a port trace (raw logs or trace JSON; the same code as the
-compare-traces stage) and prints the table with the first divergence and its diagnosis.
+compare-traces stage) and prints the same summary as the summarize stage: the headline finding
+and every finding beyond round-off with its diagnosis, a table of the divergent keys, the strict
+first divergence, then the full table.
 
 Options:
       --tol REL          relative tolerance (default 1e-6)
+      --abs ABS          absolute tolerance (default 0)
+      --fail-on WHEN     divergent, critical or never (default): exit 4 when an item beyond
+                         round-off is DIVERGENT or CRITICAL (critical: CRITICAL only)
       --alias PORT=REF   the port's key PORT is the reference's key REF (repeatable)
       --ignore GLOB      keys to leave out (repeatable)
       --match-by FIELD   align key=value records by this field (e.g. phi_tic)
@@ -89,6 +122,8 @@ Options:
       --prefix-port P    prefix(es) to read from PORT (repeatable)
       --json             print the comparison JSON
   -h, --help             this help
+
+Exit codes: 0 compared (whatever was found), 4 --fail-on met, 2 an input cannot be read.
 `,
   },
 ];

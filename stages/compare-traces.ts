@@ -1,5 +1,6 @@
 // The compare-traces stage: reads two trace documents (schemas/trace.schema.json), compares them
-// (stages/trace/compare.ts) and writes the comparison (schemas/comparison.schema.json).
+// and reads the findings (stages/trace/compare.ts) and writes the comparison
+// (schemas/comparison.schema.json).
 // `with: { reference, port, output?, tolerance?, aliases?, ignore?, match_by?, checkpoints?,
 // fail_on?, families? }`. The stage succeeds whatever the verdict: `fail_on` and `failed` are
 // recorded in the comparison, and the runner decides what they mean for the exit code.
@@ -94,10 +95,13 @@ async function run(ctx: StageContext): Promise<void> {
   await writeComparison(output, comparison);
   const t = comparison.totals;
   const first = comparison.firstDivergence;
+  const headline = comparison.findings[0];
   ctx.log.info(
     `${t.compared} compared: ${t.MATCH} match, ${t.MINOR} minor, ${t.DIVERGENT} divergent, ${t.CRITICAL} critical, ${t.MISSING} missing` +
       (t.ignored ? `, ${t.ignored} ignored` : '') +
-      (first ? `; first divergence: ${first.name} (${first.status})` : '; no divergence'),
+      (t.roundOff ? `, ${t.roundOff} within round-off` : '') +
+      (headline ? `; ${comparison.findings.length} finding(s), headline ${headline.name} (${headline.status})` : first ? '; no finding beyond round-off' : '; no divergence') +
+      (first && first.index !== headline?.index ? `; first divergence ${first.name} (${first.status})` : ''),
   );
 }
 

@@ -12,6 +12,13 @@ function pairs(list: string[] | undefined, flag: string): Record<string, string>
   return out;
 }
 
+function nonNegative(raw: unknown, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(x) || x < 0) throw new CommandUsageError(`${flag} expects a non-negative number, got '${String(raw)}'`);
+  return x;
+}
+
 export async function parseMain(a: CommandArgs): Promise<number> {
   const v = a.values;
   if (a.positionals.length !== 1) throw new CommandUsageError('parse takes exactly one LOG file');
@@ -29,16 +36,19 @@ export async function parseMain(a: CommandArgs): Promise<number> {
 export async function compareMain(a: CommandArgs): Promise<number> {
   const v = a.values;
   if (a.positionals.length !== 2) throw new CommandUsageError('compare takes two files: REF PORT');
-  let tol: number | undefined;
-  if (v.tol !== undefined) {
-    tol = Number(v.tol);
-    if (!Number.isFinite(tol) || tol < 0) throw new CommandUsageError(`--tol expects a non-negative number, got '${v.tol}'`);
+  const tol = nonNegative(v.tol, '--tol');
+  const abs = nonNegative(v.abs, '--abs');
+  const failOn = v['fail-on'];
+  if (failOn !== undefined && failOn !== 'divergent' && failOn !== 'critical' && failOn !== 'never') {
+    throw new CommandUsageError(`--fail-on expects divergent, critical or never, got '${String(failOn)}'`);
   }
   const { compareCommand } = await import('./compare-command.js');
   return compareCommand({
     ref: a.positionals[0]!,
     port: a.positionals[1]!,
     tol,
+    abs,
+    ...(failOn !== undefined ? { failOn } : {}),
     aliases: pairs(v.alias as string[] | undefined, '--alias'),
     ignore: (v.ignore as string[] | undefined) ?? [],
     matchBy: v['match-by'] as string | undefined,

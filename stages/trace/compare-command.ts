@@ -1,14 +1,17 @@
-// The one-off command `evidence compare REF PORT [--tol R] [--alias P=R] [--ignore G] [--match-by F]
-// [--prefix-ref P] [--prefix-port P] [--json]`: compares two traces outside any pipeline. REF and
-// PORT may each be a raw log (parsed with the trace parser; default prefixes: every TRACE_* family)
-// or a trace document (JSON, validated against schemas/trace.schema.json). The CLI (src/cli) owns
-// argument parsing; this module only renders to the streams it is given.
+// The one-off command `evidence compare REF PORT [--tol R] [--abs A] [--alias P=R] [--ignore G]
+// [--match-by F] [--prefix-ref P] [--prefix-port P] [--fail-on divergent|critical|never] [--json]`:
+// compares two traces outside any pipeline and prints the same findings-first summary as the
+// summarize stage. REF and PORT may each be a raw log (parsed with the trace parser; default
+// prefixes: every TRACE_* family) or a trace document (JSON, validated against
+// schemas/trace.schema.json). The CLI (src/cli) owns argument parsing; this module only renders to
+// the streams it is given.
 // Exit codes: 0 the comparison was made (whatever it found: divergence is a result, not an error);
-// 2 an input cannot be read or parsed, or is a malformed trace document.
+// 4 `--fail-on` was met (judged, as in a pipeline, on the items beyond round-off; the output is
+// complete); 2 an input cannot be read or parsed, or is a malformed trace document.
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readValidatedJson, toolSchemasDir } from '../../src/stage-api/index.js';
-import { compareTraces, type CompareOptions } from './compare.js';
+import { compareTraces, type CompareOptions, type FailOn } from './compare.js';
 import { comparisonJsonPieces } from '../compare-traces.js';
 import { parseTraceFile } from './parse.js';
 import type { TraceDocument } from './record.js';
@@ -19,6 +22,10 @@ export interface CompareCommandArgs {
   port: string;
   /** Relative tolerance (default 1e-6). */
   tol?: number;
+  /** Absolute tolerance (default 0). */
+  abs?: number;
+  /** Exit 4 when the comparison meets it (default never). */
+  failOn?: FailOn;
   aliases: Record<string, string>;
   ignore: string[];
   matchBy?: string;
@@ -29,6 +36,9 @@ export interface CompareCommandArgs {
   /** Where errors go; default: `out`. */
   err?: NodeJS.WritableStream;
 }
+
+/** The exit code of a met gate, as `evidence run` uses for a compare stage's fail_on. */
+const GATE_EXIT = 4;
 
 function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((res, rej) => out.write(text, (e) => (e ? rej(e) : res())));
@@ -56,8 +66,10 @@ export async function loadTrace(path: string, prefixes: string[] | undefined): P
 export async function compareCommand(args: CompareCommandArgs): Promise<number> {
   try {
     const [reference, port] = await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
+    const tolerance = { ...(args.tol !== undefined ? { rel: args.tol } : {}), ...(args.abs !== undefined ? { abs: args.abs } : {}) };
     const options: CompareOptions = {
-      ...(args.tol !== undefined ? { tolerance: { rel: args.tol } } : {}),
+      ...(Object.keys(tolerance).length ? { tolerance } : {}),
+      ...(args.failOn ? { failOn: args.failOn } : {}),
       aliases: args.aliases,
       ignore: args.ignore,
       ...(args.matchBy ? { matchBy: args.matchBy } : {}),
@@ -68,7 +80,7 @@ export async function compareCommand(args: CompareCommandArgs): Promise<number> 
     } else {
       await write(args.out, renderSummary(comparison, { title: `${args.ref} vs ${args.port}` }));
     }
-    return 0;
+    return comparison.failed ? GATE_EXIT : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await write(args.err ?? args.out, `error: ${message}\n`);

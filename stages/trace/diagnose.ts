@@ -1,47 +1,31 @@
-// Explains a disagreement between a reference value and a port value when the numbers support an
-// explanation: a unit factor (1e10 m↔Å, 1e3 mm↔m, 180/π rad↔deg, 2π), a simple scale factor (the
-// port divides by 2 where the reference divides by 4), a sign flip, a permutation of components
-// (axis conventions, a transposed matrix), agreement to single precision (a float32 port),
-// nan/inf on one side, or one side that is all zeros (a placeholder).
+// Explains one item's disagreement when its numbers support an explanation, and only then, saying
+// how well: round-off (within the budget of precision.ts; called single precision only when the
+// less precise side is float32), a unit factor (1e10 m ↔ Å, 1e3 mm ↔ m, 180/π rad ↔ deg, 2π),
+// exact or with a residual, a simple scale factor (the port divides by 2 where the reference
+// divides by 4), a sign flip, a permutation of components (axis conventions, a transposed matrix),
+// nan/inf on one side, or one side that is all zeros (a placeholder). A ratio is claimed only when
+// it explains every component to within round-off; a unit factor with a residual only when the
+// residual is small and stated. Relations between items (carry-over, a shift along another traced
+// vector, a product of other ratios) are in relations.ts.
 // Pure functions over component arrays; knows nothing about traces, keys, files or statuses.
-import type { Num } from './record.js';
+import type { Component, Diagnosis } from './comparison.js';
+import { componentNumber } from './components.js';
+import { budgetAt, BUDGET_ULPS, FLOAT32, FLOAT64, isTellingFloat32, precisionLabel, ulp32, ulpIn, type Precision } from './precision.js';
+import { formatNumber, unitFactorOf, simpleFraction, nearFactor } from './factors.js';
+import { isTranspose, signedPermutation } from './permutation.js';
 
-export type DiagnosisKind =
-  | 'non-finite'
-  | 'zero-side'
-  | 'unit-factor'
-  | 'scale-factor'
-  | 'sign-flip'
-  | 'permutation'
-  | 'single-precision'
-  | 'shape-mismatch'
-  | 'kind-mismatch'
-  | 'string-mismatch';
+export type { Component, Diagnosis, DiagnosisKind } from './comparison.js';
+export { componentNumber } from './components.js';
+export { ulp32 } from './precision.js';
+export { simpleFraction, unitFactorOf } from './factors.js';
 
-export interface Diagnosis {
-  kind: DiagnosisKind;
-  /** One sentence a person can act on. */
-  message: string;
-  /** port / reference, when one ratio holds for every significant component. */
-  ratio?: number;
-  /** unit-factor: the power of ten k with ratio ≈ ±10^k, when the factor is a power of ten. */
-  power?: number;
-  /** unit-factor: the unit pair the factor usually means, e.g. 'm ↔ Å'. */
-  units?: string;
-  /** Component indices concerned (sign flips, non-finite values, single-precision check). */
-  components?: number[];
-  /** permutation: port component i equals sign[i] × reference component map[i]. */
-  map?: number[];
-  signs?: number[];
-}
-
-export type Component = Num | string;
-
-/** Tolerance used to decide that two numbers are "the same" while testing a hypothesis. */
 export interface DiagnoseOptions {
-  /** Relative closeness, applied to the record's magnitude. Default 1e-6 (single-precision-ish). */
-  rel?: number;
+  /** Absolute tolerance: differences below it are the same value. */
   abs?: number;
+  /** The item's round-off budget (absolute, per component); default from `precision`. */
+  budget?: number;
+  /** The less precise side's precision; default: float32 when one side prints only float32 values. */
+  precision?: Precision;
   /** matrix shape, to recognise a transpose. */
   shape?: [number, number];
   /** Component labels (parts such as `X:… Y:…`), used in messages. */
@@ -50,21 +34,12 @@ export interface DiagnoseOptions {
 
 const INT_SENTINELS = new Set([-2147483648, -9223372036854775808]);
 
-const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
-
-/** The number a component stands for, or undefined for a genuine string. */
-export function componentNumber(v: Component): number | undefined {
-  if (typeof v === 'number') return v;
-  return v in NON_FINITE ? NON_FINITE[v] : undefined;
-}
-
-/** Distance between adjacent float32 values near |x| (x ≠ 0), i.e. one unit in the last place. */
-export function ulp32(x: number): number {
-  const a = Math.abs(x);
-  if (a === 0 || !Number.isFinite(a)) return 2 ** -149;
-  const e = Math.max(Math.floor(Math.log2(a)), -126);
-  return 2 ** (e - 23);
-}
+/**
+ * Largest residual, as a share of the vector's magnitude, with which a unit factor is still named.
+ * Vectors only: every component must agree on the factor, which a coincidence rarely does; a
+ * scalar's ratio is named only when it is the factor to 1e-4 (factors.ts).
+ */
+const UNIT_RESIDUAL = 0.01;
 
 /**
  * True when `a` and `b` agree to single precision: they round to the same float32, or differ by at
@@ -77,74 +52,6 @@ export function agreesInFloat32(a: number, b: number, scale = Math.max(Math.abs(
   return Math.abs(a - b) <= ulps * ulp32(scale || Math.max(Math.abs(a), Math.abs(b)));
 }
 
-interface UnitFactor {
-  power?: number;
-  value: number;
-  units: string;
-}
-
-// Powers of ten that mean a unit conversion in the quantities traced (SI versus crystallographic).
-const POWER_UNITS: Record<number, string> = {
-  1: 'nm ↔ Å (or a missing/extra factor of 10)',
-  2: 'cm ↔ m (or percent)',
-  3: 'mm ↔ m',
-  6: 'µm ↔ m (or mm² ↔ m²)',
-  7: 'mm ↔ Å',
-  9: 'nm ↔ m',
-  10: 'm ↔ Å (1 Å = 1e-10 m; also m⁻¹ ↔ Å⁻¹)',
-  20: 'm² ↔ Å²',
-  30: 'm³ ↔ Å³',
-};
-
-const NAMED_FACTORS: UnitFactor[] = [
-  { value: 180 / Math.PI, units: 'rad ↔ deg (×57.29578)' },
-  { value: 2 * Math.PI, units: '2π (cycles ↔ radians, or k = 1/λ versus k = 2π/λ)' },
-];
-
-const FACTOR_CLOSENESS = 1e-4;
-
-function near(x: number, target: number, rel = FACTOR_CLOSENESS): boolean {
-  return Math.abs(x - target) <= rel * Math.abs(target);
-}
-
-/** Names the unit conversion a magnitude ratio stands for, if any (|ratio| ≈ 10^k, 180/π, 2π, or inverses). */
-export function unitFactorOf(ratio: number): UnitFactor | undefined {
-  const m = Math.abs(ratio);
-  if (!Number.isFinite(m) || m === 0) return undefined;
-  const k = Math.round(Math.log10(m));
-  if (k !== 0 && near(m, 10 ** k)) {
-    const units = POWER_UNITS[Math.abs(k)] ?? `a power of ten (1e${Math.abs(k)})`;
-    return { power: k, value: 10 ** k, units };
-  }
-  for (const f of NAMED_FACTORS) {
-    if (near(m, f.value) || near(m, 1 / f.value)) return { value: near(m, f.value) ? f.value : 1 / f.value, units: f.units };
-  }
-  return undefined;
-}
-
-/** A simple fraction p/q (1 ≤ p,q ≤ 8, not 1) that |ratio| equals, e.g. 0.5 → [1, 2]. */
-export function simpleFraction(ratio: number, rel = 1e-9): [number, number] | undefined {
-  const m = Math.abs(ratio);
-  if (!Number.isFinite(m) || m === 0) return undefined;
-  for (let q = 1; q <= 8; q++) {
-    for (let p = 1; p <= 8; p++) {
-      if (p === q || gcd(p, q) !== 1) continue;
-      if (near(m, p / q, rel)) return [p, q];
-    }
-  }
-  return undefined;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-function fmt(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e6 ? String(Number(x.toPrecision(7))) : x.toExponential(6).replace(/\.?0+e/, 'e');
-}
-
 function list(ix: number[]): string {
   return ix.join(', ');
 }
@@ -153,27 +60,61 @@ function describeNonFinite(v: number): string {
   return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
 }
 
+function percent(x: number): string {
+  const p = x * 100;
+  return `${p >= 10 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : Number(p.toPrecision(2))} %`;
+}
+
+/** float32 when either side's telling components are all float32 values: a standalone guess. */
+function inferredPrecision(r: number[], p: number[]): Precision {
+  const all32 = (v: number[]) => {
+    let seen = false;
+    for (const x of v) {
+      if (!Number.isFinite(x) || Number.isInteger(x)) continue;
+      if (!isTellingFloat32(x)) return false;
+      seen = true;
+    }
+    return seen;
+  };
+  return all32(r) || all32(p) ? FLOAT32 : FLOAT64;
+}
+
+/** The round-off diagnosis of an item whose every difference fits the budget. */
+export function roundOffDiagnosis(maxDelta: number, scale: number, precision: Precision): Diagnosis {
+  const ulps = maxDelta / ulpIn(scale, precision);
+  const shown = ulps < 10 ? Number(ulps.toFixed(1)) : Math.round(ulps);
+  const label = precisionLabel(precision);
+  return precision.type === 'float32'
+    ? {
+        kind: 'single-precision',
+        message: `within float32 round-off: the largest difference is ${shown} float32 ulps of the value's magnitude (budget ${BUDGET_ULPS})`,
+        ulps: shown,
+        budgetUlps: BUDGET_ULPS,
+      }
+    : {
+        kind: 'round-off',
+        message: `within ${label} round-off: the largest difference is ${shown} ulps of the value's magnitude in ${label} (budget ${BUDGET_ULPS})`,
+        ulps: shown,
+        budgetUlps: BUDGET_ULPS,
+      };
+}
+
 /**
  * Every explanation the numbers support, most specific first. `reference` and `port` are the
  * components of one compared item (a scalar is a one-element array). Returns [] when nothing fits
- * (the caller reports the plain deltas then).
+ * (the caller then says so plainly and shows the deltas).
  */
 export function diagnose(reference: Component[], port: Component[], options: DiagnoseOptions = {}): Diagnosis[] {
   if (reference.length !== port.length) {
-    return [
-      {
-        kind: 'shape-mismatch',
-        message: `reference has ${reference.length} component(s), port ${port.length}`,
-      },
-    ];
+    return [{ kind: 'shape-mismatch', message: `reference has ${reference.length} component(s), port ${port.length}` }];
   }
   const n = reference.length;
   const r: number[] = new Array(n);
   const p: number[] = new Array(n);
   const stringDiffs: number[] = [];
   for (let i = 0; i < n; i++) {
-    const a = componentNumber(reference[i]);
-    const b = componentNumber(port[i]);
+    const a = componentNumber(reference[i]!);
+    const b = componentNumber(port[i]!);
     if ((a === undefined) !== (b === undefined)) {
       const str = a === undefined ? 'reference' : 'port';
       return [
@@ -205,18 +146,16 @@ export function diagnose(reference: Component[], port: Component[], options: Dia
   // nan/inf on one side (or different non-finite values) dominates everything else.
   const nonFinite: number[] = [];
   for (let i = 0; i < n; i++) {
-    const fa = Number.isFinite(r[i]);
-    const fb = Number.isFinite(p[i]);
-    if (fa && fb) continue;
-    const same = (Number.isNaN(r[i]) && Number.isNaN(p[i])) || r[i] === p[i];
+    if (Number.isFinite(r[i]!) && Number.isFinite(p[i]!)) continue;
+    const same = (Number.isNaN(r[i]!) && Number.isNaN(p[i]!)) || r[i] === p[i];
     if (!same) nonFinite.push(i);
   }
   if (nonFinite.length) {
     const parts = nonFinite.map((i) => {
-      const side = !Number.isFinite(r[i]) && Number.isFinite(p[i]) ? 'reference' : Number.isFinite(r[i]) ? 'port' : 'both';
+      const side = !Number.isFinite(r[i]!) && Number.isFinite(p[i]!) ? 'reference' : Number.isFinite(r[i]!) ? 'port' : 'both';
       return side === 'both'
-        ? `component ${i}: ${describeNonFinite(r[i])} vs ${describeNonFinite(p[i])}`
-        : `component ${i}: ${side} ${describeNonFinite(side === 'reference' ? r[i] : p[i])}`;
+        ? `component ${i}: ${describeNonFinite(r[i]!)} vs ${describeNonFinite(p[i]!)}`
+        : `component ${i}: ${side} ${describeNonFinite(side === 'reference' ? r[i]! : p[i]!)}`;
     });
     out.push({
       kind: 'non-finite',
@@ -228,24 +167,33 @@ export function diagnose(reference: Component[], port: Component[], options: Dia
 
   let normR = 0;
   let normP = 0;
+  let maxDelta = 0;
   for (let i = 0; i < n; i++) {
-    normR = Math.max(normR, Math.abs(r[i]));
-    normP = Math.max(normP, Math.abs(p[i]));
+    if (!Number.isFinite(r[i]!) || !Number.isFinite(p[i]!)) continue;
+    normR = Math.max(normR, Math.abs(r[i]!));
+    normP = Math.max(normP, Math.abs(p[i]!));
+    maxDelta = Math.max(maxDelta, Math.abs(p[i]! - r[i]!));
   }
   const scale = Math.max(normR, normP);
   if (scale === 0) return out;
-  const relTol = Math.max(options.rel ?? 1e-6, 1e-12);
-  const absTol = options.abs ?? 0;
-  const same = (a: number, b: number, s: number) => Math.abs(a - b) <= Math.max(absTol, relTol * s);
+  const precision = options.precision ?? inferredPrecision(r, p);
+  const budget = options.budget ?? budgetAt(scale, precision);
+  const close = Math.max(budget, options.abs ?? 0);
+  const same = (a: number, b: number) => Math.abs(a - b) <= close;
+
+  if (maxDelta > 0 && maxDelta <= budget && !stringDiffs.length) {
+    out.push(roundOffDiagnosis(maxDelta, scale, precision));
+    return out;
+  }
 
   // C converts nan/inf to int as INT_MIN (x86): `hkl_rounded -2147483648` is a nan in disguise.
   const intMin: number[] = [];
-  for (let i = 0; i < n; i++) if (INT_SENTINELS.has(r[i]) !== INT_SENTINELS.has(p[i])) intMin.push(i);
+  for (let i = 0; i < n; i++) if (INT_SENTINELS.has(r[i]!) !== INT_SENTINELS.has(p[i]!)) intMin.push(i);
   if (intMin.length) {
     out.push({
       kind: 'non-finite',
       message:
-        `component(s) ${list(intMin)} hold ${intMin.map((i) => (INT_SENTINELS.has(r[i]) ? r[i] : p[i])).join(', ')} on one side:` +
+        `component(s) ${list(intMin)} hold ${intMin.map((i) => (INT_SENTINELS.has(r[i]!) ? r[i] : p[i])).join(', ')} on one side:` +
         ' the integer C produces when converting nan/inf (so a nan/inf upstream)',
       components: intMin,
     });
@@ -253,71 +201,36 @@ export function diagnose(reference: Component[], port: Component[], options: Dia
 
   if ((normR === 0) !== (normP === 0)) {
     const side = normR === 0 ? 'reference' : 'port';
-    out.push({
-      kind: 'zero-side',
-      message: `the ${side} is all zeros while the other side is not (a placeholder, a skipped computation, or a value never set)`,
-    });
+    out.push({ kind: 'zero-side', message: `the ${side} is all zeros while the other side is not (a placeholder, a skipped computation, or a value never set)` });
     return out;
   }
 
-  // One ratio for every significant component: a unit or scale factor (or a whole-vector sign flip).
-  const ratio = commonRatio(r, p, normR, normP);
+  const ratio = commonRatio(r, p, close);
   if (ratio !== undefined) {
-    const unit = unitFactorOf(ratio);
-    const sign = ratio < 0 ? ' with the sign flipped' : '';
-    if (unit) {
-      const big = Math.abs(ratio) > 1 ? 'port' : 'reference';
-      const factor = Math.abs(ratio) > 1 ? Math.abs(ratio) : 1 / Math.abs(ratio);
-      out.push({
-        kind: 'unit-factor',
-        message:
-          `port = reference × ${fmt(ratio)}${sign}: the ${big} is ${fmt(factor)} times larger` +
-          ` — ${unit.units}`,
-        ratio,
-        ...(unit.power !== undefined ? { power: unit.power } : {}),
-        units: unit.units,
-      });
-    } else if (near(Math.abs(ratio), 1, relTol)) {
-      if (ratio < 0) {
-        out.push({
-          kind: 'sign-flip',
-          message: n === 1 ? 'sign flipped: port = −reference' : 'every component has the opposite sign (port = −reference)',
-          ratio,
-          components: [...Array(n).keys()].filter((i) => r[i] !== 0),
-        });
-      }
-    } else {
-      const frac = simpleFraction(ratio, 1e-6);
-      if (frac) {
-        const [num, den] = frac;
-        const text = den === 1 ? `${num}` : `${num}/${den}`;
-        const inverse = num === 1 ? `${den}` : `${den}/${num}`;
-        out.push({
-          kind: 'scale-factor',
-          message: `port = reference × ${text}${sign} (reference = port × ${inverse}): a count or normalisation differs`,
-          ratio,
-        });
-      } else if (significantCount(r, normR) >= 2) {
-        out.push({
-          kind: 'scale-factor',
-          message: `every component is scaled by the same factor: port = reference × ${fmt(ratio)}`,
-          ratio,
-        });
-      }
-    }
+    const d = ratioDiagnosis(ratio, r, p, n, close);
+    if (d) out.push(d);
+    return out;
+  }
+
+  const residual = unitFactorWithResidual(r, p, normR);
+  if (residual) {
+    out.push(residual);
+    return out;
   }
 
   // Some components off by one unit factor, the others equal (`X:1.02e-4 Y:1.02e-4 pixel_mm:0.05`
   // against `X:0.102 Y:0.102 pixel_mm:0.05`: two lengths printed in other units).
-  let partial: Diagnosis | undefined;
-  if (n >= 2 && ratio === undefined) {
-    partial = partialUnitFactor(r, p, (a, b) => same(a, b, scale), options.labels);
-    if (partial) out.push(partial);
+  if (n >= 2) {
+    const partial = partialUnitFactor(r, p, same, options.labels);
+    if (partial) {
+      out.push(partial);
+      return out;
+    }
   }
 
   // Signed permutation of components: axis conventions, swapped axes, transposed matrices.
-  if (n >= 2 && n <= 16 && ratio === undefined && !partial) {
-    const found = signedPermutation(r, p, (a, b) => same(a, b, scale));
+  if (n >= 2 && n <= 16) {
+    const found = signedPermutation(r, p, same);
     if (found) {
       const { map, signs } = found;
       const identity = map.every((j, i) => j === i);
@@ -332,7 +245,7 @@ export function diagnose(reference: Component[], port: Component[], options: Dia
         });
       } else if (!identity) {
         const transposed = options.shape && isTranspose(map, options.shape);
-        const desc = map.map((j, i) => `${i}←${signs[i] < 0 ? '−' : ''}${j}`).join(' ');
+        const desc = map.map((j, i) => `${i}←${signs[i]! < 0 ? '−' : ''}${j}`).join(' ');
         out.push({
           kind: 'permutation',
           message: transposed
@@ -344,39 +257,120 @@ export function diagnose(reference: Component[], port: Component[], options: Dia
       }
     }
   }
-
-  // Single precision: every component within a few float32 ulps of the record's magnitude.
-  let f32 = true;
-  let anyDiff = false;
-  for (let i = 0; i < n && f32; i++) {
-    if (r[i] !== p[i]) anyDiff = true;
-    if (!agreesInFloat32(r[i], p[i], scale)) f32 = false;
-  }
-  if (f32 && anyDiff) {
-    out.push({
-      kind: 'single-precision',
-      message: 'agrees to single precision (within 4 float32 ulps): the port (or the reference) likely computes in float32',
-    });
-  }
   return out;
 }
 
-function partialUnitFactor(
-  r: number[],
-  p: number[],
-  same: (a: number, b: number) => boolean,
-  labels: string[] | undefined,
-): Diagnosis | undefined {
+/** What one ratio shared by every component means, when it means something. */
+function ratioDiagnosis(ratio: number, r: number[], p: number[], n: number, close: number): Diagnosis | undefined {
+  const unit = unitFactorOf(ratio);
+  const sign = ratio < 0 ? ' with the sign flipped' : '';
+  if (unit) {
+    const big = Math.abs(ratio) > 1 ? 'port' : 'reference';
+    const factor = Math.abs(ratio) > 1 ? Math.abs(ratio) : 1 / Math.abs(ratio);
+    return {
+      kind: 'unit-factor',
+      message: `port = reference × ${formatNumber(ratio)}${sign} for every component: the ${big} is ${formatNumber(factor)} times larger — ${unit.units}`,
+      ratio,
+      ...(unit.power !== undefined ? { power: unit.power } : {}),
+      units: unit.units,
+    };
+  }
+  if (Math.abs(Math.abs(ratio) - 1) * Math.max(...r.map(Math.abs)) <= close) {
+    if (ratio > 0) return undefined; // the same values: nothing to say
+    return {
+      kind: 'sign-flip',
+      message: n === 1 ? 'sign flipped: port = −reference' : 'every component has the opposite sign (port = −reference)',
+      ratio,
+      components: [...Array(n).keys()].filter((i) => r[i] !== 0),
+    };
+  }
+  const frac = simpleFraction(ratio, 1e-9) ?? simpleFractionWithin(ratio, r, p, close);
+  if (frac) {
+    const [num, den] = frac;
+    const text = den === 1 ? `${num}` : `${num}/${den}`;
+    const inverse = num === 1 ? `${den}` : `${den}/${num}`;
+    return {
+      kind: 'scale-factor',
+      message: `port = reference × ${ratio < 0 ? '−' : ''}${text}${sign} (reference = port × ${inverse}): a count or normalisation differs`,
+      ratio,
+    };
+  }
+  if (significantCount(r, close) >= 2) {
+    return {
+      kind: 'scale-factor',
+      message: `every component is scaled by the same factor: port = reference × ${formatNumber(ratio)} (each component within round-off)`,
+      ratio,
+    };
+  }
+  return undefined;
+}
+
+/** A simple fraction that explains every component to within `close`. */
+function simpleFractionWithin(ratio: number, r: number[], p: number[], close: number): [number, number] | undefined {
+  const frac = simpleFraction(ratio, 1e-4);
+  if (!frac) return undefined;
+  const q = Math.sign(ratio) * (frac[0] / frac[1]);
+  return r.every((x, i) => deviation(p[i]!, x, q) <= close) ? frac : undefined;
+}
+
+/**
+ * How far p is from q × r, in the units of the larger side (the budget is measured at the item's
+ * magnitude, which is the larger side's): port units when |q| ≥ 1, reference units otherwise.
+ */
+function deviation(p: number, r: number, q: number): number {
+  return Math.abs(p - q * r) / Math.min(1, Math.abs(q));
+}
+
+/**
+ * A unit factor that explains the vector up to a residual: every significant component's ratio
+ * near the same power of ten (or 180/π, 2π), and once divided out, the components differ by at
+ * most UNIT_RESIDUAL of the vector's magnitude.
+ */
+function unitFactorWithResidual(r: number[], p: number[], normR: number): Diagnosis | undefined {
+  let lead = -1;
+  for (let i = 0; i < r.length; i++) if (lead < 0 || Math.abs(r[i]!) > Math.abs(r[lead]!)) lead = i;
+  if (lead < 0 || r[lead] === 0 || p[lead] === 0) return undefined;
+  const factor = nearFactor(p[lead]! / r[lead]!, 0.05);
+  if (!factor) return undefined;
+  const f = factor.value * Math.sign(p[lead]! / r[lead]!);
+  let ofMagnitude = 0;
+  let worstOwn = 0;
+  let significant = 0;
+  for (let i = 0; i < r.length; i++) {
+    const back = p[i]! / f;
+    const d = Math.abs(back - r[i]!);
+    ofMagnitude = Math.max(ofMagnitude, d / normR);
+    // Each component's own disagreement, floored at a tenth of the magnitude so that a component
+    // near zero does not read as a huge percentage.
+    worstOwn = Math.max(worstOwn, d / Math.max(Math.abs(r[i]!), 0.1 * normR));
+    if (Math.abs(r[i]!) > 1e-3 * normR) significant++;
+  }
+  if (significant < 2 || ofMagnitude > UNIT_RESIDUAL) return undefined;
+  const ratios = r.map((x, i) => (x !== 0 && Math.abs(x) > 1e-3 * normR ? formatNumber(p[i]! / x, 5) : '—'));
+  return {
+    kind: 'unit-factor',
+    message:
+      `port ≈ reference × ${formatNumber(f)} — ${factor.units} — with a residual of ${percent(worstOwn)}` +
+      (r.length > 1 ? ` (ratios ${ratios.join(', ')}; ${percent(ofMagnitude)} of the magnitude)` : '') +
+      ': the unit factor is there, and something else differs too',
+    ratio: f,
+    ...(factor.power !== undefined ? { power: factor.power } : {}),
+    units: factor.units,
+    residual: Number(worstOwn.toPrecision(3)),
+  };
+}
+
+function partialUnitFactor(r: number[], p: number[], same: (a: number, b: number) => boolean, labels: string[] | undefined): Diagnosis | undefined {
   const off: number[] = [];
   let factor: number | undefined;
   for (let i = 0; i < r.length; i++) {
-    if (same(r[i], p[i])) continue;
+    if (same(r[i]!, p[i]!)) continue;
     if (r[i] === 0) return undefined;
-    const q = p[i] / r[i];
+    const q = p[i]! / r[i]!;
     if (factor === undefined) {
       if (!unitFactorOf(q)) return undefined;
       factor = q;
-    } else if (!near(q, factor, 1e-4)) return undefined;
+    } else if (Math.abs(q - factor) > 1e-4 * Math.abs(factor)) return undefined;
     off.push(i);
   }
   if (factor === undefined || off.length === r.length) return undefined;
@@ -384,7 +378,7 @@ function partialUnitFactor(
   const names = off.map((i) => (labels?.[i] !== undefined ? `${i} (${labels[i]})` : String(i))).join(', ');
   return {
     kind: 'unit-factor',
-    message: `component(s) ${names}: port = reference × ${fmt(factor)} — ${unit.units}; the other components agree`,
+    message: `component(s) ${names}: port = reference × ${formatNumber(factor)} — ${unit.units}; the other components agree`,
     ratio: factor,
     ...(unit.power !== undefined ? { power: unit.power } : {}),
     units: unit.units,
@@ -392,105 +386,22 @@ function partialUnitFactor(
   };
 }
 
-function significantCount(v: number[], norm: number): number {
+function significantCount(v: number[], close: number): number {
   let c = 0;
-  for (const x of v) if (Math.abs(x) > 1e-9 * norm) c++;
+  for (const x of v) if (Math.abs(x) > close) c++;
   return c;
 }
 
 /**
- * The ratio port/reference shared by every component that is significant on either side
- * (components tiny on both sides, relative to each side's own magnitude, are round-off and skipped).
- * Undefined when the components disagree about the ratio.
+ * The ratio port/reference that explains every component to within `close` (taken from the
+ * largest reference component, the best conditioned), or undefined when one ratio does not.
  */
-function commonRatio(r: number[], p: number[], normR: number, normP: number): number | undefined {
-  let ratio: number | undefined;
-  const tiny = 1e-9;
-  for (let i = 0; i < r.length; i++) {
-    const sr = Math.abs(r[i]) > tiny * normR;
-    const sp = Math.abs(p[i]) > tiny * normP;
-    if (!sr && !sp) continue;
-    if (sr !== sp) return undefined;
-    const q = p[i] / r[i];
-    if (ratio === undefined) ratio = q;
-    else if (!near(q, ratio, 1e-4)) return undefined;
-  }
-  return ratio;
-}
-
-/** A bijection map with signs such that p[i] ≈ signs[i]·r[map[i]], preferring identity and +1. */
-function signedPermutation(
-  r: number[],
-  p: number[],
-  same: (a: number, b: number) => boolean,
-): { map: number[]; signs: number[] } | undefined {
-  const n = r.length;
-  const candidates: Array<Array<[number, number]>> = [];
-  for (let i = 0; i < n; i++) {
-    const c: Array<[number, number]> = [];
-    const order = [i, ...[...Array(n).keys()].filter((j) => j !== i)];
-    for (const j of order) {
-      if (same(p[i], r[j])) c.push([j, 1]);
-      else if (same(p[i], -r[j])) c.push([j, -1]);
-    }
-    if (!c.length) return undefined;
-    candidates.push(c);
-  }
-  const map = new Array<number>(n);
-  const signs = new Array<number>(n);
-  const used = new Array<boolean>(n).fill(false);
-  let steps = 0;
-  const search = (i: number): boolean => {
-    if (i === n) return true;
-    if (++steps > 10_000) return false;
-    for (const [j, s] of candidates[i]) {
-      if (used[j]) continue;
-      used[j] = true;
-      map[i] = j;
-      signs[i] = s;
-      if (search(i + 1)) return true;
-      used[j] = false;
-    }
-    return false;
-  };
-  return search(0) ? { map, signs } : undefined;
-}
-
-function isTranspose(map: number[], [rows, cols]: [number, number]): boolean {
-  if (rows !== cols || rows * cols !== map.length) return false;
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (map[i * cols + j] !== j * rows + i) return false;
-  return true;
-}
-
-/**
- * A value that a float32 computation could have printed: a float32 number written with 15 or more
- * significant digits reads back within ~1e-16 of that float32; a double result almost never does.
- * Integers and zero are excluded (every precision represents them), so they prove nothing.
- */
-export function isTellingFloat32(x: number): boolean {
-  return Number.isFinite(x) && !Number.isInteger(x) && Math.abs(Math.fround(x) - x) <= Math.abs(x) * 1e-14;
-}
-
-/** Share of the telling (non-integer, finite) numbers of a trace that are float32 values. */
-export function float32Share(values: Iterable<number>): { float32: number; telling: number } {
-  let float32 = 0;
-  let telling = 0;
-  for (const v of values) {
-    if (!Number.isFinite(v) || Number.isInteger(v)) continue;
-    telling++;
-    if (isTellingFloat32(v)) float32++;
-  }
-  return { float32, telling };
-}
-
-/**
- * The trace-level single-precision diagnosis: the port prints only float32 values, so differences
- * beyond a few float32 ulps are float32 round-off amplified by the computation (cancellation,
- * steep functions such as the lattice factor), not a logic error.
- */
-export function float32TraceDiagnosis(share: { float32: number; telling: number }): Diagnosis {
-  return {
-    kind: 'single-precision',
-    message: `the port computes in single precision: ${share.float32} of its ${share.telling} non-integer values are exactly float32 numbers, so this difference is float32 round-off carried through the computation`,
-  };
+function commonRatio(r: number[], p: number[], close: number): number | undefined {
+  let lead = -1;
+  for (let i = 0; i < r.length; i++) if (lead < 0 || Math.abs(r[i]!) > Math.abs(r[lead]!)) lead = i;
+  if (lead < 0 || r[lead] === 0) return undefined;
+  const q = p[lead]! / r[lead]!;
+  if (q === 0 || !Number.isFinite(q)) return undefined;
+  for (let i = 0; i < r.length; i++) if (deviation(p[i]!, r[i]!, q) > close) return undefined;
+  return q;
 }

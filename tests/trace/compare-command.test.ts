@@ -65,6 +65,27 @@ describe('compare command', () => {
     expect(value.firstDivergence.name).toBe('TRACE_C_PHI[phi_tic=0].k_frac');
   });
 
+  it('prints findings first: the headline, the short table of divergent keys, then the full table collapsed', async () => {
+    const { out } = await run({ ref: join(pairs, 'source-weights', 'ref_c.log'), port: join(pairs, 'source-weights', 'port_py.log'), aliases: { F_cell_interpolated: 'F_cell' }, ignore: ['TRACE_PY_TRICUBIC*', 'spindle_*'] });
+    const at = (s: string) => out.indexOf(s);
+    expect(at('## Findings')).toBeGreaterThan(0);
+    expect(at('**Headline: `incident_vec` (CRITICAL)')).toBeGreaterThan(at('## Findings'));
+    expect(at('## Divergent keys')).toBeGreaterThan(at('**Headline'));
+    expect(at('## First divergence')).toBeGreaterThan(at('## Divergent keys'));
+    expect(at('<details><summary>')).toBeGreaterThan(at('## Divergent keys'));
+    // steps 4 against 2 is a finding of its own: a count differs.
+    expect(out).toMatch(/\d\. `steps` \(DIVERGENT\).*\n   Diagnosis: scale-factor: port = reference × 1\/2/);
+  });
+
+  it('exits 4 when --fail-on is met by a difference beyond round-off, and takes --abs', async () => {
+    const args = { ref: join(pairs, 'scattering-units', 'ref_c.log'), port: join(pairs, 'scattering-units', 'port_py.log') };
+    expect((await run({ ...args, failOn: 'critical' })).code).toBe(4);
+    expect((await run({ ...args, failOn: 'never' })).code).toBe(0);
+    const loose = await run({ ...args, ignore: ['beam_center_m', 'Fbeam_m', 'Sbeam_m', 'term_*', 'scattering_vec_A_inv', 'F_*', 'I_*', 'fluence*', 'floatimage*'], abs: 1, failOn: 'divergent', json: true });
+    expect(loose.code).toBe(0);
+    expect(JSON.parse(loose.out).options.tolerance.abs).toBe(1);
+  });
+
   it('exits 2 with a message when an input cannot be read or is a malformed trace document', async () => {
     const missing = await run({ ref: join(dir, 'nope.log'), port: join(dir, 'port.json') });
     expect(missing.code).toBe(2);

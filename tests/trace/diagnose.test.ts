@@ -92,6 +92,41 @@ describe('diagnose', () => {
   });
 });
 
+describe('diagnoses that hold component by component', () => {
+  const scattering = [-1556230686.07047, 3933478972.39855, 913944567.685604];
+
+  it('claims no common scale factor when the component ratios differ (0.9999964, 1.0000008, 1.0000007)', () => {
+    const p = [scattering[0]! * 0.9999964, scattering[1]! * 1.0000008, scattering[2]! * 1.0000007];
+    expect(diagnose(scattering, p).map((d) => d.kind)).toEqual([]);
+  });
+
+  it('claims a common scale factor when every component follows it', () => {
+    const d = diagnose(scattering, scattering.map((x) => x * 0.75));
+    expect(d).toEqual([expect.objectContaining({ kind: 'scale-factor', ratio: 0.75 })]);
+  });
+
+  it('names a unit factor with its residual (the real port’s rot_a_angstroms, printed in metres)', () => {
+    const [d] = diagnose([-14.3562690335399, -21.8805340763623, -5.5476578307123], [-1.43562695065214e-9, -2.18717932654044e-9, -5.5820215116853e-10]);
+    expect(d).toMatchObject({ kind: 'unit-factor', power: -10 });
+    expect(d!.residual).toBeCloseTo(0.0062, 4);
+    expect(d!.message).toMatch(/m ↔ Å .* with a residual of 0\.62 %/);
+  });
+
+  it('names no unit factor for a ratio of 125,932 (the real port’s fluence)', () => {
+    expect(diagnose([1e24], [1.25932017574725e29])).toEqual([]);
+  });
+
+  it('calls a float64 difference of float32 size neither single precision nor round-off', () => {
+    expect(diagnose([0.231274660], [0.231274660 * (1 + 1e-7)])).toEqual([]);
+  });
+
+  it('calls a difference within the float32 budget single precision only when a side is float32', () => {
+    const x = 0.123456789012345;
+    expect(diagnose([x], [Math.fround(x)])[0]).toMatchObject({ kind: 'single-precision', budgetUlps: 128 });
+    expect(diagnose([x], [x * (1 + 1e-15)])[0]).toMatchObject({ kind: 'round-off' });
+  });
+});
+
 describe('helpers', () => {
   it('ulp32 is the float32 spacing', () => {
     expect(ulp32(1)).toBe(2 ** -23);

@@ -218,3 +218,60 @@ describe('source-weights', () => {
     expect(pix0.diagnoses!.map((d) => d.kind)).toContain('single-precision');
   });
 });
+
+describe('findings on every real pair', () => {
+  /** No float32 claim beyond the budget and no scale factor a component does not follow, checked against the numbers. */
+  function expectNoFalseClaims(c: Comparison): void {
+    for (const i of c.items) {
+      for (const d of i.diagnoses ?? []) {
+        if (d.kind === 'single-precision') expect(i.roundOff && i.precision === 'float32', i.name).toBe(true);
+        if (d.kind !== 'scale-factor') continue;
+        const r = i.reference!.map(Number);
+        const p = i.port!.map(Number);
+        r.forEach((x, k) => x !== 0 && expect(Math.abs(p[k]! / x - d.ratio!), i.name).toBeLessThan(1e-6 * Math.abs(d.ratio!)));
+      }
+    }
+  }
+
+  it('per-phi-k-frac: the headline is phi_tic=0, whose reference value repeats phi_tic=9', async () => {
+    const { ref, port } = await load('per-phi-k-frac');
+    const c = compareTraces(ref, port, { matchBy: 'phi_tic' });
+    expect(c.findings[0]!.name).toBe('TRACE_C_PHI[phi_tic=0].k_frac');
+    expect(c.findings[0]!.diagnoses[0]!.message).toMatch(/^reference phi_tic=0 equals reference phi_tic=9 while the port's differ/);
+    // phi_tic 9 repeats phi_tic 0 too, but there the port agrees: no claim that it is the stale one.
+    expect(item(c, 'TRACE_C_PHI[phi_tic=9].k_frac').diagnoses?.some((d) => d.kind === 'carry-over')).toBe(false);
+    expectNoFalseClaims(c);
+  });
+
+  it('pix0-custom-convention: one finding, pix0_vector_meters, with no pattern claimed', async () => {
+    const { ref, port } = await load('pix0-custom-convention');
+    const c = compareTraces(ref, port);
+    expect(c.findings.map((f) => f.name)).toEqual(['pix0_vector_meters']);
+    expect(c.findings[0]!.diagnoses).toEqual([]);
+    expectNoFalseClaims(c);
+  });
+
+  it('scattering-units: beam_center_m in mm, Fbeam_m half a pixel off, scattering_vec_A_inv 1e-10 and F_latt_a 1/5 are the findings', async () => {
+    const { ref, port } = await load('scattering-units');
+    const c = compareTraces(ref, port);
+    expect(c.findings.map((f) => f.name)).toEqual(['beam_center_m', 'scattering_vec_A_inv', 'F_latt_a']);
+    // C's Fbeam (0.10245) includes the half-pixel offset the port's (0.102425) leaves out: 0.5 × 0.05 mm.
+    expect(item(c, 'Fbeam_m').diagnoses![0]!.message).toBe('Δ = −0.5 × beam_center_m.pixel_mm (mm → m)');
+    expect(c.findings[1]!.diagnoses[0]).toMatchObject({ kind: 'unit-factor', power: -10 });
+    expect(c.findings[2]!.diagnoses[0]).toMatchObject({ kind: 'scale-factor' });
+    expect(c.findings[2]!.diagnoses[0]!.ratio).toBeCloseTo(0.9999999999995889 / 4.99999999995065, 12);
+    expectNoFalseClaims(c);
+  });
+
+  it('source-weights: the placeholder source heads, and steps 4 against 2 is a finding of its own', async () => {
+    const { ref, port } = await load('source-weights');
+    const c = compareTraces(ref, port, {
+      ignore: ['TRACE_PY_TRICUBIC*', 'spindle_*', 'F_cell_nearest'],
+      aliases: { F_cell_interpolated: 'F_cell', I_before_scaling_pre_polar: 'I_before_scaling' },
+    });
+    expect(c.findings[0]!.name).toBe('incident_vec');
+    expect(c.findings.map((f) => f.name)).toContain('steps');
+    expect(c.findings.find((f) => f.name === 'steps')!.diagnoses[0]).toMatchObject({ kind: 'scale-factor', ratio: 0.5 });
+    expectNoFalseClaims(c);
+  });
+});

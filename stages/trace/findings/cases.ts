@@ -1,7 +1,7 @@
-// A comparison as JUnit cases: one per key group, whose DIVERGENT/CRITICAL items are failures when
-// the stage's `fail_on` counts them; items it does not count are kept as output, not judged.
+// A comparison as JUnit cases: one per key group, whose DIVERGENT/CRITICAL items beyond round-off
+// are failures when the stage's `fail_on` counts them; items it does not count are kept as output.
 import type { FindingCase } from '../../../src/stage-api/index.js';
-import type { ComparedItem, Comparison, FailOn } from '../compare.js';
+import type { ComparedItem, Comparison, FailOn } from '../comparison.js';
 import { failsOn } from './gate.js';
 import { formatRel, formatValue, keyGroups } from './format.js';
 
@@ -23,7 +23,7 @@ function describe(items: ComparedItem[]): string {
 export function comparisonCases(stage: string, c: Comparison, failOn: FailOn): FindingCase[] {
   const group = `evidence.compare.${stage}`;
   return keyGroups(c).map((g): FindingCase => {
-    const offending = g.items.filter((i) => i.status === 'DIVERGENT' || i.status === 'CRITICAL');
+    const offending = g.items.filter((i) => (i.status === 'DIVERGENT' || i.status === 'CRITICAL') && !i.roundOff);
     const failing = offending.filter((i) => failsOn(failOn, i.status));
     if (failing.length) {
       const first = failing[0]!;

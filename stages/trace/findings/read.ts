@@ -1,13 +1,15 @@
 // The findings of a compare-traces stage, read from the comparison it left on disk (ran, up to date
-// or restored alike): its verdict and first divergence, the `fail_on` gate, JUnit cases per key
-// group, an annotation per divergence on the port's log line, and a step-summary section.
+// or restored alike): the verdict of what lies beyond round-off and the headline finding with its
+// diagnosis, the `fail_on` gate (judged on items beyond round-off, see gate.ts), JUnit cases per key
+// group, an annotation per item beyond round-off on the port's log line, and a step-summary section.
+// A comparison whose only differences are round-off reads as MATCH, severity ok.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
 import type { FindingAnnotation, Findings, FindingsInput, PipelineView } from '../../../src/stage-api/index.js';
-import type { Comparison } from '../compare.js';
+import type { Comparison } from '../comparison.js';
 import { comparisonCases } from './cases.js';
 import { failOnOf, failsOn } from './gate.js';
-import { firstDivergenceLine, formatRel, formatValue } from './format.js';
+import { findingVerdictOf, headlineLine, formatRel, formatValue } from './format.js';
 import { summarySection } from './summary-section.js';
 
 /** GitHub shows at most 10 annotations of a kind per step; more than this only floods the log. */
@@ -45,7 +47,8 @@ export function traceLogOf(pipeline: PipelineView, input: Pick<FindingsInput, 'c
 function annotationsOf(input: FindingsInput, file: string, c: Comparison, portLog: string): FindingAnnotation[] {
   const failOn = failOnOf(input.with);
   const out: FindingAnnotation[] = [];
-  for (const index of c.divergences.slice(0, MAX_ANNOTATIONS)) {
+  const beyond = c.divergences.filter((i) => !c.items[i]?.roundOff);
+  for (const index of beyond.slice(0, MAX_ANNOTATIONS)) {
     const item = c.items[index];
     if (!item) continue;
     const diagnosis = item.diagnoses?.[0]?.message;
@@ -57,7 +60,7 @@ function annotationsOf(input: FindingsInput, file: string, c: Comparison, portLo
       message: `${item.name}: reference ${formatValue(item.reference)}${item.refLine ? ` (${c.reference.source}:${item.refLine})` : ''}, port ${formatValue(item.port)}, Δ rel ${formatRel(item.rel)}${diagnosis ? `. ${diagnosis}` : ''}`,
     });
   }
-  if (c.divergences.length > MAX_ANNOTATIONS) out.push({ level: 'notice', title: input.stage, message: `${c.divergences.length - MAX_ANNOTATIONS} more divergences in ${file}` });
+  if (beyond.length > MAX_ANNOTATIONS) out.push({ level: 'notice', title: input.stage, message: `${beyond.length - MAX_ANNOTATIONS} more divergences in ${file}` });
   return out;
 }
 
@@ -82,13 +85,14 @@ export async function findings(input: FindingsInput): Promise<Findings> {
     return unreadable(input.stage, file, (err as Error).message);
   }
   const failOn = failOnOf(input.with);
-  const gate = failsOn(failOn, c.verdict);
-  const headline = firstDivergenceLine(c);
+  const verdict = findingVerdictOf(c);
+  const gate = failsOn(failOn, verdict);
+  const headline = headlineLine(c);
   const referenceLog = traceLogOf(input.pipeline, input, c, 'reference');
   const portLog = traceLogOf(input.pipeline, input, c, 'port');
   return {
-    verdict: c.verdict,
-    severity: c.verdict === 'MATCH' ? 'ok' : c.verdict === 'MINOR' ? 'notice' : 'problem',
+    verdict,
+    severity: verdict === 'MATCH' ? 'ok' : verdict === 'MINOR' ? 'notice' : 'problem',
     headline,
     gate: gate ? { rule: `fail_on: ${failOn}`, detail: headline } : undefined,
     suite: { name: `compare ${input.stage}`, cases: comparisonCases(input.stage, c, failOn) },
