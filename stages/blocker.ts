@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic, type FailureInfo, type StageContext, type StageModule, formatIssues, toolSchemasDir, validateAgainst } from '../src/stage-api/index.js';
+import { redactCommand, redactEnv, redactText } from './provenance/redact.js';
 import { appendToNotes } from './notes/append.js';
 import { extractTraceback, type Traceback } from './forensics/traceback.js';
 import { writeWorkingTreePatch, type PatchResult } from './forensics/git-patch.js';
@@ -45,14 +46,6 @@ const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'blocker.inpu
 /** Streams bigger than this are kept by their end in attempt_failed.log. */
 const MAX_STREAM_BYTES = 64 << 20;
 
-/** The same rule as snapshot-config: values of secret-looking names never reach a file. */
-const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/i;
-
-function redactEnv(env: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(env).sort()) out[k] = SECRET_NAME.test(k) ? '***REDACTED***' : env[k]!;
-  return out;
-}
 
 /** A stream's full text: the runner's complete capture when it has one, else what the failure carries. */
 async function fullStream(file: string | undefined, fallback: string): Promise<string> {
@@ -81,8 +74,8 @@ function attemptLog(f: FailureInfo, rec: BlockerRecord, stdout: string, stderr: 
   return [
     `# evidence: attempt failed`,
     `stage:     ${f.stage}`,
-    `reason:    ${f.reason}: ${f.message.split('\n')[0]}`,
-    `command:   ${f.command}`,
+    `reason:    ${f.reason}: ${rec.message.split('\n')[0]}`,
+    `command:   ${rec.command}`,
     `cwd:       ${f.cwd}`,
     `env (set by the pipeline):${envLines.length ? '' : ' (none)'}`,
     ...envLines,
@@ -147,18 +140,20 @@ async function run(ctx: StageContext): Promise<{ artifacts: string[] }> {
   }
   if (git.note) ctx.log.warn(git.note);
 
-  const stdout = await fullStream(f.stdoutLog, f.stdout);
-  const stderr = await fullStream(f.stderrLog, f.stderr);
+  // The same rules as the snapshot: secret-named env values and credentials in any text never
+  // reach a forensics file, the traceback included.
+  const stdout = redactText(await fullStream(f.stdoutLog, f.stdout));
+  const stderr = redactText(await fullStream(f.stderrLog, f.stderr));
   const traceback = extractTraceback({ stderr, stdout, signal: f.signal, tailLines: w.tail });
   const rec: BlockerRecord = {
     format: 'evidence-blocker/1',
     time: new Date().toISOString(),
     stage: f.stage,
     reason: f.reason,
-    message: f.message,
+    message: redactText(f.message),
     exitCode: f.exitCode,
     signal: f.signal,
-    command: f.command,
+    command: redactCommand(f.command),
     cwd: rel(f.cwd) || '.',
     env: redactEnv(f.env),
     durationMs: f.durationMs,

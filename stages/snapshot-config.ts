@@ -1,17 +1,35 @@
 // The snapshot-config stage: writes config_snapshot.json, what a later reader needs to redo a run —
 // resolved params, every stage's resolved command line, the env the pipeline declares (secrets
-// redacted), versions of the declared tools, the git state of the project, and sha256 of the inputs.
-// `with: { tools?: {name: 'cmd --version'}, inputs?: [paths or globs], output? }`. A tool command
-// gets 15 s; at the timeout, or when the stage is canceled, it is killed with all it started.
+// redacted, see provenance/redact.ts), versions of the declared tools, the git state of the project
+// and sha256 of the inputs. `with: { tools?: {name: 'cmd --version'}, inputs?: [paths or globs],
+// output? }`. A tool command gets 15 s; at the timeout, or when the stage is canceled, it is killed
+// with all it started.
+//
+// A snapshot must never describe another run than the one that uses it, restored or not, so its
+// fingerprint covers what it records: every param and every stage's definition (the catalog marks
+// the kind `describesPipeline`), its own `with:` (so the tool commands), and its deps, which must
+// cover `inputs` (checked here: an input outside the deps fails the stage). Not covered, because the
+// runner cannot know them without running anything: what a tool command prints (a compiler
+// upgraded in place keeps the old version line until the snapshot re-runs: `--force snapshot`), and
+// the git state, which is the one of the run that last made the snapshot (a commit that changes no
+// input leaves the evidence, and so the snapshot, as it was).
 // No timestamp and nothing from the process env: identical inputs give a byte-identical snapshot,
 // so the runner's early cutoff can skip everything downstream.
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
-import { writeFileAtomic, type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
+import { writeFileAtomic, StageFailure, type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
+import { uncovered } from './provenance/coverage.js';
+import { readGitState } from './provenance/git.js';
+import { redactText } from './provenance/redact.js';
+import { evidenceVersion, recordPipeline, SNAPSHOT_FORMAT, toPosix, type ConfigSnapshot, type InputHash, type ToolVersion } from './provenance/snapshot.js';
+
+export { REDACTED, redactCommand, redactEnv, redactValue } from './provenance/redact.js';
+export { readGitState, type GitState } from './provenance/git.js';
+export type { ConfigSnapshot, InputHash, ToolVersion } from './provenance/snapshot.js';
 
 export interface SnapshotConfigWith {
   tools?: Record<string, string>;
@@ -19,131 +37,7 @@ export interface SnapshotConfigWith {
   output?: string;
 }
 
-export const REDACTED = '***REDACTED***';
-const SECRET_NAME = /TOKEN|SECRET|PASSWORD|KEY/i;
-
-export interface GitState {
-  sha: string | null;
-  branch: string | null;
-  dirty: boolean | null;
-  /** Project-relative paths with uncommitted changes (declared outs excluded), sorted, at most 100. */
-  changed: string[];
-}
-
-export interface ToolVersion {
-  command: string;
-  /** First line of the command's output (stdout, else stderr); null when it failed. */
-  version: string | null;
-  error: string | null;
-}
-
-export interface InputHash {
-  /** Project-relative, forward slashes. */
-  path: string;
-  sha256: string | null;
-  bytes: number | null;
-  /** Set when a literal (non-glob) input does not exist. */
-  missing?: true;
-}
-
-export interface ConfigSnapshot {
-  format: 'evidence-config-snapshot/1';
-  /** pipeline.yaml, project-relative. */
-  pipeline: string;
-  params: Record<string, unknown>;
-  env: Record<string, string>;
-  stages: Array<{ name: string; command: string; deps: string[]; outs: string[]; env: Record<string, string> }>;
-  tools: Record<string, ToolVersion>;
-  git: GitState;
-  inputs: InputHash[];
-}
-
 const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'snapshot-config.input.schema.json'), 'utf8')) as object;
-
-/** Copies `env` with the values of secret-looking names replaced. Keys sorted, for determinism. */
-export function redactEnv(env: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(env).sort()) out[name] = SECRET_NAME.test(name) ? REDACTED : env[name];
-  return out;
-}
-
-/** Redacts values under secret-looking keys at any depth (params may carry an API key). */
-export function redactDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactDeep);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_NAME.test(k) ? REDACTED : redactDeep(v);
-    return out;
-  }
-  return value;
-}
-
-/**
- * Redacts secrets written into a command line: `API_TOKEN=abc cmd`, `--password=xyz`,
- * `--api-key xyz`, and `"token":"abc"` in the JSON of a uses-stage's `with`.
- */
-export function redactCommand(command: string): string {
-  const secret = (name: string) => SECRET_NAME.test(name);
-  return command
-    .replace(/("([^"\\]+)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)/g, (all, head: string, name: string) => (secret(name) ? `${head}"${REDACTED}"` : all))
-    .replace(/(^|\s)((?:--?)?[A-Za-z_][\w-]*)=("[^"]*"|'[^']*'|\S+)/g, (all, lead: string, name: string) => (secret(name) ? `${lead}${name}=${REDACTED}` : all))
-    .replace(/(^|\s)(--?[A-Za-z][\w-]*)(\s+)(?!-)("[^"]*"|'[^']*'|\S+)/g, (all, lead: string, flag: string, gap: string) =>
-      secret(flag) ? `${lead}${flag}${gap}${REDACTED}` : all,
-    );
-}
-
-// execa loads lazily (~100 ms, measured): write-notes imports readGitState from here.
-async function git(args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  const { execa } = await import('execa');
-  const r = await execa('git', args, { cwd, cancelSignal: signal, timeout: 15_000, stdin: 'ignore', maxBuffer: 16 << 20, stripFinalNewline: false, env: { LC_ALL: 'C' } });
-  return r.stdout;
-}
-
-/**
- * The git state of `dir`: HEAD's SHA (null before the first commit), the branch (null when
- * detached), and whether anything but the declared outs (`ignore`, project-relative paths or
- * globs) differs from HEAD. All null when `dir` is not in a git work tree or git is missing.
- */
-export async function readGitState(dir: string, ignore: string[] = [], signal?: AbortSignal): Promise<GitState> {
-  const none: GitState = { sha: null, branch: null, dirty: null, changed: [] };
-  let prefix: string;
-  try {
-    const inside = (await git(['rev-parse', '--is-inside-work-tree'], dir, signal)).trim();
-    if (inside !== 'true') return none;
-    prefix = (await git(['rev-parse', '--show-prefix'], dir, signal)).trim();
-  } catch {
-    return none;
-  }
-  const sha = await git(['rev-parse', '--verify', '-q', 'HEAD'], dir, signal).then(
-    (s) => s.trim() || null,
-    () => null,
-  );
-  const branch = await git(['symbolic-ref', '--short', '-q', 'HEAD'], dir, signal).then(
-    (s) => s.trim() || null,
-    () => null,
-  );
-  let porcelain: string;
-  try {
-    porcelain = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.'], dir, signal);
-  } catch {
-    return { sha, branch, dirty: null, changed: [] };
-  }
-  const skip = ignore.length ? picomatch(ignore.flatMap((p) => [p, `${p}/**`]), { dot: true }) : () => false;
-  const changed: string[] = [];
-  const entries = porcelain.split('\0');
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (e.length < 4) continue;
-    const code = e.slice(0, 2);
-    const repoPath = e.slice(3);
-    if (code[0] === 'R' || code[0] === 'C') i++; // the next entry is the rename's source
-    const path = repoPath.startsWith(prefix) ? repoPath.slice(prefix.length) : repoPath;
-    if (skip(path)) continue;
-    changed.push(path);
-  }
-  changed.sort();
-  return { sha, branch, dirty: changed.length > 0, changed: changed.slice(0, 100) };
-}
 
 const TOOL_TIMEOUT_MS = 15_000;
 
@@ -197,10 +91,6 @@ async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-function toPosix(p: string): string {
-  return sep === '/' ? p : p.split(sep).join('/');
-}
-
 /** Expands `patterns` (relative to cwd) and hashes every file, sorted by project-relative path. */
 export async function hashInputs(patterns: string[], cwd: string, root: string): Promise<InputHash[]> {
   const files = new Set<string>();
@@ -227,28 +117,31 @@ export async function hashInputs(patterns: string[], cwd: string, root: string):
   return out;
 }
 
-/** Builds the snapshot (no writing), for tests and for write-notes. */
+/** Project-relative patterns of `with.inputs` that the stage's deps do not cover. */
+export function inputsOutsideDeps(ctx: StageContext): string[] {
+  const w = ctx.with as SnapshotConfigWith;
+  const patterns = (w.inputs ?? []).map((p) => toPosix(relative(ctx.root, resolve(ctx.cwd, p))));
+  return uncovered(patterns, ctx.deps);
+}
+
+/** Builds the snapshot (no writing), for tests. */
 export async function buildSnapshot(ctx: StageContext): Promise<ConfigSnapshot> {
   const w = ctx.with as SnapshotConfigWith;
   const pipeline = ctx.pipeline;
   const ownOutput = w.output ? [toPosix(relative(ctx.root, resolve(ctx.cwd, w.output)))] : [];
   const allOuts = [...new Set([...ctx.outs, ...ownOutput, ...pipeline.stages.flatMap((s) => s.outs)])];
-  const toolNames = Object.keys(w.tools ?? {}).sort();
   const tools: Record<string, ToolVersion> = {};
-  for (const name of toolNames) tools[name] = await toolVersion(w.tools![name], ctx.cwd, ctx.env, ctx.signal);
+  for (const name of Object.keys(w.tools ?? {}).sort()) {
+    const t = await toolVersion(w.tools![name]!, ctx.cwd, ctx.env, ctx.signal);
+    // A version line or an error may quote a URL with its credentials, or the command's own options.
+    tools[name] = { command: redactText(t.command), version: t.version === null ? null : redactText(t.version), error: t.error === null ? null : redactText(t.error) };
+  }
   const inputs = w.inputs ? await hashInputs(w.inputs, ctx.cwd, ctx.root) : await hashInputs(ctx.deps, ctx.root, ctx.root);
   return {
-    format: 'evidence-config-snapshot/1',
+    format: SNAPSHOT_FORMAT,
+    evidence: evidenceVersion(),
     pipeline: toPosix(relative(ctx.root, pipeline.file)),
-    params: redactDeep(ctx.params) as Record<string, unknown>,
-    env: redactEnv(pipeline.env),
-    stages: pipeline.stages.map((s) => ({
-      name: s.name,
-      command: redactCommand(s.command),
-      deps: [...s.deps],
-      outs: [...s.outs],
-      env: redactEnv(s.env),
-    })),
+    ...recordPipeline(pipeline, ctx.params),
     tools,
     git: await readGitState(ctx.root, allOuts, ctx.signal),
     inputs,
@@ -256,7 +149,13 @@ export async function buildSnapshot(ctx: StageContext): Promise<ConfigSnapshot> 
 }
 
 async function runStage(ctx: StageContext): Promise<void> {
-  const w = ctx.with as SnapshotConfigWith;
+  const outside = inputsOutsideDeps(ctx);
+  if (outside.length) {
+    throw new StageFailure(
+      'require',
+      `input(s) ${outside.map((p) => `'${p}'`).join(', ')} not among the deps of stage '${ctx.stage}': a change to them would not re-run it, and a restored snapshot would record old hashes; add them (or a folder holding them) to deps`,
+    );
+  }
   const output = outputOf(ctx);
   const snapshot = await buildSnapshot(ctx);
   for (const [name, t] of Object.entries(snapshot.tools)) if (t.error) ctx.log.warn(`tool ${name}: ${t.error}`);
@@ -267,4 +166,4 @@ async function runStage(ctx: StageContext): Promise<void> {
   );
 }
 
-export default { name: 'snapshot-config', version: '1', inputSchema, run: runStage } satisfies StageModule;
+export default { name: 'snapshot-config', version: '3', inputSchema, run: runStage } satisfies StageModule;

@@ -1,17 +1,24 @@
 // The summarize stage: renders a comparison (schemas/comparison.schema.json) as a Markdown summary —
-// the table of the selected keys, the first divergence and every divergent key with its diagnosis.
-// `with: { comparison, output?, keys?, title? }`. The text itself is built in stages/trace/summary.ts.
+// the findings and tables (built in stages/trace/summary.ts), then a provenance section: git SHA,
+// dirty flag, commit date, tool versions, params, the comparison's options and every command line
+// (built in stages/provenance/). `with: { comparison, output?, keys?, title?, snapshot? }`. With a
+// snapshot (listed in deps) the provenance is the snapshot's; without one it is read from the
+// pipeline and git when the stage runs, and the catalog then makes every param and stage
+// definition part of this stage's fingerprint, so that the summary never names a stale param.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import type { Comparison } from './trace/compare.js';
 import { renderSummary } from './trace/summary.js';
+import { gatherProvenance } from './provenance/gather.js';
+import { renderSummaryProvenance } from './provenance/render.js';
 
 export interface SummarizeWith {
   comparison: string;
   output?: string;
   keys?: string[];
   title?: string;
+  snapshot?: string;
 }
 
 const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'summarize.input.schema.json'), 'utf8')) as object;
@@ -25,13 +32,19 @@ export function readComparison(file: string): Comparison {
   }
 }
 
+/** `body` then `section`, one blank line between them, one newline at the end. */
+export function appendMarkdown(body: string, section: string): string {
+  return `${body.replace(/\n+$/, '')}\n\n${section.replace(/\n+$/, '')}\n`;
+}
+
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as SummarizeWith;
   const output = outputOf(ctx);
   const comparison = readComparison(resolve(ctx.cwd, w.comparison));
-  const text = renderSummary(comparison, { ...(w.keys ? { keys: w.keys } : {}), ...(w.title ? { title: w.title } : {}) });
-  await writeFileAtomic(output, text);
+  const provenance = await gatherProvenance(ctx, w.snapshot);
+  const body = renderSummary(comparison, { ...(w.keys ? { keys: w.keys } : {}), ...(w.title ? { title: w.title } : {}) });
+  await writeFileAtomic(output, appendMarkdown(body, renderSummaryProvenance(provenance, comparison.options)));
   ctx.log.info(`summary of ${comparison.totals.compared} item(s), verdict ${comparison.verdict}`);
 }
 
-export default { name: 'summarize', version: '1', inputSchema, run } satisfies StageModule;
+export default { name: 'summarize', version: '4', inputSchema, run } satisfies StageModule;

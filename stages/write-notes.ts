@@ -1,18 +1,22 @@
-// The write-notes stage: appends one dated section (UTC) to a notes file — command lines and git
-// state (from a config snapshot when given), the verdict, the key deltas, and where the first
-// divergence lies relative to the checkpoints. Earlier content is never rewritten: the existing
-// bytes are read, the section appended, and the whole written to a temporary file renamed into
-// place, so the old bytes survive byte for byte and a crash leaves the old file intact.
-// `with: { notes, comparison, snapshot?, title? }`. Each run appends exactly one section.
+// The write-notes stage: appends one dated section (UTC) to a notes file — git state, the verdict,
+// the key deltas and where the first divergence lies relative to the checkpoints (stages/trace/
+// summary.ts), then what made this comparison: params, the comparison's options, tool versions and
+// every command line (stages/provenance/), from the snapshot of this run when given one (a dep,
+// checked to describe this pipeline), else from the pipeline and git read now. Earlier content is
+// never rewritten: the existing bytes are read, the section appended, and the whole written to a
+// temporary file renamed into place, so the old bytes survive byte for byte and a crash leaves the
+// old file intact. `with: { notes, comparison, snapshot?, title? }`. Each run appends one section;
+// its date is the clock's (a notes file is a log of runs, never restored from the cache).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { appendToNotes } from './notes/append.js';
 export { appendSection } from './notes/append.js';
-import { StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir } from '../src/stage-api/index.js';
-import { readGitState, redactCommand, type ConfigSnapshot } from './snapshot-config.js';
+import { type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
 import { readComparison } from './summarize.js';
 import { renderNotesSection } from './trace/summary.js';
+import { gatherProvenance } from './provenance/gather.js';
+import { renderNotesProvenance } from './provenance/render.js';
 
 export interface WriteNotesWith {
   notes: string;
@@ -28,34 +32,18 @@ async function run(ctx: StageContext): Promise<void> {
   const notesPath = resolve(ctx.cwd, w.notes);
   const comparisonPath = resolve(ctx.cwd, w.comparison);
   const comparison = readComparison(comparisonPath);
-  let snapshot: ConfigSnapshot | undefined;
-  if (w.snapshot) {
-    try {
-      snapshot = readValidatedJson<ConfigSnapshot>(resolve(ctx.cwd, w.snapshot), join(toolSchemasDir(), 'config-snapshot.schema.json'));
-    } catch (err) {
-      throw new StageFailure('schema', (err as Error).message);
-    }
-  }
-  const git = snapshot ? snapshot.git : await readGitState(ctx.root, [...ctx.outs, ...ctx.pipeline.stages.flatMap((s) => s.outs)], ctx.signal);
-  // The snapshot's command lines are already redacted; the pipeline's own are not.
-  const commands = snapshot
-    ? snapshot.stages.map((s) => ({ name: s.name, command: s.command }))
-    : ctx.pipeline.stages.map((s) => ({ name: s.name, command: redactCommand(s.command) }));
+  const provenance = await gatherProvenance(ctx, w.snapshot);
   const digest =
     'sha256:' +
     createHash('sha256')
       .update(readFileSync(comparisonPath))
       .update(w.snapshot ? readFileSync(resolve(ctx.cwd, w.snapshot)) : '')
       .digest('hex');
-  const section = renderNotesSection(comparison, {
-    date: new Date().toISOString(),
-    ...(w.title ? { title: w.title } : {}),
-    commands,
-    git,
-    digest,
-  });
+  // Command lines are rendered with the rest of the provenance, after the findings.
+  const findings = renderNotesSection(comparison, { date: new Date().toISOString(), ...(w.title ? { title: w.title } : {}), commands: [], git: provenance.git });
+  const section = [findings.replace(/\n+$/, ''), '', renderNotesProvenance(provenance, comparison.options).replace(/\n+$/, ''), '', `<!-- evidence:write-notes ${digest} -->`, ''].join('\n');
   const kept = await appendToNotes(notesPath, section);
   ctx.log.info(`appended a section to ${w.notes} (${kept} bytes kept)`);
 }
 
-export default { name: 'write-notes', version: '1', inputSchema, run } satisfies StageModule;
+export default { name: 'write-notes', version: '2', inputSchema, run } satisfies StageModule;

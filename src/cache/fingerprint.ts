@@ -29,6 +29,22 @@ export interface FingerprintInputs {
   /** upstream stage → (out path → content hash). */
   upstream: Record<string, Record<string, string>>;
   outs: Array<{ path: string; schema?: string; cache: boolean; stream?: string }>;
+  /** Only for a stage that describes the pipeline (its `params` then holds every param). */
+  pipeline?: PipelineDefinition;
+}
+
+/** The pipeline as a describing stage's fingerprint sees it: its env and every other stage's definition. */
+export interface PipelineDefinition {
+  env: Record<string, string>;
+  stages: Record<string, StageDefinition>;
+}
+
+export interface StageDefinition {
+  definition: Record<string, unknown>;
+  env: Record<string, string>;
+  cwd: string;
+  deps: string[];
+  outs: FingerprintInputs['outs'];
 }
 
 export function fingerprintOf(inputs: FingerprintInputs): string {

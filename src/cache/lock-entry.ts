@@ -2,8 +2,8 @@
 // that record, in words for `evidence status` and the run's "why it runs" line.
 import type { Stage } from '../pipeline/model.js';
 import type { PathHash } from './hash.js';
-import type { LockEntry } from './lock.js';
-import { canonicalJson, sha256, type FingerprintInputs } from './fingerprint.js';
+import type { LockEntry, PipelineDigest } from './lock.js';
+import { canonicalJson, sha256, type FingerprintInputs, type PipelineDefinition } from './fingerprint.js';
 
 /** What lockEntryOf needs of an evaluation (the cache's decision for one stage). */
 export interface EvaluatedInputs {
@@ -26,7 +26,53 @@ export function lockEntryOf(ev: EvaluatedInputs, stage: Stage, outs: PathHash[],
     tool: ev.inputs.tool,
     uses: usesLabel(definition),
     definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
+    pipeline: ev.inputs.pipeline ? pipelineDigestOf(ev.inputs.pipeline) : undefined,
   };
+}
+
+const short = (v: unknown) => sha256(canonicalJson(v)).slice(0, 8);
+const PART_NAMES: Record<string, string> = { timeoutMs: 'timeout' };
+
+/** One short digest per part of each stage (cmd or uses, version, with, timeout, env, cwd, deps, outs). */
+export function pipelineDigestOf(p: PipelineDefinition): PipelineDigest {
+  const stages: Record<string, string> = {};
+  for (const name of Object.keys(p.stages).sort()) {
+    const { definition, ...rest } = p.stages[name]!;
+    const parts: Record<string, unknown> = { ...definition, ...rest };
+    delete parts.kind;
+    stages[name] = Object.keys(parts)
+      .filter((k) => parts[k] !== undefined)
+      .sort()
+      .map((k) => `${PART_NAMES[k] ?? k}=${short(parts[k])}`)
+      .join(' ');
+  }
+  return { env: short(p.env), stages };
+}
+
+function partsOf(digest: string): Map<string, string> {
+  return new Map(digest.split(' ').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
+
+/** One line on how the rest of the pipeline changed since a describing stage last ran, or none. */
+function pipelineChange(was: PipelineDigest | undefined, now: PipelineDigest): string[] {
+  // A lock written before the stage described the pipeline: its version change already says why.
+  if (!was) return [];
+  const changes: string[] = [];
+  if (was.env !== now.env) changes.push('its env');
+  for (const [name, parts] of Object.entries(now.stages)) {
+    const old = was.stages[name];
+    if (old === undefined) changes.push(`stage ${name} was added`);
+    else if (old !== parts) {
+      const a = partsOf(old);
+      const b = partsOf(parts);
+      const differ = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
+      changes.push(`stage ${name}'s ${differ.join(', ')}`);
+    }
+  }
+  for (const name of Object.keys(was.stages)) if (!(name in now.stages)) changes.push(`stage ${name} was removed`);
+  if (!changes.length) return [];
+  const shown = changes.length > 3 ? [...changes.slice(0, 3), `${changes.length - 3} more`] : changes;
+  return [`the pipeline changed: ${shown.join('; ')}`];
 }
 
 function usesLabel(definition: Record<string, unknown>): string | undefined {
@@ -73,6 +119,7 @@ export function explainChange(entry: LockEntry, now: FingerprintInputs, definiti
   for (const up of Object.keys(now.upstream)) {
     if (!(up in (entry.upstream ?? {}))) reasons.push(`the outs of '${up}' are a new input`);
   }
+  if (now.pipeline) reasons.push(...pipelineChange(entry.pipeline, pipelineDigestOf(now.pipeline)));
   if (!reasons.length) reasons.push('inputs changed');
   return reasons;
 }

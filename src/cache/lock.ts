@@ -22,6 +22,15 @@ export interface LockEntry {
   /** uses-stages: the kind and its version (`parse-trace@1`), or `script` for a user's script. */
   uses?: string;
   definitionHash: string;
+  /** A stage that describes the pipeline: digests of the parts of every other stage (see lock-entry). */
+  pipeline?: PipelineDigest;
+}
+
+/** Short digests, only to say what changed (the fingerprint covers the full definitions). */
+export interface PipelineDigest {
+  env: string;
+  /** Stage name → `part=digest` pairs separated by spaces, e.g. `with=1a2b3c4d env=…`. */
+  stages: Record<string, string>;
 }
 
 export interface LockFile {

@@ -28,6 +28,7 @@ export function builtinCatalog(): StageCatalog {
       inputPaths: k.inputPaths,
       outputPaths: k.outputPaths,
       gated: k.gated,
+      describesPipeline: k.describesPipeline,
       load: async () => (await importStageFile<{ default: StageModule }>(k.module)).default,
       findings: findingsModule
         ? async (input: FindingsInput) => (await importStageFile<{ findings(i: FindingsInput): Promise<Findings> }>(findingsModule)).findings(input)

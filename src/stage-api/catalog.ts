@@ -21,6 +21,12 @@ export interface StageKind {
    * read), so that a run without gates never reads any findings.
    */
   gated?(withValue: Record<string, unknown>): boolean;
+  /**
+   * Whether a stage of this kind with this `with:` writes down the pipeline itself (params, other
+   * stages' definitions). Its fingerprint then covers every param and every stage's definition, so
+   * that what it wrote, restored or not, describes the pipeline it runs in. Cheap, like `gated`.
+   */
+  describesPipeline?(withValue: Record<string, unknown>): boolean;
   /** Reads what a settled stage of this kind found (from its outs on disk), for reporters and gates. */
   findings?(input: FindingsInput): Promise<Findings>;
 }

@@ -10,7 +10,7 @@ import snapshotStage, { redactCommand, REDACTED, type ConfigSnapshot } from '../
 import type { PipelineView, StageContext } from '../../src/stage-api/index.js';
 import { toolSchemasDir, validateAgainst } from '../../src/schema/validate.js';
 
-function context(root: string, w: Record<string, unknown>, pipeline: Partial<PipelineView> = {}, params: Record<string, unknown> = {}): StageContext {
+function context(root: string, w: Record<string, unknown>, pipeline: Partial<PipelineView> = {}, params: Record<string, unknown> = {}, deps = ['inputs/*.txt']): StageContext {
   const view: PipelineView = { file: join(root, 'pipeline.yaml'), params, env: {}, stages: [], ...pipeline };
   return {
     stage: 'snapshot',
@@ -18,7 +18,7 @@ function context(root: string, w: Record<string, unknown>, pipeline: Partial<Pip
     cwd: root,
     with: w,
     outs: ['out/config_snapshot.json'],
-    deps: ['inputs/*.txt'],
+    deps,
     params,
     env: view.env,
     log: { info: () => {}, warn: () => {} },
@@ -89,7 +89,7 @@ describe('snapshot-config stage', () => {
 
   it('hashes inputs (paths and globs), sorted, and marks a missing literal path', async () => {
     const root = project();
-    await snapshotStage.run(context(root, { inputs: ['inputs/*.txt', 'inputs/c.hkl', 'inputs/absent.dat'] }));
+    await snapshotStage.run(context(root, { inputs: ['inputs/*.txt', 'inputs/c.hkl', 'inputs/absent.dat'] }, {}, {}, ['inputs']));
     expect(read(root).inputs).toEqual([
       { path: 'inputs/a.txt', sha256: sha('alpha\n'), bytes: 6 },
       { path: 'inputs/absent.dat', sha256: null, bytes: null, missing: true },
@@ -107,7 +107,7 @@ describe('snapshot-config stage', () => {
   it('gives null git fields outside a repository', async () => {
     const root = project();
     await snapshotStage.run(context(root, {}));
-    expect(read(root).git).toEqual({ sha: null, branch: null, dirty: null, changed: [] });
+    expect(read(root).git).toEqual({ sha: null, branch: null, dirty: null, changed: [], date: null });
   });
 
   it('records SHA, branch and dirty flag of a real git repository, ignoring the pipeline’s outs', async () => {
@@ -117,13 +117,15 @@ describe('snapshot-config stage', () => {
     git(root, 'add', '.');
     git(root, 'commit', '-q', '-m', 'initial');
     const head = git(root, 'rev-parse', 'HEAD');
+    const date = new Date(Number(git(root, 'show', '-s', '--format=%ct', 'HEAD')) * 1000).toISOString();
     const pipeline = { stages: [{ name: 'compare', command: 'uses compare-traces', deps: [], outs: ['reports/cmp.json'], env: {} }] };
     mkdirSync(join(root, 'reports'));
     writeFileSync(join(root, 'reports', 'cmp.json'), '{}'); // an artifact, not a source change
+    writeFileSync(join(root, 'evidence.lock'), '# the runner’s own record\n');
 
     await snapshotStage.run(context(root, { tools: { node: 'node --version' } }, pipeline));
     const first = readFileSync(join(root, 'out', 'config_snapshot.json'), 'utf8');
-    expect(JSON.parse(first).git).toEqual({ sha: head, branch: 'port-work', dirty: false, changed: [] });
+    expect(JSON.parse(first).git).toEqual({ sha: head, branch: 'port-work', dirty: false, changed: [], date });
 
     // The snapshot it just wrote does not make the next one dirty: identical inputs, identical bytes.
     await snapshotStage.run(context(root, { tools: { node: 'node --version' } }, pipeline));
@@ -132,7 +134,7 @@ describe('snapshot-config stage', () => {
     writeFileSync(join(root, 'inputs', 'a.txt'), 'alpha changed\n');
     writeFileSync(join(root, 'new-source.py'), 'print(1)\n');
     await snapshotStage.run(context(root, {}, pipeline));
-    expect(read(root).git).toEqual({ sha: head, branch: 'port-work', dirty: true, changed: ['inputs/a.txt', 'new-source.py'] });
+    expect(read(root).git).toEqual({ sha: head, branch: 'port-work', dirty: true, changed: ['inputs/a.txt', 'new-source.py'], date });
   });
 
   it('reports a repository without commits and a detached HEAD', async () => {
@@ -148,8 +150,31 @@ describe('snapshot-config stage', () => {
   });
 
   it('redactCommand leaves ordinary arguments alone', () => {
-    expect(redactCommand('./nanoBragg -keyfile A.mat -lambda 6.2')).toBe(`./nanoBragg -keyfile ${REDACTED} -lambda 6.2`);
+    // A key file's path and a trace key are not secrets; only the values of secret names are.
+    expect(redactCommand('./nanoBragg -keyfile A.mat -lambda 6.2')).toBe('./nanoBragg -keyfile A.mat -lambda 6.2');
+    expect(redactCommand('evidence compare a b --key F_latt --keys-from k.txt')).toBe('evidence compare a b --key F_latt --keys-from k.txt');
     expect(redactCommand('python port.py --pixel 1039 685 --dtype float64')).toBe('python port.py --pixel 1039 685 --dtype float64');
-    expect(redactCommand('PASSWORD="a b" run')).toBe(`PASSWORD=${REDACTED} run`);
+    expect(redactCommand('PASSWORD="a b" run')).toBe(`PASSWORD="${REDACTED}" run`);
+  });
+
+  it('keeps tolerance.keys and every other structured key, and writes valid JSON (the redaction that broke it)', async () => {
+    const root = project();
+    const withValue = { reference: 'c.json', tolerance: { rel: 1e-6, keys: { 'F_latt*': { rel: 1e-3 }, 'rot_*': { abs: 1e-9 } } }, aliases: { keys_ref: 'keys' }, api_key: 'k-9' };
+    const command = `uses compare-traces with ${JSON.stringify(withValue)}`;
+    await snapshotStage.run(context(root, {}, { stages: [{ name: 'compare', uses: 'compare-traces', command, deps: [], outs: ['cmp.json'], env: {} }] }, { keys: ['a', 'b'], tolerance: 1e-6 }));
+    const s = read(root);
+    const recorded = JSON.parse(s.stages[0].command.replace(/^uses compare-traces with /, ''));
+    expect(recorded).toEqual({ ...withValue, api_key: REDACTED });
+    expect(s.params).toEqual({ keys: ['a', 'b'], tolerance: 1e-6 });
+  });
+
+  it('fails, naming them, when inputs lie outside the deps (a change to them would not re-run it)', async () => {
+    const root = project();
+    await expect(snapshotStage.run(context(root, { inputs: ['inputs/*.txt', 'inputs/c.hkl', 'inputs/*.hkl'] }))).rejects.toThrow(
+      /input\(s\) 'inputs\/c\.hkl', 'inputs\/\*\.hkl' not among the deps of stage 'snapshot'/,
+    );
+    // A folder dep covers a file and a glob under it.
+    await snapshotStage.run(context(root, { inputs: ['inputs/c.hkl', 'inputs/*.hkl'] }, {}, {}, ['inputs']));
+    expect(read(root).inputs.map((i) => i.path)).toEqual(['inputs/c.hkl']);
   });
 });

@@ -7,46 +7,55 @@ import writeNotesStage, { appendSection } from '../../stages/write-notes.js';
 import { writeComparison } from '../../stages/compare-traces.js';
 import { compareTraces } from '../../stages/trace/compare.js';
 import { parseTraceFile } from '../../stages/trace/parse.js';
-import type { ConfigSnapshot } from '../../stages/snapshot-config.js';
-import type { StageContext } from '../../src/stage-api/index.js';
+import { recordPipeline, SNAPSHOT_FORMAT, type ConfigSnapshot } from '../../stages/provenance/snapshot.js';
+import type { PipelineView, StageContext } from '../../src/stage-api/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'real-pairs');
 
-function context(root: string, w: Record<string, unknown>): StageContext {
+const params = { pixel: '1039 685' };
+
+function pipelineView(root: string): PipelineView {
+  return {
+    file: join(root, 'pipeline.yaml'),
+    params,
+    env: {},
+    stages: [
+      { name: 'run-c', command: './nanoBragg -mat A.mat -trace_pixel 1039 685 > c.log', deps: [], outs: ['c.log'], env: {} },
+      { name: 'compare', command: 'uses compare-traces with {"reference":"c.json","port":"py.json","api_token":"tok-secret-1"}', deps: [], outs: ['cmp.json'], env: {} },
+    ],
+  };
+}
+
+function context(root: string, w: Record<string, unknown>, over: Partial<StageContext> = {}): StageContext {
   return {
     stage: 'notes',
     root,
     cwd: root,
     with: w,
     outs: ['notes.md'],
-    deps: [],
-    params: {},
+    deps: ['cmp.json', 'snapshot.json', 'bad-snapshot.json', 'old-snapshot.json'],
+    params,
     env: {},
     log: { info: () => {}, warn: () => {} },
     signal: new AbortController().signal,
     $: undefined,
-    pipeline: {
-      file: join(root, 'pipeline.yaml'),
-      params: {},
-      env: {},
-      stages: [{ name: 'compare', command: 'uses compare-traces with {"api_token":"tok-secret-1"}', deps: [], outs: ['cmp.json'], env: {} }],
-    },
+    pipeline: pipelineView(root),
+    ...over,
   };
 }
 
-const snapshot: ConfigSnapshot = {
-  format: 'evidence-config-snapshot/1',
-  pipeline: 'pipeline.yaml',
-  params: { pixel: '1039 685' },
-  env: {},
-  stages: [
-    { name: 'run-c', command: './nanoBragg -mat A.mat -trace_pixel 1039 685 > c.log', deps: [], outs: ['c.log'], env: {} },
-    { name: 'compare', command: 'uses compare-traces with {"reference":"c.json","port":"py.json"}', deps: [], outs: ['cmp.json'], env: {} },
-  ],
-  tools: {},
-  git: { sha: '0123456789abcdef0123456789abcdef01234567', branch: 'main', dirty: true, changed: ['src/port.py'] },
-  inputs: [],
-};
+/** A snapshot of the test's pipeline, as snapshot-config would write it (git and tools made up). */
+function snapshotOf(root: string): ConfigSnapshot {
+  return {
+    format: SNAPSHOT_FORMAT,
+    evidence: '9.9.9',
+    pipeline: 'pipeline.yaml',
+    ...recordPipeline(pipelineView(root), params),
+    tools: { cc: { command: 'cc --version', version: 'cc (GCC) 13.2.0', error: null } },
+    git: { sha: '0123456789abcdef0123456789abcdef01234567', branch: 'main', dirty: true, changed: ['src/port.py'], date: '2025-01-02T03:04:05.000Z' },
+    inputs: [],
+  };
+}
 
 describe('write-notes stage', () => {
   let root: string;
@@ -54,8 +63,8 @@ describe('write-notes stage', () => {
     root = mkdtempSync(join(tmpdir(), 'evidence-notes-'));
     const ref = await parseTraceFile(join(fixtures, 'pix0-custom-convention', 'ref_c.log'));
     const port = await parseTraceFile(join(fixtures, 'pix0-custom-convention', 'port_py.log'));
-    await writeComparison(join(root, 'cmp.json'), compareTraces(ref, port, { checkpoints: ['pixel_pos_meters', 'F_latt'] }));
-    writeFileSync(join(root, 'snapshot.json'), JSON.stringify(snapshot));
+    await writeComparison(join(root, 'cmp.json'), compareTraces(ref, port, { checkpoints: ['pixel_pos_meters', 'F_latt'], aliases: { pix0_port: 'pix0_vector_meters' }, ignore: ['spindle_*'] }));
+    writeFileSync(join(root, 'snapshot.json'), JSON.stringify(snapshotOf(root)));
   });
 
   it('appends one dated section per run and keeps the earlier bytes byte for byte', async () => {
@@ -77,10 +86,17 @@ describe('write-notes stage', () => {
     expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
-  it('records commands, git state, key deltas and the first divergence against the checkpoints', () => {
+  it('records commands, params, comparison options, tools, git state, key deltas and the first divergence against the checkpoints', () => {
     const text = readFileSync(join(root, 'notes.md'), 'utf8');
     const section = text.slice(text.indexOf('## '), text.indexOf('## ', text.indexOf('## ') + 3));
     expect(section).toContain('./nanoBragg -mat A.mat -trace_pixel 1039 685 > c.log');
+    expect(section).toContain('- Params: `pixel=1039 685`');
+    expect(section).toContain('- Comparison options: aliases `pix0_port=pix0_vector_meters`; ignored `spindle_*`; records matched by order of appearance');
+    expect(section).toContain('- Tools: `evidence 9.9.9` · `cc cc (GCC) 13.2.0`');
+    expect(section).toMatch(/- From: snapshot `snapshot\.json` \(sha256 [0-9a-f]{12}\)/);
+    // The uses-stage's JSON is redacted as data: still JSON, the token gone.
+    const usesLine = section.split('\n').find((l) => l.startsWith('uses compare-traces with '))!;
+    expect(JSON.parse(usesLine.slice('uses compare-traces with '.length))).toEqual({ reference: 'c.json', port: 'py.json', api_token: '***REDACTED***' });
     expect(section).toContain('`0123456789abcdef0123456789abcdef01234567` (dirty: uncommitted changes) on main');
     expect(section).toContain('First divergence: `pix0_vector_meters` (DIVERGENT)');
     expect(section).toContain('Checkpoint `pixel_pos_meters`: the first divergence (pix0_vector_meters) lies upstream');
@@ -93,12 +109,39 @@ describe('write-notes stage', () => {
 
   it('creates the notes file when absent; without a snapshot it uses the pipeline (redacted) and git', async () => {
     expect(existsSync(join(root, 'fresh.md'))).toBe(false);
-    await writeNotesStage.run(context(root, { notes: 'fresh.md', comparison: 'cmp.json' }));
+    await writeNotesStage.run(context(root, { notes: 'fresh.md', comparison: 'cmp.json' }, { params: { pixel: [7, 9] } }));
     const text = readFileSync(join(root, 'fresh.md'), 'utf8');
     expect(text.startsWith('## ')).toBe(true);
     expect(text).toContain('- Git: not a git repository');
-    expect(text).toContain('uses compare-traces with {"api_token":"***REDACTED***"}');
-    expect(text).not.toContain("tok-secret-1");
+    expect(text).toContain('- Params: `pixel=[7,9]`');
+    expect(text).toContain('- From: the pipeline and git, read when this section was written (no snapshot given)');
+    expect(text).toContain('uses compare-traces with {"reference":"c.json","port":"py.json","api_token":"***REDACTED***"}');
+    expect(text).not.toContain('tok-secret-1');
+  });
+
+  it('refuses a snapshot of another run, naming what differs, and writes nothing', async () => {
+    await expect(writeNotesStage.run(context(root, { notes: 'stale.md', comparison: 'cmp.json', snapshot: 'snapshot.json' }, { params: { pixel: [7, 9] } }))).rejects.toThrow(
+      /snapshot 'snapshot\.json' describes another run than this one \(param pixel is \[7,9\], the snapshot has "1039 685"\)/,
+    );
+    const moved = pipelineView(root);
+    moved.stages[1]!.command = moved.stages[1]!.command.replace('py.json', 'torch.json');
+    await expect(writeNotesStage.run(context(root, { notes: 'stale.md', comparison: 'cmp.json', snapshot: 'snapshot.json' }, { pipeline: moved }))).rejects.toThrow(
+      /stage compare's command differ/,
+    );
+    expect(existsSync(join(root, 'stale.md'))).toBe(false);
+  });
+
+  it('refuses a snapshot that is not among its deps (a new snapshot would not re-run it)', async () => {
+    await expect(writeNotesStage.run(context(root, { notes: 'x.md', comparison: 'cmp.json', snapshot: 'snapshot.json' }, { deps: ['cmp.json'] }))).rejects.toThrow(
+      "snapshot 'snapshot.json' is not among the deps of stage 'notes'",
+    );
+  });
+
+  it('refuses a snapshot made by an older evidence with a hint', async () => {
+    writeFileSync(join(root, 'old-snapshot.json'), JSON.stringify({ ...snapshotOf(root), format: 'evidence-config-snapshot/1' }));
+    await expect(writeNotesStage.run(context(root, { notes: 'x.md', comparison: 'cmp.json', snapshot: 'old-snapshot.json' }))).rejects.toThrow(
+      /a evidence-config-snapshot\/1 snapshot, this evidence reads evidence-config-snapshot\/2: re-run the stage that makes it/,
+    );
   });
 
   it('appendSection separates sections by exactly one blank line', () => {
@@ -109,7 +152,8 @@ describe('write-notes stage', () => {
   });
 
   it('fails on a malformed snapshot with the instance path', async () => {
-    writeFileSync(join(root, 'bad-snapshot.json'), JSON.stringify({ ...snapshot, git: { ...snapshot.git, dirty: 'yes' } }));
+    const good = snapshotOf(root);
+    writeFileSync(join(root, 'bad-snapshot.json'), JSON.stringify({ ...good, git: { ...good.git, dirty: 'yes' } }));
     await expect(writeNotesStage.run(context(root, { notes: 'x.md', comparison: 'cmp.json', snapshot: 'bad-snapshot.json' }))).rejects.toThrow('/git/dirty');
     expect(existsSync(join(root, 'x.md'))).toBe(false);
   });
