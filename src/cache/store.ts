@@ -1,11 +1,16 @@
 // The content-addressed object store (.evidence/cache/objects) and the run cache
 // (.evidence/cache/runs: fingerprint → outs). Objects are written with temp-and-rename and
-// re-hashed before every restore, so a corrupted object is reported and never restored.
+// re-hashed before every restore, so a corrupted object is reported and never restored. A run
+// record carries a checksum of its content and its own fingerprint: one edited by hand (its outs
+// pointed at other, valid objects) or copied under another fingerprint is not restored from, and
+// is reported. The checksum guards against corruption and casual tampering, not against someone
+// who can rewrite .evidence/ and recompute it: that one could as well rewrite the outs.
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempPathFor, writeFileAtomicSync } from '../fs/atomic-write.js';
 import { hashFileContent, type FileEntry, type PathHash } from './hash.js';
+import { canonicalJson, sha256 } from './fingerprint.js';
 
 export interface RunRecord {
   stage: string;
@@ -15,9 +20,24 @@ export interface RunRecord {
   createdAt: string;
 }
 
+/** Why a run record was not trusted. */
+export interface CorruptRun {
+  /** Absolute path of the record file. */
+  file: string;
+  problem: 'no checksum' | 'checksum mismatch' | 'unreadable';
+}
+
+const RECORD_FORMAT = 'evidence-run-record/1';
+
+function checksumOf(r: RunRecord): string {
+  return sha256(canonicalJson({ format: RECORD_FORMAT, stage: r.stage, fingerprint: r.fingerprint, outs: r.outs, createdAt: r.createdAt }));
+}
+
 export class ObjectStore {
   readonly objectsDir: string;
   readonly runsDir: string;
+  /** Records that readRun refused, by fingerprint, until the caller takes the report. */
+  private readonly refused = new Map<string, CorruptRun>();
 
   constructor(readonly cacheDir: string) {
     this.objectsDir = join(cacheDir, 'objects');
@@ -42,6 +62,14 @@ export class ObjectStore {
     // Objects are immutable: a later chmod/edit of a restored file must not reach the store.
     chmodSync(tmp, 0o444);
     renameSync(tmp, dest);
+  }
+
+  /** Stores bytes already read (and hashed by the caller from these very bytes), unless present. */
+  putBytes(bytes: Uint8Array, hash: string): void {
+    const dest = this.objectPath(hash);
+    if (existsSync(dest)) return;
+    writeFileAtomicSync(dest, bytes);
+    chmodSync(dest, 0o444);
   }
 
   /** True when the object's bytes still hash to its name. */
@@ -83,16 +111,58 @@ export class ObjectStore {
     return join(this.runsDir, fingerprint.slice(0, 2), `${fingerprint}.json`);
   }
 
+  /** The record of a fingerprint; undefined when there is none or it cannot be trusted (see takeRefusedRun). */
   readRun(fingerprint: string): RunRecord | undefined {
+    const file = this.runPath(fingerprint);
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.runPath(fingerprint), 'utf8')) as RunRecord;
+      text = readFileSync(file, 'utf8');
     } catch {
       return undefined;
     }
+    let stored: RunRecord & { checksum?: unknown };
+    try {
+      stored = JSON.parse(text) as RunRecord & { checksum?: unknown };
+      if (!stored || typeof stored !== 'object' || !Array.isArray(stored.outs)) throw new Error('not a run record');
+    } catch {
+      this.refused.set(fingerprint, { file, problem: 'unreadable' });
+      return undefined;
+    }
+    const { checksum, ...record } = stored;
+    if (typeof checksum !== 'string') {
+      this.refused.set(fingerprint, { file, problem: 'no checksum' });
+      return undefined;
+    }
+    if (record.fingerprint !== fingerprint || checksum !== checksumOf(record)) {
+      this.refused.set(fingerprint, { file, problem: 'checksum mismatch' });
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Why readRun refused this fingerprint's record, once; undefined when it did not. */
+  takeRefusedRun(fingerprint: string): CorruptRun | undefined {
+    const found = this.refused.get(fingerprint);
+    this.refused.delete(fingerprint);
+    return found;
   }
 
   writeRun(record: RunRecord): void {
-    writeFileAtomicSync(this.runPath(record.fingerprint), JSON.stringify(record));
+    const { stage, fingerprint, outs, createdAt } = record;
+    const clean: RunRecord = { stage, fingerprint, outs, createdAt };
+    writeFileAtomicSync(this.runPath(fingerprint), JSON.stringify({ ...clean, checksum: checksumOf(clean) }));
+  }
+
+  /** Moves a refused record aside (into cache/corrupt/, for inspection), so that a good one can take its place. */
+  quarantineRun(fingerprint: string): void {
+    const src = this.runPath(fingerprint);
+    const dest = join(this.cacheDir, 'corrupt', `run-${fingerprint}.${Date.now()}.json`);
+    try {
+      mkdirSync(dirname(dest), { recursive: true });
+      renameSync(src, dest);
+    } catch {
+      rmSync(src, { force: true });
+    }
   }
 
   forgetRun(fingerprint: string): void {

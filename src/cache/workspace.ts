@@ -11,7 +11,7 @@ import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
 import { readLock, writeLock, type LockFile } from './lock.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
-import { fingerprintOf, type FingerprintInputs } from './fingerprint.js';
+import { fingerprintOf, type FingerprintInputs, type PipelineDefinition, type StageDefinition } from './fingerprint.js';
 import { explainChange, lockEntryOf } from './lock-entry.js';
 import { isScriptReference } from '../pipeline/paths.js';
 
@@ -26,6 +26,8 @@ export interface HistoryRecord {
   runId: string;
   stage: string;
   event: 'produced' | 'restored' | 'archived';
+  /** The file's mode (0o755 or 0o644), so that a restore gives the executable bit back; absent in older lines. */
+  mode?: number;
 }
 
 export type Verdict = 'up-to-date' | 'restore' | 'run';
@@ -142,7 +144,7 @@ export class Workspace {
 
   async fingerprintInputs(pipeline: Pipeline, stage: Stage, upstreamOuts: Record<string, Record<string, string>>, overlay?: Map<string, string>): Promise<FingerprintInputs> {
     const params: Record<string, unknown> = {};
-    for (const p of stage.paramsUsed) params[p] = pipeline.params[p];
+    for (const p of stage.describesPipeline ? Object.keys(pipeline.params) : stage.paramsUsed) params[p] = pipeline.params[p];
     return {
       tool: TOOL_VERSION,
       definition: this.definitionOf(stage),
@@ -151,8 +153,22 @@ export class Workspace {
       params,
       deps: await this.hashDeps(stage, overlay),
       upstream: upstreamOuts,
-      outs: stage.outs.map((o) => ({ path: o.path, schema: o.schema, cache: o.cache, stream: o.stream })),
+      outs: outSpecsOf(stage),
+      pipeline: stage.describesPipeline ? this.pipelineDefinitionOf(pipeline, stage) : undefined,
     };
+  }
+
+  /**
+   * Every other stage's definition, for a stage that writes the pipeline down: a restored copy of
+   * what it wrote must never describe another pipeline than the one it is restored into.
+   */
+  private pipelineDefinitionOf(pipeline: Pipeline, self: Stage): PipelineDefinition {
+    const stages: Record<string, StageDefinition> = {};
+    for (const s of pipeline.stages.values()) {
+      if (s.name === self.name) continue;
+      stages[s.name] = { definition: this.definitionOf(s), env: s.env, cwd: s.cwd, deps: s.deps.map((d) => d.pattern), outs: outSpecsOf(s) };
+    }
+    return { env: pipeline.env, stages };
   }
 
   async evaluate(
@@ -207,7 +223,7 @@ export class Workspace {
       for (const f of files) {
         if (this.store.has(f.hash)) continue;
         this.store.put(join(this.root, f.path), f.hash);
-        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, time: new Date().toISOString(), runId, stage: stage.name, event: 'archived' });
+        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, mode: f.mode, time: new Date().toISOString(), runId, stage: stage.name, event: 'archived' });
       }
     }
   }
@@ -228,7 +244,7 @@ export class Workspace {
     }
     for (const o of outs) {
       for (const f of o.type === 'file' ? [o] : o.type === 'dir' ? o.files : []) {
-        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, time, runId, stage: stage.name, event });
+        this.appendHistory({ path: f.path, hash: f.hash, size: f.size, mode: f.mode, time, runId, stage: stage.name, event });
       }
     }
     this.reloadLock();
@@ -288,6 +304,10 @@ export function ensureStateDir(dir: string): void {
   if (existsSync(join(dir, '.gitignore'))) return;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, '.gitignore'), '# Created by evidence: its cache and state are local to this machine.\n*\n');
+}
+
+function outSpecsOf(stage: Stage): FingerprintInputs['outs'] {
+  return stage.outs.map((o) => ({ path: o.path, schema: o.schema, cache: o.cache, stream: o.stream }));
 }
 
 export function outHashMap(outs: PathHash[]): Record<string, string> {

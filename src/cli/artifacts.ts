@@ -56,9 +56,12 @@ export async function artifactsVerb(inv: Invocation): Promise<number> {
   }
   if (current.type === 'file' && !ws.store.has(current.hash)) {
     ws.store.put(resolve(root, path), current.hash);
-    ws.appendHistory({ path, hash: current.hash, size: current.size, time: new Date().toISOString(), runId: `restore-${Date.now()}`, stage: '(before restore)', event: 'archived' });
+    ws.appendHistory({ path, hash: current.hash, size: current.size, mode: current.mode, time: new Date().toISOString(), runId: `restore-${Date.now()}`, stage: '(before restore)', event: 'archived' });
   }
-  ws.store.restoreFile({ path, hash: pick.hash, size: pick.size, mode: current.type === 'file' ? current.mode : 0o644 }, resolve(root, path));
+  // The version's own mode (recorded since history lines carry it); older lines fall back to the
+  // current file's, then to a plain file's.
+  const mode = pick.mode === 0o755 || pick.mode === 0o644 ? pick.mode : current.type === 'file' ? current.mode : 0o644;
+  ws.store.restoreFile({ path, hash: pick.hash, size: pick.size, mode }, resolve(root, path));
   process.stdout.write(`restored ${path} (sha256 ${pick.hash.slice(0, 12)}, ${pick.size} bytes) from run ${pick.runId}\n`);
   return EXIT.ok;
 }

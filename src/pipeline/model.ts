@@ -49,6 +49,8 @@ export interface Stage {
   paramsUsed: string[];
   /** How the stage appears in logs and snapshots: the resolved command line. */
   display: string;
+  /** Its kind writes down the whole pipeline (StageKind.describesPipeline): fingerprinted with it. */
+  describesPipeline?: boolean;
 }
 
 export interface BlockerSpec {

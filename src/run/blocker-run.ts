@@ -15,6 +15,8 @@ export interface BlockerRunOptions {
   signal: AbortSignal;
   /** A blocker that hangs (a git on a network drive) must not hold the run for ever. */
   timeoutMs?: number;
+  /** Between aborting a stopped blocker's signal and ending it (default 5 s, as `--grace`). */
+  graceMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -39,6 +41,7 @@ export async function runBlocker(pipeline: Pipeline, outcome: RunOutcome, opts: 
       pipeline: pipelineView(pipeline),
       signal: opts.signal,
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      graceMs: opts.graceMs,
       failure,
       log: (level, message) => opts.emit({ type: 'stage-log', time: Date.now(), stage: 'blocker', level, message }),
     }, opts.catalog);

@@ -33,6 +33,10 @@ export interface Executor {
   /** Whether the stage's streams end up in stdoutFile/stderrFile (for failure tails and forensics). */
   readonly captures: boolean;
   execute(x: Execution): Promise<ExecutionResult>;
+  /** A stage may come soon: get ready ahead of need (start a worker). Optional. */
+  prepare?(): void;
+  /** The run is over: release what is held for stages that did not come. Optional. */
+  close?(): Promise<void>;
 }
 
 /** Which executor runs which kind of stage. */

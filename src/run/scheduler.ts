@@ -2,7 +2,7 @@
 // hashed after they were produced and a run after an edit settles in one pass), then skips,
 // restores or runs it, up to `jobs` at a time. Emits events; never prints.
 import { join, relative } from 'node:path';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import type { Graph } from '../graph/dag.js';
 import { directUpstream, selectUpstream } from '../graph/dag.js';
@@ -15,24 +15,58 @@ import type { WriteGuard } from './write-guard.js';
 import type { Executor, Executors } from './executor.js';
 import { primaryOutOf, reportDirOf } from '../pipeline/primary-out.js';
 import { pipelineView } from '../pipeline/view.js';
+import { isScriptReference } from '../pipeline/paths.js';
+import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
+import { describeEscape, escapingOut } from './confinement.js';
 
 // What only executing a stage needs loads on the first execution: a no-op run never pays for it.
 let executionModules: Promise<{
   process: typeof import('./process.js');
   command: typeof import('./command-executor.js');
   inProcess: typeof import('./in-process-executor.js');
-  schema: typeof import('../schema/validate.js');
+  outChecks: typeof import('./out-checks.js');
   guard: typeof import('./write-guard.js');
+  archive: typeof import('../cache/protected-archive.js');
 }> | undefined;
 function loadExecution() {
   executionModules ??= Promise.all([
     import('./process.js'),
     import('./command-executor.js'),
     import('./in-process-executor.js'),
-    import('../schema/validate.js'),
+    import('./out-checks.js'),
     import('./write-guard.js'),
-  ]).then(([process, command, inProcess, schema, guard]) => ({ process, command, inProcess, schema, guard }));
+    import('../cache/protected-archive.js'),
+  ]).then(([process, command, inProcess, outChecks, guard, archive]) => ({ process, command, inProcess, outChecks, guard, archive }));
   return executionModules;
+}
+
+/**
+ * Stream captures in progress (`*.evidence-partial`) that a run killed with -9 left behind. The
+ * run holds the project, so none of them is being written: they go at the start of every run, not
+ * only when their stage runs again. One listing of the runner's log folder plus one unlink per
+ * declared stream out (an rm per stage and stream measured ~13 ms on a 200-stage no-op run).
+ */
+function removeLeftCaptures(pipeline: Pipeline, logsDir: string): void {
+  const files: string[] = [];
+  try {
+    for (const f of readdirSync(logsDir)) if (f.endsWith(PARTIAL_SUFFIX)) files.push(join(logsDir, f));
+  } catch {
+    // No log folder yet.
+  }
+  for (const stage of pipeline.stages.values()) {
+    for (const o of stage.outs) if (o.stream) files.push(join(pipeline.root, o.path) + PARTIAL_SUFFIX);
+  }
+  for (const f of files) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // Absent (the usual case), or unremovable: never taken for content anyway.
+    }
+  }
+}
+
+function isScriptStage(stage: Stage): boolean {
+  return stage.kind === 'uses' && stage.uses !== undefined && isScriptReference(stage.uses);
 }
 
 export interface RunOptions {
@@ -74,9 +108,13 @@ export interface RunOutcome {
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
   ws.beginRun();
+  if (!opts.dryRun) removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
   let guard: WriteGuard | undefined;
   let usesExecutor: Executor | undefined;
+  // Script stages of this run that have not been considered yet: while there are, the uses
+  // executor keeps a worker started ahead of need (see script-worker.ts).
+  let scriptsToCome = selected.filter((n) => isScriptStage(pipeline.stages.get(n)!)).length;
   const results = new Map<string, StageResult>();
   const outHashes = new Map<string, Record<string, string>>();
   const failures: FailureInfo[] = [];
@@ -119,6 +157,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const stage = pipeline.stages.get(name)!;
     const ups = directUpstream(graph, name).filter((u) => selected.includes(u));
     const upResults = await Promise.all(ups.map((u) => settle(u).then((r) => [u, r] as const)));
+    if (isScriptStage(stage)) scriptsToCome--;
     const blocked = upResults.find(([, r]) => r.status === 'failed' || r.status === 'not-run');
     if (blocked) {
       const because = blocked[1].status === 'failed' ? `upstream '${blocked[0]}' failed` : `upstream '${blocked[0]}' did not run`;
@@ -143,6 +182,13 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     for (const u of ups) if (dataUps.has(u)) upstreamOuts[u] = outHashes.get(u) ?? {};
 
     const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
+    const refused = ws.store.takeRefusedRun(ev.fingerprint);
+    if (refused) {
+      const problem = { 'no checksum': 'has no checksum (written by an older evidence, or edited)', unreadable: 'is unreadable (corrupt)', 'checksum mismatch': 'fails its checksum (corrupt, or edited)' }[refused.problem];
+      const file = relative(pipeline.root, refused.file);
+      opts.emit({ type: 'warning', time: now(), stage: name, message: `run-cache record ${file} ${problem}; not restored from, the stage re-runs` });
+      if (!opts.dryRun) ws.store.quarantineRun(ev.fingerprint);
+    }
     if (ev.verdict === 'run' && opts.skipFailed?.get(name) === ev.fingerprint) {
       opts.emit({ type: 'stage-not-run', time: now(), stage: name, because: 'failed before; waiting for an input to change' });
       return { status: 'not-run', evaluation: ev };
@@ -161,7 +207,10 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       } else wouldRun.add(name);
       return { status: ev.verdict === 'restore' ? 'restored' : 'done', evaluation: ev };
     }
-    if (ev.verdict === 'restore') {
+    // A symlink planted since the pipeline loaded must not carry a restore outside the project;
+    // the stage then runs, and fails on the same check.
+    const escaped = ev.verdict === 'restore' && escapingOut(pipeline.root, stage.outs.map((o) => o.path), false);
+    if (ev.verdict === 'restore' && !escaped) {
       const restored = await ws.restore(stage, ev.record!, opts.runId);
       if (restored.ok) {
         ws.commitRun(pipeline, stage, ev, ev.record!.outs, opts.runId, 'restored');
@@ -198,23 +247,33 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
 
   async function execute(stage: Stage, ev: Evaluation): Promise<StageResult> {
     const name = stage.name;
-    await ws.archiveBeforeOverwrite(stage, opts.runId);
+    const { process: proc, command, inProcess, outChecks, guard: guardModule, archive } = await loadExecution();
     const cwd = join(pipeline.root, stage.cwd);
-    mkdirSync(cwd, { recursive: true });
-    for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
     const logsDir = join(ws.stateDir, 'logs');
     const stdoutOut = stage.outs.find((o) => o.stream === 'stdout');
     const stderrOut = stage.outs.find((o) => o.stream === 'stderr');
     const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
     const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
-    const { process: proc, command, inProcess, schema } = await loadExecution();
-    guard ??= new (await loadExecution()).guard.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)]);
-    const executor = stage.kind === 'cmd' ? (opts.executors?.cmd ?? command.commandExecutor) : (opts.executors?.uses ?? (usesExecutor ??= inProcess.inProcessExecutor(opts.catalog)));
+    const usesExecutorOf = () => opts.executors?.uses ?? (usesExecutor ??= inProcess.inProcessExecutor(opts.catalog));
+    const executor = stage.kind === 'cmd' ? (opts.executors?.cmd ?? command.commandExecutor) : usesExecutorOf();
     const kind = stage.uses ? opts.catalog.kinds.get(stage.uses) : undefined;
     const primary = primaryOutOf(stage, kind);
-    await guard.stageStarted(name);
+    // Judged before anything is read or written through an out's path (the archive of what it
+    // holds, the folders made for it): a symlink planted since the pipeline loaded.
+    const escape = escapingOut(pipeline.root, stage.outs.map((o) => o.path), false);
+    if (!escape) {
+      await ws.archiveBeforeOverwrite(stage, opts.runId);
+      mkdirSync(cwd, { recursive: true });
+      for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
+      if (!guard) {
+        const kept = new archive.ProtectedArchive(ws, opts.runId);
+        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage));
+      }
+      await guard.stageStarted(name);
+    }
     const started = now();
     opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
+    const captured = executor.captures && !escape;
     const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
       const info: FailureInfo = {
         stage: name,
@@ -228,17 +287,18 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         durationMs: now() - started,
         stdoutFile: stdoutOut?.path,
         stderrFile: stderrOut?.path,
-        stdout: executor.captures ? proc.tailOf(stdoutFile, 1 << 20) : '',
-        stderr: executor.captures ? proc.tailOf(stderrFile, 1 << 20) : message,
-        stdoutLog: executor.captures ? stdoutFile : undefined,
-        stderrLog: executor.captures ? stderrFile : undefined,
+        stdout: captured ? proc.tailOf(stdoutFile, 1 << 20) : '',
+        stderr: captured ? proc.tailOf(stderrFile, 1 << 20) : message,
+        stdoutLog: captured ? stdoutFile : undefined,
+        stderrLog: captured ? stderrFile : undefined,
         reportDir: reportDirOf(stage, kind),
       };
       opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10) });
       return { status: 'failed', evaluation: ev, failure: info };
     };
+    if (escape) return failure('missing-out', `${describeEscape(escape)}; the stage did not run, so that nothing is written there`);
 
-    const result = await executor.execute({
+    const running = executor.execute({
       stage,
       root: pipeline.root,
       cwd,
@@ -251,6 +311,10 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       graceMs: opts.graceMs,
       log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
     });
+    // With script stages still to come, a worker boots while this stage runs (after a script
+    // stage took the one started for it).
+    if (scriptsToCome > 0) usesExecutorOf().prepare?.();
+    const result = await running;
     if (!result.ok) return failure(result.reason, result.message, result.exitCode, result.signal);
 
     const writes = await guard?.stageEnded(name);
@@ -260,43 +324,10 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       return failure('protected-path', `modified protected files: ${writes.protectedChanged.join(', ')}${also}`);
     }
     ws.forget(stage.outs.map((o) => o.path));
-    // The stage succeeded by its own account; now its outs must exist, be fresh and validate.
-    const missing: string[] = [];
-    const stale: string[] = [];
-    for (const o of stage.outs) {
-      let st;
-      try {
-        st = statSync(join(pipeline.root, o.path));
-      } catch {
-        missing.push(o.path);
-        continue;
-      }
-      // An out left over from an earlier run that this run did not write is not this run's product:
-      // trusting it would record stale evidence as fresh. (The 1 s margin absorbs coarse mtimes.)
-      if (!st.isDirectory() && st.mtimeMs < started - 1000) stale.push(o.path);
-    }
-    if (missing.length || stale.length) {
-      const parts = [...missing, ...stale.map((p) => `${p} (left from an earlier run: not rewritten by this one)`)];
-      const hint = stale.length ? '; a command that writes only when the content changed can delete its out first (rm -f OUT && …)' : '';
-      return failure('missing-out', `did not produce declared out${parts.length > 1 ? 's' : ''}: ${parts.join(', ')}${hint}`);
-    }
-    for (const o of stage.outs) {
-      if (!o.schema) continue;
-      const schemaFile = schema.resolveSchemaPath(o.schema, pipeline.root);
-      let value: unknown;
-      try {
-        value = JSON.parse(readFileSync(join(pipeline.root, o.path), 'utf8'));
-      } catch (err) {
-        return failure('schema', `out '${o.path}' is not valid JSON: ${(err as Error).message}`);
-      }
-      let issues;
-      try {
-        issues = schema.validateAgainst(schemaFile, value);
-      } catch (err) {
-        return failure('schema', `cannot use schema '${o.schema}' for out '${o.path}': ${(err as Error).message}`);
-      }
-      if (issues.length) return failure('schema', `out '${o.path}' breaks ${relative(pipeline.root, schemaFile)}: ${schema.formatIssues(issues)}`);
-    }
+    // The stage succeeded by its own account; now its outs must exist, be fresh, stay inside the
+    // project and validate.
+    const problem = outChecks.checkOuts(pipeline.root, stage, started);
+    if (problem) return failure(problem.reason, problem.message);
     const outs: PathHash[] = await ws.hashOuts(stage);
     ws.commitRun(pipeline, stage, ev, outs, opts.runId, 'produced');
     outHashes.set(name, outHashMap(outs));
@@ -304,7 +335,11 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     return { status: 'done', evaluation: ev };
   }
 
-  await Promise.all(selected.map(settle));
+  try {
+    await Promise.all(selected.map(settle));
+  } finally {
+    await usesExecutor?.close?.();
+  }
   ws.saveStatCache();
   const status = opts.signal.aborted ? 'interrupted' : failures.length ? 'failed' : 'success';
   return { status, results, failures, selected };

@@ -5,7 +5,9 @@
 // It compares snapshots taken when a stage starts and when it ends. With stages running in
 // parallel a change cannot be pinned on one of them, so it is attributed to every stage that ran
 // in that window, and the message says so. Nothing is scanned until a stage actually executes, so
-// a no-op run pays nothing. Knows nothing about how stages run or about the cache.
+// a no-op run pays nothing. Before each stage starts, the protected files as last seen are handed
+// to `keep` (the run archives the content that is new, so that an uncommitted edit a stage
+// overwrites can be restored). Knows nothing about how stages run or about the cache.
 //
 // git runs through execFile, not execa, because it runs at every stage start and end: over 50
 // paired calls in a 205-file repository execa cost ~1.4 ms more per `git status` (median 12.5 →
@@ -15,7 +17,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Pipeline } from '../pipeline/model.js';
-import type { Hasher } from '../cache/hash.js';
+import type { FileEntry, Hasher } from '../cache/hash.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
 import type { EventSink } from './events.js';
 
@@ -31,6 +33,8 @@ export interface WriteFindings {
 interface Snapshot {
   /** Protected file → content hash ('missing' once deleted). */
   protectedHashes: Map<string, string>;
+  /** The protected files that exist, as hashed. */
+  protectedFiles: FileEntry[];
   /** Every file that may be an undeclared write → a cheap signature (status code, size, mtime). */
   files: Map<string, string>;
 }
@@ -72,6 +76,8 @@ export class WriteGuard {
     private readonly emit: EventSink,
     /** Files the runner itself writes while stages run (evidence.lock), project-relative. */
     private readonly runnerFiles: string[],
+    /** Handed the protected files before each stage starts. */
+    private readonly keep: (files: FileEntry[], stage: string) => void = () => undefined,
   ) {}
 
   private prepare(): void {
@@ -88,6 +94,11 @@ export class WriteGuard {
   stageStarted(stage: string): Promise<void> {
     return this.serial(async () => {
       if (this.running.size > 0 || !this.last) await this.observe();
+      try {
+        this.keep(this.last!.protectedFiles, stage);
+      } catch (err) {
+        this.emit({ type: 'warning', time: Date.now(), stage, message: `could not archive the protected files before it ran: ${(err as Error).message}` });
+      }
       this.running.add(stage);
       this.window.add(stage);
     });
@@ -159,6 +170,7 @@ export class WriteGuard {
       this.gitPrefix = prefix === undefined ? null : prefix.trim();
     }
     const protectedHashes = new Map<string, string>();
+    const protectedFiles: FileEntry[] = [];
     const files = new Map<string, string>();
     let candidates: string[];
     if (this.gitPrefix !== null) {
@@ -186,12 +198,14 @@ export class WriteGuard {
     for (const rel of candidates) {
       if (!this.isProtected(rel)) continue;
       try {
-        protectedHashes.set(rel, (await this.hasher.hashFile(rel)).hash);
+        const entry = await this.hasher.hashFile(rel);
+        protectedHashes.set(rel, entry.hash);
+        protectedFiles.push(entry);
       } catch {
         protectedHashes.set(rel, 'missing');
       }
     }
-    return { protectedHashes, files };
+    return { protectedHashes, protectedFiles, files };
   }
 }
 

@@ -162,3 +162,35 @@ stages:
     expect(p.takeRuns()).toEqual([]);
   });
 });
+
+describe('stream captures left by kill -9', () => {
+  it('are removed by the next run, even one that does not run their stage', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+stages:
+  talk:
+    cmd: 'echo started; echo $$ > "$MARK"; sleep 60'
+    stdout: logs/talk.log
+    stderr: logs/talk.err
+  other:
+    cmd: 'echo other > other.txt'
+    outs: [other.txt]
+`,
+    });
+    const mark = join(p.dir, '..', 'mark');
+    const child = p.spawnCli(['run', 'talk'], { MARK: mark });
+    const exited = exitOf(child);
+    await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').trim() !== '', 15_000, 'the talk stage to start');
+    leftovers.push(Number(readFileSync(mark, 'utf8').trim()));
+    child.kill('SIGKILL');
+    await exited;
+    expect(p.exists('logs/talk.log.evidence-partial')).toBe(true);
+    expect(p.exists('logs/talk.err.evidence-partial')).toBe(true);
+
+    const r = p.cli(['run', 'other']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/talk (started|up to date|restored)/);
+    expect(p.exists('logs/talk.log.evidence-partial')).toBe(false);
+    expect(p.exists('logs/talk.err.evidence-partial')).toBe(false);
+  });
+});

@@ -2,7 +2,9 @@
 // hand-written artifact comes back byte for byte, a protected file changed by a stage fails the run,
 // undeclared writes are named, and a runner's leftover temp files never pass for content.
 import { describe, expect, it } from 'vitest';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { TestProject, logged } from '../helpers/project.js';
 
@@ -155,5 +157,103 @@ describe("a runner's leftover temp files", () => {
     p.remove('out/log.txt.evidence-partial');
     p.remove('out/.a.json.4242.0badc0de.tmp');
     expect(p.cli(['run']).stdout).toMatch(/s up to date/);
+  });
+});
+
+describe('protected files', () => {
+  it('keeps uncommitted edits of a protected file that a stage overwrites; evidence restore gives them back', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+protect: [src/**]
+stages:
+  regen:
+    cmd: "echo 'double phi = 0.1; /* regenerated */' > src/phi.c && echo ok > out.txt"
+    outs: [out.txt]
+`,
+      'src/phi.c': 'double phi = 0.1;\n',
+    });
+    p.initGit();
+    const mine = 'double phi = 0.15; /* tuned by hand, not committed yet */\n';
+    p.write('src/phi.c', mine);
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/regen failed: modified protected files: src\/phi\.c/);
+    expect(p.read('src/phi.c')).toBe('double phi = 0.1; /* regenerated */\n');
+
+    const history = JSON.parse(p.cli(['history', 'src/phi.c', '--json']).stdout) as Array<Record<string, any>>;
+    expect(history.map((h) => [h.event, h.stage, h.size])).toEqual([['archived', 'regen', Buffer.byteLength(mine)]]);
+    const r2 = p.cli(['restore', 'src/phi.c']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(p.read('src/phi.c')).toBe(mine);
+  });
+
+  it('archives a protected file once per content: unchanged files add nothing on later runs', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nprotect: [src/**]\nstages:\n  a:\n    cmd: "echo ok > a.txt"\n    outs: [a.txt]\n`,
+      'src/x.c': 'int x = 1;\n',
+      'src/y.c': 'int y = 1;\n',
+    });
+    p.initGit();
+    const archived = () => (JSON.parse(p.cli(['history', 'src/x.c', '--json']).stdout) as Array<Record<string, any>>).map((h) => h.hash);
+    expect(p.cli(['run']).code).toBe(0);
+    expect(p.cli(['run', '--force']).code).toBe(0);
+    expect(archived()).toHaveLength(1);
+    expect(p.cli(['history', 'src/y.c', '--json']).stdout).toMatch(/archived/);
+
+    p.write('src/x.c', 'int x = 2;\n');
+    expect(p.cli(['run', '--force']).code).toBe(0);
+    p.write('src/x.c', 'int x = 1;\n');
+    expect(p.cli(['run', '--force']).code).toBe(0);
+    expect(p.cli(['run', '--force']).code).toBe(0);
+    // Back to the first content: recorded again (restore picks the newest), stored once.
+    const hashes = archived();
+    expect(hashes).toHaveLength(3);
+    expect(hashes[0]).toBe(hashes[2]);
+  });
+});
+
+describe('restore and the run cache', () => {
+  it('evidence restore keeps the executable bit the version was produced with', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  tool:\n    cmd: "printf '#!/bin/sh\\\\necho v1\\\\n' > tool.sh && chmod +x tool.sh"\n    outs: [tool.sh]\n`,
+    });
+    expect(p.cli(['run']).code).toBe(0);
+    expect(statSync(p.path('tool.sh')).mode & 0o111).not.toBe(0);
+
+    p.remove('tool.sh');
+    expect(p.cli(['restore', 'tool.sh']).code).toBe(0);
+    expect(statSync(p.path('tool.sh')).mode & 0o111, 'restored over nothing').not.toBe(0);
+
+    // A hand-written, non-executable replacement does not lend the version its mode either.
+    p.remove('tool.sh');
+    p.write('tool.sh', 'by hand\n');
+    expect(p.cli(['restore', 'tool.sh']).code).toBe(0);
+    expect(p.read('tool.sh')).toBe('#!/bin/sh\necho v1\n');
+    expect(statSync(p.path('tool.sh')).mode & 0o111, 'restored over a plain file').not.toBe(0);
+  });
+
+  it('never restores from a tampered run-cache record: it is reported and the stage re-runs', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1\nstages:\n  a:\n    cmd: '${logged('a', 'cp input.txt a.txt')}'\n    deps: [input.txt]\n    outs: [a.txt]\n`,
+      'input.txt': 'v1\n',
+    });
+    expect(p.cli(['run']).code).toBe(0);
+    p.write('input.txt', 'v2\n');
+    expect(p.cli(['run']).code).toBe(0);
+    p.takeRuns();
+    // Point the record of v1's run at v2's object: a valid object, the wrong content.
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const runsDir = p.path('.evidence/cache/runs');
+    const records = readdirSync(runsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.json')).map((f) => join(runsDir, f));
+    const v1 = records.find((f) => readFileSync(f, 'utf8').includes(sha('v1\n')))!;
+    writeFileSync(v1, readFileSync(v1, 'utf8').replaceAll(sha('v1\n'), sha('v2\n')));
+
+    p.write('input.txt', 'v1\n');
+    const r = p.cli(['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/a: run-cache record .* fails its checksum/);
+    expect(r.stdout).not.toMatch(/a restored from cache/);
+    expect(p.takeRuns()).toEqual(['a']);
+    expect(p.read('a.txt')).toBe('v1\n');
   });
 });

@@ -1,7 +1,7 @@
 // The scheduler in-process, with a controllable executor instead of real commands and a small fake
 // catalog instead of the built-ins: parallelism, ordering, the failure policy, skipping, early
 // cutoff and the kind version from the catalog, asserted by order and effect, not by time.
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { runPipeline, type RunOptions } from '../../src/run/scheduler.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { outputOf, type StageCatalog, type StageKind } from '../../src/stage-api/index.js';
 import { ControlledExecutor } from '../helpers/controlled-executor.js';
+import type { Execution, ExecutionResult } from '../../src/run/executor.js';
 
 function kind(version: string, write: (input: string) => string = (s) => s.toUpperCase()): StageKind {
   return {
@@ -219,5 +220,47 @@ describe('scheduler', () => {
 `, {}, catalogWith({ upper: kind('1') }));
     const loaded = await loadPipeline(join(p.root, 'pipeline.yaml'), { catalog: p.catalog });
     expect(loaded.diagnostics.map((d) => [d.message, d.hint])).toEqual([["unknown stage kind 'uper'", "did you mean 'upper'?"]]);
+  });
+  it('never starts a stage whose out leads outside the project through a symlink planted upstream', async () => {
+    const p = new Project(`stages:
+  plant: { cmd: 'plant', outs: [plant.txt] }
+  write: { cmd: 'write', deps: [plant.txt], outs: [reports/out.txt] }
+`);
+    const away = mkdtempSync(join(tmpdir(), 'evidence-away-'));
+    const exec = new ControlledExecutor();
+    const run = p.run(exec);
+    await exec.untilStarted('plant');
+    symlinkSync(away, join(p.root, 'reports'));
+    exec.finish('plant');
+    const outcome = await run;
+    expect(exec.started).toEqual(['plant']);
+    expect(outcome.results.get('write')?.failure).toMatchObject({ reason: 'missing-out' });
+    expect(outcome.results.get('write')?.failure?.message).toMatch(/^out 'reports\/out\.txt' resolves outside the project \(reports → /);
+    expect(existsSync(join(away, 'out.txt'))).toBe(false);
+  });
+
+  it('asks the uses executor to get ready while script stages are still to come, and only then', async () => {
+    const calls: string[] = [];
+    class Recording extends ControlledExecutor {
+      prepare(): void {
+        calls.push(`prepare (running: ${this.started.join(', ') || 'none'})`);
+      }
+      override execute(x: Execution): Promise<ExecutionResult> {
+        calls.push(`execute ${x.stage.name}`);
+        return super.execute(x);
+      }
+    }
+    const p = new Project(
+      `stages:
+  a: { cmd: 'a', outs: [a.txt] }
+  s: { uses: ./s.mjs, deps: [a.txt], outs: [s.txt] }
+  z: { cmd: 'z', deps: [s.txt], outs: [z.txt] }
+`,
+      { 's.mjs': 'export async function run() {}\n' },
+    );
+    const exec = new Recording(true);
+    expect((await p.run(exec, { executors: { cmd: exec, uses: exec } })).status).toBe('success');
+    // Ready while a ran (s still to come); not after s, with no script left.
+    expect(calls).toEqual(['execute a', 'prepare (running: a)', 'execute s', 'execute z']);
   });
 });
