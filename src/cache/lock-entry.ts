@@ -4,6 +4,53 @@ import type { Stage } from '../pipeline/model.js';
 import type { PathHash } from './hash.js';
 import type { LockEntry, PipelineDigest } from './lock.js';
 import { canonicalJson, sha256, type FingerprintInputs, type PipelineDefinition } from './fingerprint.js';
+import { isSecretEnvName, isSecretOptionName, REDACTED, redactCommand, redactText } from '../stage-api/index.js';
+
+// evidence.lock is committed: it keeps a digest of a secret, never the value, so that `status`
+// can still say that it changed (and print no value). A secret is what the provenance rules say:
+// an env var or a param with a secret-looking name, or any string with credentials in it.
+const SECRET_DIGEST = /^sha256:[0-9a-f]{16} \(secret\)$/;
+
+function digestOfSecret(value: unknown): string {
+  return `sha256:${sha256(canonicalJson(value)).slice(0, 16)} (secret)`;
+}
+
+function isCredentialText(value: unknown): boolean {
+  return typeof value === 'string' && redactText(value) !== value;
+}
+
+/** What the lock records of an env: secret values as digests. */
+export function lockedEnv(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = isSecretEnvName(k) || isCredentialText(v) ? digestOfSecret(v) : v;
+  return out;
+}
+
+function lockedValue(name: string, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof value !== 'object') return isSecretOptionName(name) || isCredentialText(value) ? digestOfSecret(value) : value;
+  return JSON.stringify(value) === redactText(JSON.stringify(value)) ? value : digestOfSecret(value);
+}
+
+/** What the lock records of params: secret values as digests. */
+export function lockedParams(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, lockedValue(k, v)]));
+}
+
+const isSecretDigest = (v: unknown) => typeof v === 'string' && SECRET_DIGEST.test(v);
+
+/**
+ * A command as the lock records it: credentials redacted, and the values of secret env vars and
+ * params taken out wherever they were spliced in (a token passed as a plain argument).
+ */
+export function lockedCommand(display: string, env: Record<string, string>, params: Record<string, unknown>): string {
+  const secrets = new Set<string>();
+  for (const [k, v] of Object.entries(env)) if (isSecretEnvName(k) && v.length >= 4) secrets.add(v);
+  for (const [k, v] of Object.entries(params)) if (isSecretOptionName(k) && typeof v === 'string' && v.length >= 4) secrets.add(v);
+  let text = redactCommand(display);
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) text = text.split(secret).join(REDACTED);
+  return text;
+}
 
 /** What lockEntryOf needs of an evaluation (the cache's decision for one stage). */
 export interface EvaluatedInputs {
@@ -16,10 +63,10 @@ export function lockEntryOf(ev: EvaluatedInputs, stage: Stage, outs: PathHash[],
   for (const h of outs) if (h.type !== 'missing') o[h.path] = { hash: h.hash, size: h.size };
   return {
     fingerprint: ev.fingerprint,
-    command: stage.display,
-    env: ev.inputs.env,
+    command: lockedCommand(stage.display, ev.inputs.env, ev.inputs.params),
+    env: lockedEnv(ev.inputs.env),
     cwd: ev.inputs.cwd,
-    params: ev.inputs.params,
+    params: lockedParams(ev.inputs.params),
     deps: ev.inputs.deps,
     upstream: ev.inputs.upstream,
     outs: o,
@@ -85,21 +132,31 @@ function show(v: unknown): string {
 
 /** Says which part of a stage's inputs differs from what the lock recorded. */
 export function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string): string[] {
+  const command = lockedCommand(display, now.env, now.params);
   const reasons: string[] = [];
   if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
   if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
     const nowUses = usesLabel(definition);
     if (entry.uses && nowUses && entry.uses !== nowUses) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
     const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
-    if (entry.command !== display) reasons.push(`command changed (was: ${was})`);
+    if (entry.command !== command) reasons.push(`command changed (was: ${was})`);
     else if (!(entry.uses && nowUses && entry.uses !== nowUses)) reasons.push('stage definition changed');
   }
-  for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(now.env)])) {
-    if (entry.env?.[k] !== now.env[k]) reasons.push(`env ${k} changed (${entry.env?.[k] ?? 'unset'} → ${now.env[k] ?? 'unset'})`);
+  const env = lockedEnv(now.env);
+  for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(env)])) {
+    const was = entry.env?.[k];
+    if (was === env[k]) continue;
+    // A secret is named, never shown: not its value, not its digest.
+    if (isSecretDigest(was) || isSecretDigest(env[k])) reasons.push(`env ${k} changed`);
+    else reasons.push(`env ${k} changed (${was ?? 'unset'} → ${env[k] ?? 'unset'})`);
   }
   if (entry.cwd !== now.cwd) reasons.push(`cwd changed (${entry.cwd} → ${now.cwd})`);
-  for (const k of new Set([...Object.keys(entry.params ?? {}), ...Object.keys(now.params)])) {
-    if (canonicalJson(entry.params?.[k]) !== canonicalJson(now.params[k])) reasons.push(`param ${k} changed (${show(entry.params?.[k])} → ${show(now.params[k])})`);
+  const params = lockedParams(now.params);
+  for (const k of new Set([...Object.keys(entry.params ?? {}), ...Object.keys(params)])) {
+    const was = entry.params?.[k];
+    if (canonicalJson(was) === canonicalJson(params[k])) continue;
+    if (isSecretDigest(was) || isSecretDigest(params[k])) reasons.push(`param ${k} changed`);
+    else reasons.push(`param ${k} changed (${show(was)} → ${show(params[k])})`);
   }
   const oldDeps = entry.deps ?? {};
   for (const [p, h] of Object.entries(now.deps)) {

@@ -46,33 +46,77 @@ function empty(): LockFile {
   return { version: 1, stages: {} };
 }
 
+export interface ReadLock {
+  lock: LockFile;
+  /** What was wrong with the file (it is then rebuilt as stages run): for a warning. */
+  problems: string[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isStringMap = (v: unknown) => isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** Why an entry cannot be used, or undefined: a lock edited by hand or by another tool must not crash a run. */
+function entryProblem(e: unknown): string | undefined {
+  if (!isRecord(e)) return 'not a mapping';
+  for (const k of ['fingerprint', 'command', 'cwd', 'tool', 'definitionHash'] as const) if (typeof e[k] !== 'string') return `'${k}' is not a string`;
+  if (!isStringMap(e.env)) return "'env' is not a mapping of strings";
+  if (!isRecord(e.params)) return "'params' is not a mapping";
+  if (!isStringMap(e.deps)) return "'deps' is not a mapping of hashes";
+  if (!isRecord(e.upstream) || !Object.values(e.upstream).every(isStringMap)) return "'upstream' is not a mapping of out hashes";
+  if (!isRecord(e.outs) || !Object.values(e.outs).every((o) => isRecord(o) && typeof o.hash === 'string' && typeof o.size === 'number')) return "'outs' is not a mapping of {hash, size}";
+  if (e.uses !== undefined && typeof e.uses !== 'string') return "'uses' is not a string";
+  return undefined;
+}
+
+/** The lock with every unusable entry left out, and what was left out. */
+function checked(data: unknown): ReadLock {
+  if (!isRecord(data) || data.version !== 1 || !isRecord(data.stages)) return { lock: empty(), problems: ['it is not an evidence lock (version 1 with stages)'] };
+  const lock = empty();
+  const problems: string[] = [];
+  for (const [name, entry] of Object.entries(data.stages)) {
+    const problem = entryProblem(entry);
+    if (problem) problems.push(`stage '${name}': ${problem}`);
+    else lock.stages[name] = entry as unknown as LockEntry;
+  }
+  return { lock, problems };
+}
+
 export function readLock(file: string, mirror?: string): LockFile {
+  return readLockChecked(file, mirror).lock;
+}
+
+export function readLockChecked(file: string, mirror?: string): ReadLock {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return empty();
+    return { lock: empty(), problems: [] };
   }
   const sha = digest(text);
   if (mirror) {
     try {
       const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { sha: string; lock: LockFile };
-      if (cached.sha === sha) return cached.lock;
+      if (cached.sha === sha) return { lock: cached.lock, problems: [] };
     } catch {
       // No usable mirror: parse the YAML.
     }
   }
+  let data: unknown;
   try {
     const { parse } = require('yaml') as typeof import('yaml');
-    const data = parse(text) as LockFile | null;
-    if (data && data.version === 1 && data.stages && typeof data.stages === 'object') {
-      if (mirror) writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: data }));
-      return data;
-    }
-  } catch {
-    // An unreadable lock means nothing is known to be up to date.
+    data = parse(text, { maxAliasCount: 100 });
+  } catch (err) {
+    return { lock: empty(), problems: [`it is not valid YAML (${(err as Error).message.split('\n')[0]})`] };
   }
-  return empty();
+  const result = checked(data);
+  if (mirror && !result.problems.length) {
+    try {
+      writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: result.lock }));
+    } catch {
+      // The mirror is an accelerator only (a read-only checkout has none).
+    }
+  }
+  return result;
 }
 
 export function writeLock(file: string, lock: LockFile, mirror?: string): void {

@@ -9,7 +9,7 @@ export { TOOL_VERSION } from '../version.js';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
-import { readLock, writeLock, type LockFile } from './lock.js';
+import { readLockChecked, writeLock, type LockFile } from './lock.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
 import { fingerprintOf, type FingerprintInputs, type PipelineDefinition, type StageDefinition } from './fingerprint.js';
 import { explainChange, lockEntryOf } from './lock-entry.js';
@@ -50,16 +50,22 @@ export class Workspace {
   readonly lockFile: string;
   private readonly lockMirror: string;
   lock: LockFile;
+  /** What was wrong with evidence.lock when it was read (its unusable entries are rebuilt as stages run). */
+  lockProblems: string[] = [];
   private readonly historyFile: string;
 
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
-    ensureStateDir(this.stateDir);
+    try {
+      ensureStateDir(this.stateDir);
+    } catch {
+      // A read-only checkout: reading (status, a dry run) still works; a write names its path when it fails.
+    }
     this.hasher = new Hasher(root, new StatCache(join(this.stateDir, 'stat-cache.json')));
     this.store = new ObjectStore(join(this.stateDir, 'cache'));
     this.lockFile = join(root, 'evidence.lock');
     this.lockMirror = join(this.stateDir, 'lock-mirror.json');
-    this.lock = readLock(this.lockFile, this.lockMirror);
+    this.lock = this.readLock();
     this.historyFile = join(this.stateDir, 'history.jsonl');
   }
 
@@ -91,11 +97,21 @@ export class Workspace {
 
   /** Re-reads evidence.lock (another run may have written it). */
   reloadLock(): void {
-    this.lock = readLock(this.lockFile, this.lockMirror);
+    this.lock = this.readLock();
+  }
+
+  private readLock(): LockFile {
+    const { lock, problems } = readLockChecked(this.lockFile, this.lockMirror);
+    this.lockProblems = problems;
+    return lock;
   }
 
   saveStatCache(): void {
-    this.hasher.stats.save();
+    try {
+      this.hasher.stats.save();
+    } catch {
+      // The stat cache only saves re-hashing; a read-only or full disk must not fail a status.
+    }
   }
 
   /** dep file path → content hash, folders and globs expanded, sorted by path. */

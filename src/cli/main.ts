@@ -124,6 +124,22 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const STORAGE: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+};
+
+/** A write the machine refused (read-only checkout, full disk): said plainly, not as a crash. */
+function storageError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const why = e?.code ? STORAGE[e.code] : undefined;
+  if (!why) return undefined;
+  return `cannot write${e!.path ? ` ${e!.path}` : ''}: ${why} (${e!.code}). Nothing that was written before is lost; free space or make the project writable and run again.`;
+}
+
 // `evidence status | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -137,6 +153,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
+    const storage = storageError(err);
+    if (storage) {
+      process.stderr.write(`evidence: ${storage}\n`);
+      process.exitCode = EXIT.failed;
+      return;
+    }
     process.stderr.write(`evidence: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = 70;
   },

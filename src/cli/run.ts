@@ -88,6 +88,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
     emit(e);
     recorder?.sink(e);
   };
+  for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   const outcome = await runPipeline(pipeline, graph, ws, {
     targets: inv.positionals,

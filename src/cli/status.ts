@@ -25,6 +25,7 @@ export async function collectStatus(file: string, overrides: Array<[string, stri
     else if (e.type === 'stage-not-run') states.set(e.stage, { stage: e.stage, state: 'blocked', reasons: [e.because] });
   };
   const ws = new Workspace(pipeline.root);
+  for (const problem of ws.lockProblems) process.stderr.write(`evidence: warning: evidence.lock: ${problem}; that part is ignored and rebuilt as stages run\n`);
   await runPipeline(pipeline, graph, ws, {
     targets: [],
     jobs: 1,

@@ -8,3 +8,4 @@ export * from './catalog.js';
 export type * from './findings.js';
 export { writeFileAtomic, writeFileAtomicSync, tempPathFor, commitTemp } from '../fs/atomic-write.js';
 export { toolSchemasDir, readValidatedJson, validateAgainst, formatIssues, type SchemaIssue } from '../schema/validate.js';
+export * from './redact.js';
