@@ -8,14 +8,20 @@
 //   P: key v1 v2 v3         chain line                       key 'key'
 //   P: some key = v         free text (`TRACE:   Omega (solid angle) = 4.2e-07`)  key 'some key'
 //   P: [0,0,0]=181.3        an indexed value                 key '[0,0,0]'
-//   P: [1, 2, 3]  /  P: 1 2 a body that starts with a value   key P
+//   P: [1, 2, 3]  /  P: 1 2 a body that starts with a value (or `tensor(`, `array(`, `np.`)  key P
 //   P k1=v1 k2=v2           a record (every token k=v; after ':' only when there are two or more)
 //   P                       a bare marker (`TRACE_PY_TRICUBIC_GRID_START`): no record
 //   P: Some heading:        free text ending in ':' without '=': no record
 // The value then reads as: `[a b c; d e f]` matrix (`[a, b, c]`, a tuple `(a, b, c)` or a one-row
 // matrix is a vector), all numeric tokens, blank- or comma-separated (1 → number, or integer when the
 // literal has no '.' or exponent; n → vector),
-// all `label:value` tokens → parts, anything else → string (text kept verbatim).
+// all `label:value` tokens → parts; then, only for what would otherwise be text (./parse/printouts.ts):
+// a PyTorch/NumPy printout, `tensor(v)`, `tensor([..], dtype=torch.float64, device=..)`,
+// `array([[..], [..]], dtype=float32)`, `np.float64(v)` (one level of brackets → vector, two → matrix,
+// one row → vector; a printed dtype → `dtype`, without its module), a bare `1,2,3` (two integers,
+// `1,5`, may be a decimal comma: text), and any of these or plain numbers followed by one unit token
+// of known atoms (`0.9768 Å`, `1e-06 Å^-3`, `12.4 keV`, `photons/m^2`) → `unit`; `P: k=tensor(..)`
+// is a value, not a record; anything else → string (text kept verbatim).
 // Numbers: C and Python spellings, including -0, nan, -nan, inf, -inf, infinity (any case);
 // non-finite values become 'NaN' / 'Infinity' / '-Infinity' (JSON has none).
 // Default prefixes (option `prefix` unset or empty): every token matching /^TRACE_[A-Z0-9_]+$/,
@@ -23,6 +29,7 @@
 //
 // This file is the public entry; the parts live in ./parse/: shape.ts (what a line says, as
 // offsets), numbers.ts (reading number tokens), prefixes.ts, scanner.ts (the line grammar above),
+// printouts.ts (tensor/array printouts and units, off the hot path),
 // require.ts, records.ts (in-memory records), json-bytes.ts, record-heads.ts and json-writer.ts
 // (the streaming JSON writer), session.ts (one parse; text in memory) and stream.ts (files).
 // How fast it is and why it is built this way: the header of bench/parse.mjs.

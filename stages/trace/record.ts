@@ -17,6 +17,9 @@
 // 'number' of the same value, so consumers should compare number/integer/vector values numerically
 // and treat the kind as a hint. 'vector' is two or more values, or one value written in brackets.
 // Lines that the parser could not read as numbers, parts or fields keep their text (kind 'string').
+// PyTorch/NumPy printouts (`tensor([1.0000, 2.0000])`, `array([[1., 2.], [3., 4.]], dtype=float32)`,
+// `np.float64(1.5)`) and numbers followed by a unit (`0.9768 Å`) are numeric kinds too, with the
+// optional `unit` and `dtype`; a consumer that compares values across units must read `unit`.
 // This format is versioned by `format`; change it only together with compare-traces.
 
 export type Num = number | 'NaN' | 'Infinity' | '-Infinity';
@@ -37,6 +40,17 @@ export interface TraceRecord {
   values?: Num[];
   /** matrix only: rows, cols. */
   shape?: [number, number];
+  /**
+   * Numeric kinds: the unit printed after the value, as printed (`Å`, `Å^-3`, `keV`, `mm`,
+   * `photons/m^2`). Absent when none was printed, which says nothing about the value's unit.
+   */
+  unit?: string;
+  /**
+   * Numeric kinds read from a PyTorch/NumPy printout: the element type when the printout names it
+   * (`dtype=torch.float64` → 'float64', `np.float32(1.5)` → 'float32'), without its module.
+   * Absent when not printed: PyTorch omits torch's default dtype (usually float32), NumPy float64.
+   */
+  dtype?: string;
   /** Labelled parts, `rotx:0 roty:0`, `X:1e-5 pixel_mm:0.1`. */
   parts?: Array<{ label: string; value: Num | string }>;
   /** key=value records, `TRACE_C_PHI phi_tic=0 phi_deg=10 k_frac=...`. */

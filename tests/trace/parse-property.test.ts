@@ -119,6 +119,48 @@ describe('parser properties', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  // PyTorch/NumPy printouts and units (stages/trace/parse/printouts.ts): pieces of them, shuffled.
+  const printoutFragment = fc.oneof(
+    fragment,
+    fc.constantFrom('tensor(', 'array(', 'np.float64(', 'np.', 'torch.tensor(', '(', ')', '[[', ']]', '[', ']', ', ', ','),
+    fc.constantFrom('dtype=torch.float64', 'dtype=float32', ", device='cuda:0'", ', grad_fn=<MulBackward0>', 'dtype=', '=', 'requires_grad=True'),
+    fc.constantFrom(' Å', ' Å^-3', ' keV', ' mm', ' photons/m^2', ' %', ' °', ' m', 'Å', '^', '^-', '/', ' 1e-06', ' 1.', ' nan', ' -inf', '1.0000'),
+  );
+  const printoutLine = fc
+    .tuple(fc.constantFrom('TRACE_PY: k ', 'TRACE_PY:k=', 'TRACE_PY: ', 'TRACE_PY ', 'TRACE_C: k '), fc.array(printoutFragment, { maxLength: 14 }))
+    .map(([head, parts]) => head + parts.join(''));
+
+  it('never throws or disagrees with the stream on random tensor, array and unit lines', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(printoutLine, { maxLength: 20 }), async (lines) => {
+        const text = lines.join('\n');
+        const memory = parseTraceText(text, { source: 'x' });
+        checkDocument(memory);
+        const file = join(dir, `printout-${run}.log`);
+        const out = join(dir, `printout-${run++}.json`);
+        writeFileSync(file, text);
+        await parseTraceFileTo(file, out);
+        const streamed = JSON.parse(readFileSync(out, 'utf8')) as TraceDocument;
+        expect(streamed.records.map(traceRecordJson)).toEqual(memory.records.map(traceRecordJson));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('terminates on pathological printouts: deep brackets, long keyword lists, long units', () => {
+    const texts = [
+      'TRACE_PY: x tensor(' + '['.repeat(100_000),
+      'TRACE_PY: x tensor([' + '1., '.repeat(100_000) + '])',
+      'TRACE_PY: x array([' + '[1, 2], '.repeat(50_000) + '])',
+      'TRACE_PY: x tensor(1, ' + 'dtype=float32, '.repeat(50_000) + ')',
+      'TRACE_PY: x 1' + ',1'.repeat(200_000),
+      'TRACE_PY: x 1 ' + 'Å'.repeat(100_000),
+      'TRACE_PY: x 1 ' + 'm/'.repeat(100_000) + 'm',
+    ];
+    for (const text of texts) checkDocument(parseTraceText(text));
+  });
+
   it('terminates on pathological lines: long runs of one byte, deep brackets, many tokens', () => {
     const texts = [
       'TRACE_C: x ' + '['.repeat(100_000),

@@ -382,7 +382,7 @@ describe('matrices, vectors and odd brackets', () => {
     ['1.5, 2.5, 3.5', { kind: 'vector', values: [1.5, 2.5, 3.5] }],
     ['1.5, 2.5,', { kind: 'string', text: '1.5, 2.5,' }],
     ['1e+06, V_star = 1e-06', { kind: 'string', text: '1e+06, V_star = 1e-06' }],
-    ['tensor([0.1000, 0.2000])', { kind: 'string', text: 'tensor([0.1000, 0.2000])' }],
+    ['tensor([0.1000, 0.2000])', { kind: 'vector', values: [0.1, 0.2] }], // issue 9 item 6: was text
   ];
   for (const [value, want] of cases) {
     it(`reads ${value}`, () => {

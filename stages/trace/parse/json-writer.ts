@@ -18,6 +18,8 @@ const J_SHAPE = ascii('],"shape":[');
 const J_LABEL_FIRST = ascii('{"label":');
 const J_LABEL = ascii(',{"label":');
 const J_VALUE = ascii(',"value":');
+const J_UNIT = ascii(',"unit":');
+const J_DTYPE = ascii(',"dtype":');
 
 /**
  * Writes records as JSON (one per line) into a byte buffer, straight from a LineShape's offsets:
@@ -81,6 +83,14 @@ export class RecordJsonWriter {
           p = putUint(out, p, sh.cols);
         }
         out[p++] = RBRACKET;
+        if (sh.unitA >= 0) {
+          p = put(out, p, J_UNIT);
+          p = putQuoted(out, p, s, sh.unitA, sh.unitB);
+        }
+        if (sh.dtype !== '') {
+          p = put(out, p, J_DTYPE);
+          p = p + out.write(JSON.stringify(sh.dtype), p, 'latin1'); // [a-z0-9_]+: ASCII
+        }
         break;
       case K_PARTS:
         for (let k = 0; k < n; k++) {

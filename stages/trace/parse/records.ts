@@ -22,6 +22,8 @@ export function shapeToRecord(sh: LineShape, seq: number, line: number): TraceRe
       for (let k = 0; k < sh.n; k++) values[k] = toNum(sh.raw(k), sh.flags[k]);
       rec.values = values;
       if (sh.kind === K_MATRIX) rec.shape = [sh.rows, sh.cols];
+      if (sh.unitA >= 0) rec.unit = sh.unit();
+      if (sh.dtype !== '') rec.dtype = sh.dtype;
       break;
     }
     case K_PARTS: {
@@ -54,6 +56,8 @@ export function traceRecordJson(r: TraceRecord): string {
   let out = `{"seq":${r.seq},"line":${r.line},"prefix":${JSON.stringify(r.prefix)},"key":${JSON.stringify(r.key)},"kind":"${r.kind}"`;
   if (r.values) out += ',"values":[' + r.values.map(numToJson).join(',') + ']';
   if (r.shape) out += `,"shape":[${r.shape[0]},${r.shape[1]}]`;
+  if (r.unit !== undefined) out += ',"unit":' + JSON.stringify(r.unit);
+  if (r.dtype !== undefined) out += ',"dtype":' + JSON.stringify(r.dtype);
   if (r.parts) out += ',"parts":[' + r.parts.map((p) => `{"label":${JSON.stringify(p.label)},"value":${numToJson(p.value)}}`).join(',') + ']';
   if (r.fields) {
     out += ',"fields":{' + Object.entries(r.fields).map(([k, v]) => JSON.stringify(k) + ':' + numToJson(v)).join(',') + '}';

@@ -6,11 +6,13 @@
 // any line those refuse, by the general reader (tokens, then classifyNumber on each).
 import * as numbers from './numbers.js';
 import type { PrefixTable } from './prefixes.js';
+import * as printouts from './printouts.js';
 import * as shape from './shape.js';
 import type { Emit, LineShape } from './shape.js';
 
 // Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
 const { classifyNumber, mayStartNumber } = numbers;
+const { readPrintout, startsPrintout } = printouts;
 const { COLON, COMMA, CR, EQUALS, F_INT, K_MATRIX, K_NUMBER, K_INTEGER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
 const { LBRACKET, LPAREN, MAX_LINE, NL, RBRACKET, RPAREN, SEMICOLON, SPACE, TAB, isBlank } = shape;
 
@@ -100,6 +102,8 @@ export class TraceScanner extends numbers.NumberScanner {
       sh.lineBytes = e - a;
       sh.prefixId = prefixId;
       sh.prefix = this.prefixes.seen[prefixId];
+      sh.unitA = -1;
+      sh.dtype = '';
       return true;
     }
     if (colon) i++;
@@ -134,7 +138,10 @@ export class TraceScanner extends numbers.NumberScanner {
     sh.lineBytes = e - a;
     sh.prefixId = prefixId;
     sh.prefix = this.prefixes.seen[prefixId];
-    if (allAssign && (!colon || n >= 2)) {
+    sh.unitA = -1;
+    sh.dtype = '';
+    // `P: F=tensor(1.5, dtype=torch.float64)` is a value, not a record of two fields.
+    if (allAssign && (!colon || n >= 2) && !(colon && startsPrintout(b, eqs[0] + 1, ends[0]))) {
       sh.keyA = -1;
       sh.kind = K_RECORD;
       sh.n = n;
@@ -161,7 +168,7 @@ export class TraceScanner extends numbers.NumberScanner {
         first = 0;
         vs = eq0 + 1;
       }
-    } else if (b[t0s] === LBRACKET || classifyNumber(b, t0s, t0e) !== 0) {
+    } else if (b[t0s] === LBRACKET || classifyNumber(b, t0s, t0e) !== 0 || startsPrintout(b, t0s, t0e)) {
       sh.keyA = -1;
       first = 0;
     } else {
@@ -357,6 +364,9 @@ export class TraceScanner extends numbers.NumberScanner {
       sh.n = count;
       return;
     }
+    if (readPrintout(sh, b, vs, ve)) return;
+    sh.unitA = -1;
+    sh.dtype = '';
     sh.kind = K_STRING;
     sh.textA = vs;
     sh.textB = ve;

@@ -98,6 +98,10 @@ export class LineShape {
   /** string kind: src[textA, textB). */
   textA = 0;
   textB = 0;
+  /** Numeric kinds read from a printout (./printouts.ts): the unit src[unitA, unitB) when unitA >= 0, the dtype when not ''. */
+  unitA = -1;
+  unitB = -1;
+  dtype = '';
 
   key(): string {
     return this.keyA < 0 ? this.prefix : utf8(this.src, this.keyA, this.keyB);
@@ -110,6 +114,9 @@ export class LineShape {
   }
   text(): string {
     return utf8(this.src, this.textA, this.textB);
+  }
+  unit(): string | undefined {
+    return this.unitA < 0 ? undefined : utf8(this.src, this.unitA, this.unitB);
   }
 }
 
