@@ -1,6 +1,7 @@
 // The DAG: edges from a stage's deps matching another stage's outs (the same file, a folder holding
 // it, or a glob matching it) and from explicit `needs`. Detects cycles (naming every edge),
-// duplicate outs and deps that nothing produces. Knows nothing about hashing or running.
+// duplicate outs and deps that nothing produces. Knows nothing about hashing or running. Every walk
+// is iterative: a chain of thousands of stages is a valid pipeline, not a stack overflow.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -107,9 +108,10 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
   for (const s of stages) for (const o of s.outs) outOwners.push({ path: o.path, stage: s, loc: o.loc });
   const index = new OutIndex(outOwners);
   const reportedPairs = new Set<string>();
+  const ownerIndex = new Map(outOwners.map((o, i) => [o, i]));
   outOwners.forEach((b, j) => {
     for (const a of index.consumers(b.path)) {
-      const i = outOwners.indexOf(a);
+      const i = ownerIndex.get(a)!;
       if (i >= j || reportedPairs.has(`${i}:${j}`)) continue;
       reportedPairs.add(`${i}:${j}`);
       const same = a.stage === b.stage;
@@ -159,42 +161,52 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
     }
   }
 
-  // Cycles: DFS with colours; report each cycle once with every edge.
+  // Cycles: DFS with colours (an explicit stack); report each cycle once with every edge.
   const colour = new Map<string, 0 | 1 | 2>();
-  const stack: Edge[] = [];
+  const path: Edge[] = [];
   const reported = new Set<string>();
-  const visit = (name: string) => {
-    colour.set(name, 1);
-    for (const e of downstream.get(name)!) {
+  const reportCycle = (e: Edge) => {
+    const start = path.findIndex((x) => x.from === e.to);
+    const cycle = [...(start >= 0 ? path.slice(start) : []), e];
+    const key = cycle.map((x) => x.from).sort().join(',');
+    if (reported.has(key)) return;
+    reported.add(key);
+    const text = cycle.map((x) => `${x.from} → ${x.to} (${x.via === 'needs' ? 'needs' : `dep '${x.via}'`})`).join(', ');
+    diagnostics.push(diag(pipeline.stages.get(e.to)!.loc, `cycle between stages: ${text}`, 'a stage cannot depend, directly or not, on its own outs'));
+  };
+  for (const s of stages) {
+    if (colour.get(s.name)) continue;
+    colour.set(s.name, 1);
+    const frames: Array<{ name: string; next: number }> = [{ name: s.name, next: 0 }];
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!;
+      const out = downstream.get(frame.name)!;
+      if (frame.next === out.length) {
+        colour.set(frame.name, 2);
+        frames.pop();
+        path.pop();
+        continue;
+      }
+      const e = out[frame.next++]!;
       const c = colour.get(e.to) ?? 0;
       if (c === 0) {
-        stack.push(e);
-        visit(e.to);
-        stack.pop();
-      } else if (c === 1) {
-        const start = stack.findIndex((x) => x.from === e.to);
-        const cycle = [...(start >= 0 ? stack.slice(start) : []), e];
-        const key = cycle.map((x) => x.from).sort().join(',');
-        if (reported.has(key)) continue;
-        reported.add(key);
-        const text = cycle.map((x) => `${x.from} → ${x.to} (${x.via === 'needs' ? 'needs' : `dep '${x.via}'`})`).join(', ');
-        diagnostics.push(diag(pipeline.stages.get(e.to)!.loc, `cycle between stages: ${text}`, 'a stage cannot depend, directly or not, on its own outs'));
-      }
+        colour.set(e.to, 1);
+        path.push(e);
+        frames.push({ name: e.to, next: 0 });
+      } else if (c === 1) reportCycle(e);
     }
-    colour.set(name, 2);
-  };
-  for (const s of stages) if (!colour.get(s.name)) visit(s.name);
+  }
 
   if (diagnostics.length) return { diagnostics };
 
   // Kahn's algorithm, declaration order for ties, so output and scheduling are deterministic.
   const indeg = new Map(stages.map((s) => [s.name, new Set(upstream.get(s.name)!.map((e) => e.from)).size]));
   const order: string[] = [];
-  const ready = stages.filter((s) => indeg.get(s.name) === 0).map((s) => s.name);
   const position = new Map(stages.map((s, i) => [s.name, i]));
-  while (ready.length) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
-    const n = ready.shift()!;
+  const ready = new MinHeap<string>((a, b) => position.get(a)! - position.get(b)!);
+  for (const s of stages) if (indeg.get(s.name) === 0) ready.push(s.name);
+  while (ready.size) {
+    const n = ready.pop()!;
     order.push(n);
     for (const to of new Set(downstream.get(n)!.map((e) => e.to))) {
       indeg.set(to, indeg.get(to)! - 1);
@@ -206,31 +218,74 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
 
 /** The targets and everything upstream of them, in topological order. */
 export function selectUpstream(graph: Graph, targets: string[]): string[] {
-  const keep = new Set<string>();
-  const walk = (n: string) => {
-    if (keep.has(n)) return;
-    keep.add(n);
-    for (const e of graph.upstream.get(n) ?? []) walk(e.from);
-  };
-  targets.forEach(walk);
+  const keep = new Set<string>(targets);
+  const todo = [...keep];
+  while (todo.length) {
+    for (const e of graph.upstream.get(todo.pop()!) ?? []) {
+      if (keep.has(e.from)) continue;
+      keep.add(e.from);
+      todo.push(e.from);
+    }
+  }
   return graph.order.filter((n) => keep.has(n));
 }
 
 /** Every stage downstream of `name` (not including it). */
 export function downstreamOf(graph: Graph, name: string): Set<string> {
   const seen = new Set<string>();
-  const walk = (n: string) => {
-    for (const e of graph.downstream.get(n) ?? []) {
-      if (!seen.has(e.to)) {
-        seen.add(e.to);
-        walk(e.to);
-      }
+  const todo = [name];
+  while (todo.length) {
+    for (const e of graph.downstream.get(todo.pop()!) ?? []) {
+      if (seen.has(e.to)) continue;
+      seen.add(e.to);
+      todo.push(e.to);
     }
-  };
-  walk(name);
+  }
   return seen;
 }
 
 export function directUpstream(graph: Graph, name: string): string[] {
   return [...new Set((graph.upstream.get(name) ?? []).map((e) => e.from))];
+}
+
+/** A binary heap: the ready stages of Kahn's algorithm, earliest declared first, in O(log n) each. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly before: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (this.before(a[i]!, a[parent]!) >= 0) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.before(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

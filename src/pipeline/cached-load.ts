@@ -2,6 +2,8 @@
 // tool version are unchanged since the last load, the validated model is read back from JSON and
 // the YAML parser, the schema check and did-you-mean machinery never load (a no-op run's start-up
 // budget is ~1.5× a bare `node`). Checks that depend on the file system are repeated on a hit.
+// The key hashes the file's bytes, not its decoded text: a hit means these very bytes loaded (and
+// passed the UTF-8 check) before, so no check of the text is repeated.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +13,7 @@ import { isScriptReference } from './paths.js';
 import { TOOL_VERSION } from '../version.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { StageCatalog } from '../stage-api/index.js';
+import type { NamedPath } from './named-paths.js';
 
 export interface CachedLoadResult {
   pipeline?: Pipeline;
@@ -25,9 +28,9 @@ interface CacheFile {
 
 export async function loadPipelineCached(fileArg: string, paramOverrides: Array<[string, string]>, catalog: StageCatalog): Promise<CachedLoadResult> {
   const file = resolve(fileArg);
-  let text: string | undefined;
+  let bytes: Buffer | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     // Let the full loader produce the located error.
   }
@@ -35,13 +38,13 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
   const cacheFile = join(stateDir, 'pipeline-model.json');
   // The catalog's kinds and versions are part of the key: the model records each kind's version.
   const kinds = [...catalog.kinds].map(([name, k]) => [name, k.version, k.inputSchema ?? '']);
-  const key = text === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, kinds, text])).digest('hex');
-  if (text !== undefined) {
+  const key = bytes === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, kinds])).update(bytes).digest('hex');
+  if (bytes !== undefined) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheFile;
       if (cached.key === key) {
         const pipeline: Pipeline = { ...cached.pipeline, stages: new Map(cached.pipeline.stages) };
-        if (await stillValid(pipeline)) return { pipeline, diagnostics: [], source: text };
+        if (await stillValid(pipeline, catalog)) return { pipeline, diagnostics: [], source: bytes.toString('utf8') };
       }
     } catch {
       // No cache or an unreadable one: load for real.
@@ -61,13 +64,21 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
 }
 
 /** The checks of the loader that depend on the file system rather than on the text. */
-async function stillValid(pipeline: Pipeline): Promise<boolean> {
-  const { checkOutPath, forgetRealpaths } = await import('./out-paths.js');
+async function stillValid(pipeline: Pipeline, catalog: StageCatalog): Promise<boolean> {
+  const { checkOutPath, checkProjectPath, forgetRealpaths } = await import('./out-paths.js');
+  const { pathFieldsOf, reportsPaths, withPaths } = await import('./named-paths.js');
   forgetRealpaths();
+  // Only paths written to can be led outside by a symlink made since the model was cached.
+  const escapes = (paths: NamedPath[]) => paths.some((p) => p.rule.followLinks && checkProjectPath(p.path, pipeline.root, p.rule));
   for (const stage of pipeline.stages.values()) {
     if (stage.kind === 'uses' && stage.uses && isScriptReference(stage.uses) && !existsSync(resolve(pipeline.root, stage.uses))) return false;
     for (const o of stage.outs) if (checkOutPath(o.path, pipeline.root)) return false;
+    if (stage.cwd !== '.' && checkProjectPath(stage.cwd, pipeline.root, { what: 'cwd', allowRoot: true, followLinks: true })) return false;
+    if (stage.kind === 'uses' && stage.uses && escapes(withPaths(pathFieldsOf(stage.uses, catalog), stage.with, stage.cwd, stage.name))) return false;
   }
-  if (pipeline.blocker && isScriptReference(pipeline.blocker.uses) && !existsSync(resolve(pipeline.root, pipeline.blocker.uses))) return false;
+  const blocker = pipeline.blocker;
+  if (blocker && isScriptReference(blocker.uses) && !existsSync(resolve(pipeline.root, blocker.uses))) return false;
+  if (blocker && escapes(withPaths(pathFieldsOf(blocker.uses, catalog), blocker.with, '.', 'the blocker'))) return false;
+  if (escapes(reportsPaths(pipeline.reports, pipeline.params))) return false;
   return true;
 }

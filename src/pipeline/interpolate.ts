@@ -1,23 +1,18 @@
 // ${params.name} substitution. Three contexts, three rules:
-// - shell strings: each value is shell-quoted, so `; rm -rf ~` stays one literal argument and a
-//   list becomes separate arguments;
-// - argv lists: an element that is exactly ${params.x} expands a list into several elements;
+// - shell strings: each value is quoted for where it sits (shell-context.ts): unquoted, it is
+//   shell-quoted, so `; rm -rf ~` stays one literal argument and a list becomes separate arguments;
+//   inside '...' or "..." it is escaped for that quote (a list is joined by spaces);
+// - argv lists: an element that is exactly ${params.x} expands a list into several elements; the
+//   script of a shell (`[sh, -c, SCRIPT]`) is a shell string;
 // - everything else (with, paths, env): a whole-value reference keeps the param's type, an
 //   embedded one is replaced by its text (lists joined by spaces).
+import { REF, WHOLE } from './param-refs.js';
+import { shellRefs, type ShellContext } from './shell-context.js';
+export { findParamRefs, type ParamRef } from './param-refs.js';
 
-const REF = /\$\{params\.([A-Za-z_][A-Za-z0-9_-]*)\}/g;
-const WHOLE = /^\$\{params\.([A-Za-z_][A-Za-z0-9_-]*)\}$/;
-
-export interface ParamRef {
-  name: string;
-  /** Offset of `${` within the string. */
-  index: number;
-}
-
-export function findParamRefs(text: string): ParamRef[] {
-  const refs: ParamRef[] = [];
-  for (const m of text.matchAll(REF)) refs.push({ name: m[1]!, index: m.index! });
-  return refs;
+/** A param's value; only the params' own keys count (`${params.constructor}` names nothing). */
+function paramValue(params: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(params, name) ? params[name] : undefined;
 }
 
 export function shellQuote(value: string): string {
@@ -34,35 +29,66 @@ function textOf(value: unknown): string {
   return Array.isArray(value) ? value.map(scalarText).join(' ') : scalarText(value);
 }
 
+function quoteFor(context: ShellContext, value: unknown): string {
+  switch (context.kind) {
+    case 'bare':
+      return Array.isArray(value) ? value.map((x) => shellQuote(scalarText(x))).join(' ') : shellQuote(scalarText(value));
+    case 'single':
+      return textOf(value).replace(/'/g, `'\\''`);
+    case 'double':
+      return textOf(value).replace(/[\\$`"]/g, '\\$&');
+    case 'unsafe':
+      // The loader rejects such a command; should one get here anyway, the value is left out.
+      return '';
+  }
+}
+
+/** Substitutes params into a shell command, each quoted for its context (see shellRefs). */
 export function interpolateShell(text: string, params: Record<string, unknown>): string {
-  return text.replace(REF, (_, name: string) => {
-    const v = params[name];
-    return Array.isArray(v) ? v.map((x) => shellQuote(scalarText(x))).join(' ') : shellQuote(scalarText(v));
-  });
+  let out = '';
+  let from = 0;
+  for (const ref of shellRefs(text)) {
+    out += text.slice(from, ref.index) + quoteFor(ref.context, paramValue(params, ref.name));
+    from = ref.index + `\${params.${ref.name}}`.length;
+  }
+  return out + text.slice(from);
+}
+
+const SHELLS = /^(?:.*\/)?(?:sh|bash|dash|zsh|ksh|mksh|ash)$/;
+
+/** The index of the script in an argv that runs a shell on one (`sh -c SCRIPT`, `bash -euc SCRIPT`), else -1. */
+export function shellScriptIndex(argv: string[]): number {
+  if (argv.length < 3 || !SHELLS.test(argv[0]!)) return -1;
+  for (let i = 1; i < argv.length - 1; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '--') return -1;
+    if (/^-[a-z]*c[a-z]*$/.test(a)) return i + 1;
+  }
+  return -1;
 }
 
 export function interpolateArgv(argv: string[], params: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const arg of argv) {
+  const script = shellScriptIndex(argv);
+  argv.forEach((arg, i) => {
     const whole = WHOLE.exec(arg);
-    if (whole && Array.isArray(params[whole[1]!])) {
-      out.push(...(params[whole[1]!] as unknown[]).map(scalarText));
-    } else {
-      out.push(interpolateText(arg, params));
-    }
-  }
+    const value = whole ? paramValue(params, whole[1]!) : undefined;
+    if (i === script) out.push(interpolateShell(arg, params));
+    else if (whole && Array.isArray(value)) out.push(...value.map(scalarText));
+    else out.push(interpolateText(arg, params));
+  });
   return out;
 }
 
 export function interpolateText(text: string, params: Record<string, unknown>): string {
-  return text.replace(REF, (_, name: string) => textOf(params[name]));
+  return text.replace(REF, (_, name: string) => textOf(paramValue(params, name)));
 }
 
 /** Deep substitution for `with:` blocks: whole-value references keep the param's type. */
 export function interpolateValue(value: unknown, params: Record<string, unknown>): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
-    if (whole) return params[whole[1]!];
+    if (whole) return paramValue(params, whole[1]!);
     return interpolateText(value, params);
   }
   if (Array.isArray(value)) return value.map((v) => interpolateValue(v, params));

@@ -1,17 +1,21 @@
 // Loads pipeline.yaml into a validated Pipeline model. Every problem becomes a Diagnostic pointing
 // at the YAML node that caused it; nothing is thrown for user errors. Knows nothing about how
 // stages are scheduled or run.
-import { readFileSync, existsSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { isScriptReference, normalizeRel } from './paths.js';
-import { checkOutPath, forgetRealpaths } from './out-paths.js';
+import { checkOutPath, checkProjectPath, forgetRealpaths } from './out-paths.js';
 export { isScriptReference, normalizeRel } from './paths.js';
-import { LineCounter, parseDocument, isScalar, visit, parse as parseYaml, type Scalar } from 'yaml';
+import { LineCounter, isScalar, visit, parse as parseYaml, type Scalar } from 'yaml';
 import { type Diagnostic, didYouMean } from './diagnostics.js';
 import type { BlockerSpec, DepSpec, OutSpec, Pipeline, Stage } from './model.js';
 import { Locator, type PathSeg } from './yaml-locator.js';
 import { describeSchemaErrors } from './schema-errors.js';
-import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue } from './interpolate.js';
+import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue, shellScriptIndex } from './interpolate.js';
+import { shellRefs } from './shell-context.js';
+import { parsePipelineYaml } from './parse-yaml.js';
+import { invalidUtf8Offset, lineColumnOfByte } from './utf8.js';
+import { pathFieldsOf, reportsPaths, withPaths, type NamedPath } from './named-paths.js';
 import { pipelineValidator, inputValidator } from './validators.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { toolSchemasDir } from '../schema/validate.js';
@@ -68,9 +72,9 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   forgetRealpaths();
   const file = resolve(fileArg);
   const display = fileArg;
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {
@@ -86,9 +90,30 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     };
   }
 
+  const source = bytes.toString('utf8');
+  const badByte = invalidUtf8Offset(bytes);
+  if (badByte >= 0) {
+    const { line, column } = lineColumnOfByte(bytes, badByte);
+    const byte = bytes[badByte]!.toString(16).toUpperCase().padStart(2, '0');
+    return {
+      source,
+      diagnostics: [{ file: display, line, column, length: 1, message: `invalid UTF-8: byte 0x${byte} at byte offset ${badByte}`, hint: `save ${display} as UTF-8` }],
+    };
+  }
+
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = new Locator(display, doc, lines);
+  const parsed = parsePipelineYaml(source, lines);
+  if (!('doc' in parsed)) {
+    return {
+      source,
+      diagnostics: parsed.problems.map((p) => {
+        const pos = lines.linePos(p.offset);
+        return { file: display, line: pos.line, column: pos.col, length: p.length, message: p.message, hint: p.hint };
+      }),
+    };
+  }
+  const doc = parsed.doc;
+  const at = new Locator(display, doc, lines, source);
   if (doc.errors.length) {
     // Only the first: YAML errors cascade, and the rest are usually echoes of it.
     const e = doc.errors[0]!;
@@ -99,7 +124,9 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       : undefined;
     return { source, diagnostics: [at.diag(loc, `YAML syntax error: ${e.message.split('\n')[0]}`, hint)] };
   }
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  if (parsed.problems.length) return { source, diagnostics: parsed.problems.map((p) => at.diag(at.locOfOffset(p.offset, p.length), p.message, p.hint)) };
+  // parsePipelineYaml bounded what aliases expand to, so yaml's own (coarser) alias limit is off.
+  const raw = doc.toJS({ maxAliasCount: -1 }) as unknown;
   const validate = await pipelineValidator();
   if (!validate(raw)) {
     return { source, diagnostics: describeSchemaErrors(validate.errors ?? [], raw, at, [], '') };
@@ -119,7 +146,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   // Params and their overrides.
   const params: Record<string, unknown> = { ...(data.params ?? {}) };
   for (const [name, value] of opts.paramOverrides ?? []) {
-    if (!(name in params)) {
+    if (!Object.hasOwn(params, name)) {
       const s = didYouMean(name, Object.keys(params));
       diagnostics.push({
         file: 'command line',
@@ -142,12 +169,11 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     Scalar(_, node: Scalar) {
       if (typeof node.value !== 'string' || !node.range) return;
       for (const ref of findParamRefs(node.value)) {
-        if (ref.name in params) continue;
-        const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+        if (Object.hasOwn(params, ref.name)) continue;
         const s = didYouMean(ref.name, Object.keys(params));
         diagnostics.push(
           at.diag(
-            at.locOfOffset(node.range[0] + quoted + ref.index, ref.name.length + 10),
+            at.locOfText(node, node.value, ref.index, `\${params.${ref.name}}`),
             `\${params.${ref.name}} names no param`,
             s ? `did you mean '${s}'?` : `params: ${Object.keys(params).join(', ') || '(none)'}`,
           ),
@@ -180,6 +206,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     let displayCmd = '';
     let withValue: Record<string, unknown> = {};
     if (hasCmd) {
+      diagnostics.push(...unquotableRefs(def.cmd, base, at));
       if (Array.isArray(def.cmd)) {
         cmd = interpolateArgv(def.cmd.map(String), params);
         displayCmd = argvDisplay(cmd);
@@ -225,10 +252,11 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
 
     const timeoutMs = parseTimeout(def.timeout);
     const needs = (def.needs ?? []).map((n: string, i: number) => ({ stage: n, loc: at.locOfNode(at.node([...base, 'needs', i])) }));
-    const cwd = normalizeRel(interpolateText(def.cwd ?? '.', params));
-    if (cwd.startsWith('../') || isAbsolute(cwd)) {
-      diagnostics.push(at.diag(at.locOfNode(at.node([...base, 'cwd'])), `cwd '${def.cwd}' must be a folder inside the project`));
-    }
+    const cwdText = interpolateText(def.cwd ?? '.', params);
+    const cwdProblem = checkProjectPath(cwdText, root, { what: 'cwd', allowRoot: true, followLinks: true });
+    if (cwdProblem) diagnostics.push(at.diag(at.locOfNode(at.node([...base, 'cwd'])), cwdProblem, 'a stage runs in a folder inside the project'));
+    const cwd = normalizeRel(cwdText);
+    if (hasUses && !cwdProblem) diagnostics.push(...pathDiagnostics(withPaths(pathFieldsOf(def.uses, opts.catalog), withValue, cwd, `stage '${name}'`), base, root, at));
     stages.set(name, {
       name,
       loc: stageLoc,
@@ -245,6 +273,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       needs,
       paramsUsed: [...used].sort(),
       display: displayCmd,
+      describesPipeline: hasUses && opts.catalog.kinds.get(def.uses)?.describesPipeline?.(withValue) ? true : undefined,
     });
   }
 
@@ -252,8 +281,11 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   if (data.blocker) {
     const withValue = interpolateValue(data.blocker.with ?? {}, params) as Record<string, unknown>;
     diagnostics.push(...(await checkUses(data.blocker.uses, withValue, at, ['blocker'], root, opts.catalog)));
+    diagnostics.push(...pathDiagnostics(withPaths(pathFieldsOf(data.blocker.uses, opts.catalog), withValue, '.', 'the blocker'), ['blocker'], root, at));
     blocker = { uses: data.blocker.uses, kindVersion: kindVersionOf(data.blocker.uses, opts.catalog), with: withValue, loc: at.locOfNode(at.keyNode([], 'blocker')) };
   }
+
+  diagnostics.push(...pathDiagnostics(reportsPaths(data.reports ?? {}, params), [], root, at));
 
   if (diagnostics.length) return { source, diagnostics };
   return {
@@ -273,6 +305,34 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   };
 }
 
+/** Paths that leave the project, each at the YAML node that names it. */
+function pathDiagnostics(paths: NamedPath[], base: PathSeg[], root: string, at: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of paths) {
+    const problem = checkProjectPath(p.path, root, p.rule);
+    if (problem) out.push(at.diag(at.locOfNode(at.nearest([...base, ...p.at])), problem));
+  }
+  return out;
+}
+
+/**
+ * References in a shell command (or in the script of an argv `[sh, -c, SCRIPT]`) that sit where no
+ * quoting makes a value safe (shell-context.ts), each at the reference itself.
+ */
+function unquotableRefs(cmd: unknown, base: PathSeg[], at: Locator): Diagnostic[] {
+  const argv = Array.isArray(cmd) ? cmd.map(String) : undefined;
+  const script = argv ? shellScriptIndex(argv) : -1;
+  const text = argv ? argv[script] : String(cmd);
+  if (text === undefined) return [];
+  const node = at.node(argv ? [...base, 'cmd', script] : [...base, 'cmd']);
+  const out: Diagnostic[] = [];
+  for (const ref of shellRefs(text)) {
+    if (ref.context.kind !== 'unsafe') continue;
+    const written = `\${params.${ref.name}}`;
+    out.push(at.diag(at.locOfText(node, text, ref.index, written), `${written} in a shell command ${ref.context.why}`, ref.context.hint.replaceAll('${params.x}', written)));
+  }
+  return out;
+}
 
 /** A catalog kind's version; a script's own content is hashed as a dep instead. */
 function kindVersionOf(uses: string, catalog: StageCatalog): string {

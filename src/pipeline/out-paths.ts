@@ -1,6 +1,7 @@
-// The rule that an out stays inside the project: not absolute, no '..' escape, no symlink on the
-// way that resolves outside the root. Real paths are memoised per folder: a pipeline's outs share
-// a few folders, and this check runs on every start.
+// The rule that a path the pipeline names stays inside the project: not absolute, no '..' escape,
+// and, for paths written to (outs, a stage's cwd, `with:` outputs, reports), no symlink on the way
+// that resolves outside the root. Real paths are memoised per folder: a pipeline's outs share a
+// few folders, and this check runs on every start.
 import { realpathSync } from 'node:fs';
 import { isAbsolute, join, sep } from 'node:path';
 import { normalizeRel } from './paths.js';
@@ -27,10 +28,29 @@ export function forgetRealpaths(): void {
 
 /** Checks that an out path stays inside the project, including through symlinks. */
 export function checkOutPath(path: string, root: string): string | undefined {
-  if (isAbsolute(path)) return `out '${path}' is an absolute path; outs must be relative to the project root`;
-  const norm = normalizeRel(path);
-  if (norm === '..' || norm.startsWith('../')) return `out '${path}' escapes the project root`;
-  if (norm === '.') return `out '${path}' is the project root itself`;
+  return checkProjectPath(path, root, { what: 'out', allowRoot: false, followLinks: true });
+}
+
+export interface PathRule {
+  /** How the path is named in the message: `out`, `cwd`, `with.output of stage 'x'`. */
+  what: string;
+  /** Whether the root itself is acceptable (a cwd or an output folder; not an out). */
+  allowRoot: boolean;
+  /** Whether a symlink on the way may not lead outside (paths written to). */
+  followLinks: boolean;
+  /** The stage's cwd the path is relative to (project-relative), when not the root. */
+  base?: string;
+}
+
+/** Checks that a path (relative to the root, or to `rule.base`) stays inside the project. */
+export function checkProjectPath(path: string, root: string, rule: PathRule): string | undefined {
+  const shown = `${rule.what} '${path}'`;
+  if (isAbsolute(path) || /^[A-Za-z]:[\\/]/.test(path)) return `${shown} is an absolute path; it must lie inside the project`;
+  const norm = normalizeRel(rule.base && rule.base !== '.' ? `${rule.base}/${path}` : path);
+  const against = rule.base && rule.base !== '.' ? ` (from cwd '${rule.base}')` : '';
+  if (norm === '..' || norm.startsWith('../')) return `${shown} escapes the project root${against}`;
+  if (norm === '.') return rule.allowRoot ? undefined : `${shown} is the project root itself`;
+  if (!rule.followLinks) return undefined;
   const realRoot = realOrNull(root);
   if (realRoot === null) return undefined;
   // Walk down from the root: the first existing component that resolves outside is the problem.
@@ -40,7 +60,7 @@ export function checkOutPath(path: string, root: string): string | undefined {
     const real = realOrNull(current);
     if (real === null) break;
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-      return `out '${path}' goes through a symlink that points outside the project (${current} → ${real})`;
+      return `${shown} goes through a symlink that points outside the project (${current} → ${real})`;
     }
   }
   return undefined;

@@ -1,6 +1,7 @@
 // Maps places in pipeline.yaml (a path of keys and indices, or a byte offset) to line and column,
-// and makes located diagnostics: the yaml library keeps every node's range.
-import { isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+// and makes located diagnostics: the yaml library keeps every node's range. A mapping's keys are
+// indexed on first use: a pipeline of thousands of stages asks for each stage's nodes.
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import type { SourceLoc } from './model.js';
 
@@ -11,6 +12,7 @@ export class Locator {
     readonly file: string,
     readonly doc: Document,
     readonly lines: LineCounter,
+    readonly source = '',
   ) {}
 
   locOfOffset(offset: number, length = 1): SourceLoc {
@@ -24,18 +26,49 @@ export class Locator {
     return this.locOfOffset(start, Math.max(1, Math.min(valueEnd - start, 80)));
   }
 
+  /**
+   * Where `needle`, found at `index` of a scalar's value, is written: the same occurrence of it in
+   * the node's source text (quotes, escapes and folded lines move offsets, not the needle's own
+   * characters when it holds none of them, as a `${params.x}` reference does).
+   */
+  locOfText(node: Node | null | undefined, value: string, index: number, needle: string): SourceLoc {
+    if (!node?.range) return this.locOfNode(node);
+    let nth = 0;
+    for (let j = value.indexOf(needle); j >= 0 && j < index; j = value.indexOf(needle, j + 1)) nth++;
+    const [start, end] = node.range;
+    const written = this.source.slice(start, end);
+    let at = written.indexOf(needle);
+    for (let k = 0; k < nth && at >= 0; k++) at = written.indexOf(needle, at + 1);
+    return at < 0 ? this.locOfNode(node) : this.locOfOffset(start + at, needle.length);
+  }
+
+  private readonly pairs = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pairOf(map: YAMLMap, key: PathSeg): Pair | undefined {
+    let index = this.pairs.get(map);
+    if (!index) {
+      index = new Map();
+      for (const item of map.items) if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
+      this.pairs.set(map, index);
+    }
+    return index.get(String(key));
+  }
+
   node(path: PathSeg[]): Node | undefined {
-    return (this.doc.getIn(path, true) as Node | undefined) ?? undefined;
+    let cur = this.doc.contents as unknown;
+    for (const seg of path) {
+      if (isMap(cur)) cur = this.pairOf(cur, seg)?.value;
+      else if (isSeq(cur) && /^\d+$/.test(String(seg))) cur = cur.items[Number(seg)];
+      else return undefined;
+    }
+    return (cur as Node | null | undefined) ?? undefined;
   }
 
   /** The key node of `key` inside the map at `path` (for errors about the key itself). */
   keyNode(path: PathSeg[], key: string): Node | undefined {
-    const parent = path.length ? this.doc.getIn(path, true) : this.doc.contents;
+    const parent = path.length ? this.node(path) : this.doc.contents;
     if (!isMap(parent)) return undefined;
-    for (const item of parent.items) {
-      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key as Node;
-    }
-    return undefined;
+    return (this.pairOf(parent, key)?.key as Node | undefined) ?? undefined;
   }
 
   /** The deepest existing node along `path`. */

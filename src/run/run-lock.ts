@@ -2,7 +2,10 @@
 // start time, command line, host). It appears atomically with its full content (written to a temp
 // file, then hard-linked into place, which fails when the name exists, like O_EXCL), so a reader
 // never sees a half-written holder. A lock whose holder is dead (checked by pid, on this host) is
-// taken over without a manual step. Knows nothing about pipelines or stages.
+// taken over without a manual step. A pid alone does not prove the holder alive: after a crash or
+// a reboot the kernel hands the same pid to an unrelated process, so the lock also records when the
+// holder process started (Linux: /proc/PID/stat), and a live pid that started at another time is
+// not the holder. Knows nothing about pipelines or stages.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,11 @@ export interface RunLockHolder {
   startedAt: string;
   argv: string[];
   host: string;
+  /**
+   * When the holder process started, as the kernel counts it (clock ticks since boot, field 22 of
+   * /proc/PID/stat). Absent where there is no /proc, and in locks of older versions.
+   */
+  processStart?: string;
 }
 
 export interface RunLock {
@@ -45,11 +53,26 @@ export function runLockPath(stateDir: string): string {
 function readHolder(file: string): RunLockHolder | undefined {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as RunLockHolder;
-    if (typeof data.pid === 'number' && typeof data.startedAt === 'string') return data;
+    if (typeof data.pid === 'number' && typeof data.startedAt === 'string') {
+      return typeof data.processStart === 'string' ? data : { ...data, processStart: undefined };
+    }
   } catch {
     // Missing or unreadable.
   }
   return undefined;
+}
+
+/** A process's start time from /proc (clock ticks since boot), or undefined when it cannot be read. */
+export function processStartOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[22 - 3];
+    return start && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -72,8 +95,19 @@ function isStale(file: string, holder: RunLockHolder | undefined): boolean {
     }
   }
   if (holder.host !== hostname()) return false;
-  if (holder.pid === process.pid) return false;
-  return !pidAlive(holder.pid);
+  if (holder.pid === process.pid && (holder.processStart === undefined || holder.processStart === ownProcessStart())) return false;
+  if (!pidAlive(holder.pid)) return true;
+  // Alive, but is it the holder? Only a recorded start time can tell; without one, presume it is.
+  if (holder.processStart === undefined) return false;
+  const now = processStartOf(holder.pid);
+  return now !== undefined && now !== holder.processStart;
+}
+
+let ownStart: string | undefined | null = null;
+/** This process's start time, read once. */
+function ownProcessStart(): string | undefined {
+  if (ownStart === null) ownStart = processStartOf(process.pid);
+  return ownStart;
 }
 
 function tryCreate(file: string, holder: RunLockHolder): boolean {
@@ -120,7 +154,7 @@ function removeStale(file: string, judged: RunLockHolder | undefined): boolean {
 
 export async function acquireRunLock(stateDir: string, opts: AcquireOptions): Promise<AcquireResult> {
   const file = runLockPath(stateDir);
-  const holder: RunLockHolder = { pid: process.pid, startedAt: new Date().toISOString(), argv: opts.argv, host: hostname() };
+  const holder: RunLockHolder = { pid: process.pid, startedAt: new Date().toISOString(), argv: opts.argv, host: hostname(), processStart: ownProcessStart() };
   let waiting = false;
   let tookOverFrom: RunLockHolder | undefined;
   for (;;) {

@@ -1,7 +1,7 @@
 // Every bad pipeline gets a located error (file:line:column, the source line, a caret), exit 2, and
 // no stage runs.
 import { describe, expect, it } from 'vitest';
-import { symlinkSync, mkdtempSync } from 'node:fs';
+import { symlinkSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestProject } from '../helpers/project.js';
@@ -18,6 +18,13 @@ interface Case {
 }
 
 const RAN = `'echo ran >> "$RUNLOG"; echo x > a.txt'`;
+
+/** Ten levels of nine aliases each: 9^10 values once expanded. */
+function bomb(): string {
+  let text = '  l0: &l0 [x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < 10; i++) text += `  l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]\n`;
+  return text;
+}
 
 const cases: Case[] = [
   {
@@ -105,6 +112,65 @@ const cases: Case[] = [
     message: /input must be string/,
   },
   {
+    name: 'an alias bomb (billion laughs), at an alias, without expanding it',
+    yaml: `version: 1\nparams:\n${bomb()}stages:\n  a:\n    cmd: ${RAN}\n    outs: [a.txt]\n`,
+    at: '9:12',
+    message: /aliases expand this file to more than 100000 values/,
+    hint: /alias bomb/,
+  },
+  {
+    name: 'an alias that names no anchor',
+    yaml: `version: 1\nstages:\n  a:\n    cmd: *run\n    outs: [a.txt]\n`,
+    at: '4:10',
+    message: /alias '\*run' names no anchor/,
+    hint: /an anchor \(&run\) must come before its alias/,
+  },
+  {
+    name: 'block nesting 10,000 levels deep',
+    yaml: `version: 1\nstages:\n  a:\n    cmd: ${RAN}\n    outs: [a.txt]\n    env:\n${Array.from({ length: 10_000 }, (_, i) => `${' '.repeat(6 + i)}k${i}:`).join('\n')}\n`,
+    at: '68:68',
+    message: /nesting deeper than 64 levels/,
+  },
+  {
+    name: "a '__proto__' key",
+    yaml: `version: 1\nparams:\n  __proto__: { x: 1 }\nstages:\n  a:\n    cmd: ${RAN}\n    outs: [a.txt]\n`,
+    at: '3:3',
+    message: /'__proto__' cannot be a key/,
+    hint: /rename it/,
+  },
+  {
+    name: 'a duplicate stage',
+    yaml: `version: 1\nstages:\n  a:\n    cmd: ${RAN}\n    outs: [a.txt]\n  a:\n    cmd: 'true'\n`,
+    at: '6:3',
+    message: /duplicate key 'a'/,
+    hint: /the first is on line 3/,
+  },
+  {
+    name: "a cwd of '..'",
+    yaml: `version: 1\nstages:\n  a:\n    cmd: ${RAN}\n    cwd: ..\n    outs: [a.txt]\n`,
+    at: '5:10',
+    message: /cwd '..' escapes the project root/,
+  },
+  {
+    name: 'a built-in stage output path outside the project',
+    yaml: `version: 1\nstages:\n  snap:\n    uses: snapshot-config\n    with: { output: ../snapshot.json }\n    outs: [snapshot.json]\n`,
+    at: '5:21',
+    message: /with.output of stage 'snap' '..\/snapshot.json' escapes the project root/,
+  },
+  {
+    name: 'a reports.manifest outside the project',
+    yaml: `version: 1\nreports: { manifest: ../manifest.json }\nstages:\n  a:\n    cmd: ${RAN}\n    outs: [a.txt]\n`,
+    at: '2:22',
+    message: /reports.manifest '..\/manifest.json' escapes the project root/,
+  },
+  {
+    name: 'a param in backquotes of a shell command',
+    yaml: `version: 1\nparams: { x: 1 }\nstages:\n  a:\n    cmd: echo \`echo \${params.x}\` > a.txt\n    outs: [a.txt]\n`,
+    at: '5:21',
+    message: /\$\{params.x\} in a shell command sits in backquotes/,
+    hint: /use \$\( ... \) instead of backquotes/,
+  },
+  {
     name: 'a wrong version',
     yaml: `version: 2\nstages:\n  a:\n    cmd: ${RAN}\n`,
     at: '1:10',
@@ -133,6 +199,35 @@ describe('pipeline diagnostics', () => {
       expect(p.cli(['validate']).code).toBe(2);
     });
   }
+
+  it('reports invalid UTF-8 with its byte offset, at its line and column, and exit 2', () => {
+    const p = new TestProject({});
+    writeFileSync(p.path('pipeline.yaml'), Buffer.concat([Buffer.from(`version: 1\nstages:\n  a:\n    cmd: ${RAN}\n    outs: [caf`), Buffer.from([0xe9]), Buffer.from('.txt]\n')]));
+    const r = p.cli(['run']);
+    expect(r.code).toBe(2);
+    expect(p.takeRuns()).toEqual([]);
+    expect(r.stderr.split('\n')[0]).toBe(`pipeline.yaml:5:15: error: invalid UTF-8: byte 0xE9 at byte offset ${34 + RAN.length + 14}`);
+    expect(r.stderr).toMatch(/\n\s+\|\s{15}\^\n/);
+    expect(r.stderr).toContain('hint: save pipeline.yaml as UTF-8');
+    expect(p.cli(['validate']).code).toBe(2);
+  });
+
+  it('validates a chain of 6,000 stages, and names each edge of a cycle through all of them', () => {
+    const chain = (cycle: boolean) => {
+      let text = 'version: 1\nstages:\n';
+      for (let i = 0; i < 6000; i++) text += `  s${i}:\n    cmd: 'true'\n    needs: [s${i ? i - 1 : 5999}]\n`.replace(cycle || i ? '' : '    needs: [s5999]\n', '');
+      return text;
+    };
+    const p = new TestProject({ 'pipeline.yaml': chain(false) });
+    const ok = p.cli(['validate']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/valid \(6000 stages\)/);
+    p.write('pipeline.yaml', chain(true));
+    const cycle = p.cli(['validate']);
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr).toMatch(/^pipeline\.yaml:3:3: error: cycle between stages: s0 → s1 \(needs\), s1 → s2 \(needs\), /);
+    expect(cycle.stderr).toContain('s5998 → s5999 (needs), s5999 → s0 (needs)');
+  });
 
   it('reports a missing pipeline file with a hint', () => {
     const p = new TestProject({});

@@ -338,3 +338,36 @@ describe('selection', () => {
     expect([...downstreamOf(graph, 'e')]).toEqual([]);
   });
 });
+
+describe('a chain of thousands of stages', () => {
+  // Deeper than a recursive walk survives (a recursive cycle check overflowed the stack near 5,000).
+  const N = 20_000;
+  const chain = (cycle: boolean): Record<string, StageDef> => {
+    const stages: Record<string, StageDef> = {};
+    for (let i = 0; i < N; i++) stages[`s${i}`] = { needs: i ? [`s${i - 1}`] : cycle ? [`s${N - 1}`] : [] };
+    return stages;
+  };
+
+  it('orders the chain, selects its upstream and lists its downstream', () => {
+    const graph = graphOf(chain(false));
+    expect(graph.order).toHaveLength(N);
+    expect(graph.order[0]).toBe('s0');
+    expect(graph.order[N - 1]).toBe(`s${N - 1}`);
+    expect(selectUpstream(graph, [`s${N - 1}`])).toEqual(graph.order);
+    expect(downstreamOf(graph, 's0').size).toBe(N - 1);
+  });
+
+  it('names every edge of a cycle through all of it, once', () => {
+    const msgs = messages(chain(true));
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]!.startsWith('cycle between stages: s0 → s1 (needs), s1 → s2 (needs), ')).toBe(true);
+    expect(msgs[0]!.endsWith(`s${N - 1} → s0 (needs)`)).toBe(true);
+    expect(msgs[0]!.split('), ')).toHaveLength(N);
+  });
+
+  it('orders many independent stages as declared', () => {
+    const stages: Record<string, StageDef> = {};
+    for (let i = N - 1; i >= 0; i--) stages[`t${i}`] = {};
+    expect(graphOf(stages).order).toEqual(Object.keys(stages));
+  });
+});
