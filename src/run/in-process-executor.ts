@@ -11,7 +11,7 @@
 //     period, so that its last write lands before the run goes on. Running them in a worker
 //     would also need the catalog to name a module a thread can import, not a load() closure.
 // Loads nothing until a stage actually runs.
-import { asStageFailure, StageFailure, type FailureInfo, type PipelineView, type StageCatalog } from '../stage-api/index.js';
+import { asStageFailure, StageFailure, type StageCatalog } from '../stage-api/index.js';
 import { isScriptReference } from '../pipeline/paths.js';
 import { failed, type Execution, type ExecutionResult, type Executor } from './executor.js';
 import { ScriptWorkers } from './script-worker.js';
@@ -19,23 +19,12 @@ import { checkScriptInputs, loadStageModule, stageContext, type UsesData } from 
 
 export { loadStageModule } from './uses-stage.js';
 
-export interface UsesSpec {
-  stage: string;
-  uses: string;
-  with: Record<string, unknown>;
-  root: string;
-  cwd: string;
-  outs: string[];
-  primaryOut?: string;
-  deps: string[];
-  params: Record<string, unknown>;
-  env: Record<string, string>;
-  pipeline: PipelineView;
+/** A uses-stage's data plus how this process watches over it (not sent to a worker). */
+export interface UsesSpec extends UsesData {
   signal: AbortSignal;
   timeoutMs?: number;
   /** Between aborting the stage's signal and giving up on it (default 5 s, as `--grace`). */
   graceMs?: number;
-  failure?: FailureInfo;
   log: (level: 'info' | 'warn', message: string) => void;
 }
 
