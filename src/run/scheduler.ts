@@ -108,7 +108,11 @@ export interface RunOutcome {
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
   ws.beginRun();
-  if (!opts.dryRun) removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
+  if (!opts.dryRun) {
+    // What a killed run left in the lock's journal goes into evidence.lock before this run appends.
+    ws.compactLock();
+    removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
+  }
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
   let guard: WriteGuard | undefined;
   let usesExecutor: Executor | undefined;
@@ -340,6 +344,9 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
   } finally {
     await usesExecutor?.close?.();
   }
+  // Each stage appended one journal line; the lock is written once, here (also when interrupted:
+  // an abort settles every stage and ends up here). A run that dies first leaves the journal.
+  if (!opts.dryRun) ws.compactLock();
   ws.saveStatCache();
   const status = opts.signal.aborted ? 'interrupted' : failures.length ? 'failed' : 'success';
   return { status, results, failures, selected };
