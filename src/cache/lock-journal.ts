@@ -11,7 +11,7 @@
 // if a run folded the journal in between, the lock they then read is newer than every line they
 // hold, the lines' base no longer matches, and the lock alone is the state. Either way they see a
 // state that existed, never an old lock without the lines that were folded into the new one.
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sha256 } from './fingerprint.js';
 import { entryProblem, NO_LOCK, readLockChecked, writeLock, type LockEntry, type LockFile, type ReadLock } from './lock.js';
@@ -103,6 +103,8 @@ export class JournaledLock {
   private journalOnDisk = false;
   /** Entries in memory that evidence.lock does not hold yet. */
   private unwritten = 0;
+  /** The lock file as this process last wrote it (inode, size, times): reading it back is skipped. */
+  private written: string | undefined;
 
   constructor(
     readonly lockFile: string,
@@ -110,9 +112,12 @@ export class JournaledLock {
     readonly journalFile: string,
   ) {}
 
-  /** Reads lock + journal (journal first: see the header). */
+  /** Reads lock + journal (journal first: see the header), unless they are what this process wrote. */
   load(): void {
     const journal = readJournal(this.journalFile);
+    // A watch cycle after the one that wrote the lock: memory already holds it. A rename by any
+    // other writer gives the file another inode, so the signature cannot match by accident.
+    if (!journal.found && this.written !== undefined && this.written === signatureOf(this.lockFile)) return;
     const state = applyJournal(readLockChecked(this.lockFile, this.mirror), journal);
     this.lock = state.lock;
     this.problems = state.problems;
@@ -137,10 +142,22 @@ export class JournaledLock {
     if (this.unwritten) {
       this.base = writeLock(this.lockFile, this.lock, this.mirror);
       this.unwritten = 0;
+      // What was wrong with the file read is gone from the file written.
+      this.problems = [];
+      this.written = signatureOf(this.lockFile);
     }
     if (this.journalOnDisk) {
       rmSync(this.journalFile, { force: true });
       this.journalOnDisk = false;
     }
+  }
+}
+
+function signatureOf(file: string): string | undefined {
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
   }
 }

@@ -162,6 +162,41 @@ describe('a journaled lock', () => {
   });
 });
 
+describe('reloading (a watch cycle)', () => {
+  it('keeps the state in memory when the lock is the one this process wrote, and reads one another process wrote', () => {
+    const p = project();
+    const watch = p.open();
+    watch.load();
+    watch.record('a', entry('fa'));
+    watch.compact();
+    // A mark only memory has: a reload that read the file back would drop it.
+    watch.lock.stages.memoryOnly = entry('fm');
+    watch.load();
+    expect(Object.keys(watch.lock.stages).sort()).toEqual(['a', 'memoryOnly']);
+
+    // An `evidence run` between two cycles rewrites the lock.
+    const other = p.open();
+    other.load();
+    other.record('b', entry('fb'));
+    other.compact();
+    watch.load();
+    expect(Object.keys(watch.lock.stages).sort()).toEqual(['a', 'b']);
+  });
+
+  it('reads lock and journal again when a journal appeared since', () => {
+    const p = project();
+    const watch = p.open();
+    watch.load();
+    watch.record('a', entry('fa'));
+    watch.compact();
+    const killed = p.open();
+    killed.load();
+    killed.record('b', entry('fb'));
+    watch.load();
+    expect(Object.keys(watch.lock.stages).sort()).toEqual(['a', 'b']);
+  });
+});
+
 describe('a reader that holds no run lock, while a run compacts', () => {
   it('that read the journal before the compaction and the lock after it sees the compacted lock', () => {
     const p = project();
