@@ -267,7 +267,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
       if (!guard) {
         const kept = new archive.ProtectedArchive(ws, opts.runId);
-        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage));
+        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage), { stateDir: ws.stateDir });
       }
       await guard.stageStarted(name);
     }
@@ -339,6 +339,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     await Promise.all(selected.map(settle));
   } finally {
     await usesExecutor?.close?.();
+    await guard?.finish();
   }
   ws.saveStatCache();
   const status = opts.signal.aborted ? 'interrupted' : failures.length ? 'failed' : 'success';
