@@ -150,7 +150,8 @@ export class WriteGuard {
 
   /**
    * Call when the run ends: protected files are hashed once more, so that a change no look saw (a
-   * write through a memory map, which inotify does not report) is still named, then the watches end.
+   * write through a memory map or through a hard link in an unwatched folder, which inotify does
+   * not report) is still named, then the watches end.
    */
   finish(): Promise<void> {
     return this.serial(async () => {
@@ -158,7 +159,7 @@ export class WriteGuard {
       this.tree.close();
       const unseen = await this.rehashProtected([...this.protectedHashes.keys()]);
       if (unseen.length) {
-        this.emit({ type: 'warning', time: Date.now(), message: `protected files changed during the run where no stage's writes showed it (a memory-mapped write?): ${unseen.join(', ')}` });
+        this.emit({ type: 'warning', time: Date.now(), message: `protected files changed during the run where no stage's writes showed it (written through a memory map, or a hard link elsewhere?): ${unseen.join(', ')}` });
       }
     });
   }
