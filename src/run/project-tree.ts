@@ -25,7 +25,10 @@ export interface TreeOptions {
   root: string;
   /** Paths not to look at or into (declared outs, the runner's own files). */
   skip: (rel: string) => boolean;
-  /** Folders present at the start that are looked into; the rest are left alone (git-ignored). */
+  /**
+   * Folders present at the start that are looked into; the others are left alone until the caller
+   * decides (`undecided`, `lookInto`): git lists no folder that holds only ignored files.
+   */
   descend: (rel: string) => boolean;
   /** A folder of the runner's own (under .evidence) for the barrier file. */
   barrierDir: string;
@@ -77,6 +80,8 @@ export class ProjectTree {
   readonly counters: TreeCounters = { stats: 0, readdirs: 0, watches: 0, events: 0, looks: 0 };
   mode: TreeMode;
   private readonly folders = new Map<string, Folder>();
+  /** Folders `descend` left alone, not yet handed to the caller. */
+  private undecided: string[] = [];
   private touched = new Set<string>();
   private relist = new Set<string>();
   private eventsSinceLook = 0;
@@ -146,6 +151,21 @@ export class ProjectTree {
       }
     }
     return { paths: [...out].sort(), complete };
+  }
+
+  /** The folders `descend` left alone since the last call. */
+  takeUndecided(): string[] {
+    return this.undecided.splice(0);
+  }
+
+  /** Looks into a folder left alone (its files are not new). */
+  lookInto(rel: string): void {
+    const cut = rel.lastIndexOf('/');
+    const parent = this.folders.get(cut < 0 ? '' : rel.slice(0, cut));
+    const name = rel.slice(cut + 1);
+    if (!parent?.opaque.delete(name)) return;
+    parent.subdirs.add(name);
+    this.addTree(rel, undefined, this.opts.descend);
   }
 
   /** Stops looking into a folder (found to be git-ignored). */
@@ -260,6 +280,7 @@ export class ProjectTree {
       if (e.isDirectory()) {
         if (!descend(child)) {
           folder.opaque.add(e.name);
+          this.undecided.push(child);
           continue;
         }
         folder.subdirs.add(e.name);

@@ -11,10 +11,11 @@
 // about the cache.
 //
 // What a look costs follows what the stages wrote (src/run/project-tree.ts watches the folders),
-// not the size of the project. git runs once per run (`ls-files`: the tracked files, which
-// folders are not ignored), and then only when a stage wrote a path whose ignore status is not
-// known yet (`check-ignore`); before, a `git status` at every stage start and end cost ~13 ms each
-// in a 2,000-file repository, and a `rev-parse` probe ~20 ms per run even outside git. git runs
+// not the size of the project. In git, `ls-files` runs once per run (the tracked files, which
+// folders are not ignored), `check-ignore` once more when some folder was not listed, and then only
+// when a stage wrote a path whose ignore status is not known yet; before, a `git status` at every
+// stage start and end cost ~13 ms each in a 2,000-file repository, and a `rev-parse` probe ~20 ms
+// per run even outside git (src/fs/git-work-tree.ts finds the repository without it). git runs
 // through execFile, not execa (~1.5 ms more per call measured, plus ~100 ms to load it once).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -197,9 +198,27 @@ export class WriteGuard {
       overflowAt: this.options.overflowAt,
     });
     this.tree.start();
+    if (this.git) await this.lookIntoUnlisted();
     if (this.pipeline.protect.length) {
       const candidates = this.git ? [...this.git.tracked] : [...this.tree.files()];
       await this.rehashProtected(candidates.filter(this.isProtected));
+    }
+  }
+
+  /**
+   * Folders ls-files did not list are ignored, or hold only ignored files (`logs/` with `*.log`
+   * ignored): a stage may still write a file there that git does not ignore. check-ignore tells
+   * them apart, usually in one call (one more per level of such folders nested in each other).
+   */
+  private async lookIntoUnlisted(): Promise<void> {
+    for (let ask = this.tree!.takeUndecided(); ask.length; ask = this.tree!.takeUndecided()) {
+      this.gitSpawns++;
+      const out = await gitOut(['check-ignore', '-z', '--stdin'], this.pipeline.root, ask.join('\0') + '\0');
+      const ignored = new Set((out ?? '').split('\0'));
+      for (const dir of ask) {
+        this.git!.ignored.set(dir, ignored.has(dir));
+        if (!ignored.has(dir)) this.tree!.lookInto(dir);
+      }
     }
   }
 

@@ -122,6 +122,21 @@ describe('the cost of the write guard', () => {
 });
 
 describe('what the write guard sees', () => {
+  it('in git, leaves ignored folders alone but still looks into a folder that holds only ignored files', async () => {
+    const p = new Project(STAGES(3), { '.gitignore': '*.log\nbuild/\n', 'src/a.c': 'int a;\n', 'logs/old.log': 'x\n' });
+    for (let i = 0; i < 30; i++) p.write(`build/obj/d${i}/a.o`, 'o');
+    p.initGit();
+    const guard = await p.open();
+    await p.stage('s0', 'echo 0 > out/s0.txt; echo note > logs/notes.txt; echo more >> logs/old.log');
+    await p.stage('s1', 'echo 1 > out/s1.txt; echo o > build/obj/d3/b.o; mkdir -p build/new && echo n > build/new/c.o');
+    expect(p.takeWarnings()).toEqual(['s0: created or changed files that no stage declares as outs: logs/notes.txt; declare them as outs, or ignore them in .gitignore']);
+    // ls-files, then check-ignore for the two folders it did not list (logs/ is not ignored), then
+    // one for the new path in logs/; build/ was never listed or watched.
+    expect(guard.counters.gitSpawns).toBe(3);
+    expect(guard.counters.readdirs).toBe(4); // the root, src, logs, out
+  });
+
+
   for (const mode of ['events', 'poll'] as const) {
     it(`(${mode}) names an undeclared file written deep in a tree whose folders did not change, and one rewritten in place`, async () => {
       const p = new Project(STAGES(3));
