@@ -109,6 +109,7 @@ export class ProjectTree {
       // A watch refused (inotify's limit, a platform without it): fall back to statting.
       this.close();
       this.folders.clear();
+      this.undecided = [];
       this.mode = 'poll';
     }
     this.addTree('', undefined, this.opts.descend);
@@ -202,7 +203,8 @@ export class ProjectTree {
 
   /** Resolves once every event queued before it has been received; false if that took too long. */
   private sync(): Promise<boolean> {
-    const b = this.barrier!;
+    const b = this.barrier;
+    if (!b) return Promise.resolve(false);
     const name = `barrier-${b.n + 1}`;
     return new Promise((resolve) => {
       // A timer keeps the process alive while waiting (the watchers do not), and keeps a run from
