@@ -39,7 +39,7 @@ export function findGitWorkTree(dir: string, env: NodeJS.ProcessEnv = process.en
   if (REDIRECTING.some((k) => env[k])) return undefined;
   let start: string;
   try {
-    start = realpathSync(dir);
+    start = realpathSync.native(dir);
   } catch {
     return null;
   }
