@@ -271,7 +271,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
       if (!guard) {
         const kept = new archive.ProtectedArchive(ws, opts.runId);
-        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage));
+        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage), { stateDir: ws.stateDir });
       }
       await guard.stageStarted(name);
     }
@@ -343,6 +343,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     await Promise.all(selected.map(settle));
   } finally {
     await usesExecutor?.close?.();
+    await guard?.finish();
   }
   // Each stage appended one journal line; the lock is written once, here (also when interrupted:
   // an abort settles every stage and ends up here). A run that dies first leaves the journal.
