@@ -80,9 +80,10 @@ function describe(head: Buffer, bytes: number, text: Buffer | undefined): PatchP
 /**
  * Reads a file of `git diff` output and returns its parts, one per `diff --git` header, each
  * holding its bytes when it is at most `keepBytes` long. A type change (two parts for one path)
- * comes back as one piece.
+ * comes back as one piece. `blockBytes`: how much is read at a time (small in tests, so that a
+ * header falls across every block boundary).
  */
-export async function readPatchPieces(file: string, keepBytes: number): Promise<PatchPiece[]> {
+export async function readPatchPieces(file: string, keepBytes: number, blockBytes = BLOCK): Promise<PatchPiece[]> {
   const pieces: PatchPiece[] = [];
   let parts: Buffer[] = [];
   let head = Buffer.alloc(0);
@@ -115,9 +116,9 @@ export async function readPatchPieces(file: string, keepBytes: number): Promise<
   try {
     // `carry` holds the last bytes of a block, which may begin a marker that the next block ends.
     let carry = Buffer.alloc(0);
-    const block = Buffer.alloc(BLOCK);
+    const block = Buffer.alloc(blockBytes);
     for (;;) {
-      const { bytesRead } = await fh.read(block, 0, BLOCK, null);
+      const { bytesRead } = await fh.read(block, 0, blockBytes, null);
       const window = Buffer.concat([carry, block.subarray(0, bytesRead)]);
       const eof = bytesRead === 0;
       let from = 0;

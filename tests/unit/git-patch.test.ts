@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATCH_LIMITS, writeWorkingTreePatch, type PatchOptions } from '../../stages/forensics/git-patch.js';
-import { choosePieces, pathOfDiffLine, type PatchPiece } from '../../stages/forensics/patch-chunks.js';
+import { choosePieces, pathOfDiffLine, readPatchPieces, type PatchPiece } from '../../stages/forensics/patch-chunks.js';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
 const temp = (what: string) => mkdtempSync(join(tmpdir(), `evidence-patch-${what}-`));
@@ -200,6 +200,46 @@ describe('patch pieces', () => {
     expect(pathOfDiffLine('diff --git a/a b/c.txt b/a b/c.txt')).toBe('a b/c.txt');
     expect(pathOfDiffLine('diff --git "a/tab\\there \\"q\\"" "b/tab\\there \\"q\\""')).toBe('tab\there "q"');
     expect(pathOfDiffLine('diff --git "a/\\303\\205.txt" "b/\\303\\205.txt"')).toBe('Å.txt');
+  });
+
+  it('cuts real git output into the same pieces whatever the read size, a header across any block boundary', async () => {
+    const root = temp('pieces');
+    git(root, 'init', '-q');
+    write(root, 'gone.txt', 'to be deleted\n');
+    write(root, 'link', 'a file that becomes a symlink\n');
+    write(root, 'diff --git a/fake b/fake.txt', 'diff --git a/x b/x\n');
+    git(root, 'add', '.');
+    git(root, 'commit', '-q', '-m', 'initial');
+    execFileSync('rm', [join(root, 'gone.txt'), join(root, 'link')]);
+    execFileSync('ln', ['-s', 'elsewhere', join(root, 'link')]);
+    write(root, 'diff --git a/fake b/fake.txt', 'diff --git a/y b/y\ndiff --git a/z b/z\n');
+    write(root, 'new.bin', binary);
+    write(root, 'new.txt', 'new\n');
+    git(root, 'add', '-A');
+    const diffFile = join(temp('diff'), 'diff');
+    writeFileSync(diffFile, execFileSync('git', ['diff', '--cached', '--binary', '--no-renames', 'HEAD'], { cwd: root }));
+    const whole = readFileSync(diffFile);
+
+    const reference = await readPatchPieces(diffFile, 1 << 20);
+    // The type change (file → symlink) is two parts of git's output and one piece here.
+    expect(reference.map((p) => [p.path, p.added, p.binary])).toEqual([
+      ['diff --git a/fake b/fake.txt', false, false],
+      ['gone.txt', false, false],
+      ['link', false, false],
+      ['new.bin', true, true],
+      ['new.txt', true, false],
+    ]);
+    expect(Buffer.concat(reference.map((p) => p.text!)).equals(whole)).toBe(true);
+    for (const blockBytes of [1, 5, 11, 12, 13, 64, 333]) {
+      const pieces = await readPatchPieces(diffFile, 1 << 20, blockBytes);
+      expect(pieces.map((p) => [p.path, p.bytes, p.added, p.binary]), `blocks of ${blockBytes}`).toEqual(reference.map((p) => [p.path, p.bytes, p.added, p.binary]));
+      expect(Buffer.concat(pieces.map((p) => p.text!)).equals(whole), `blocks of ${blockBytes}`).toBe(true);
+    }
+    // Above the limit a piece keeps its size and what it is, not its bytes.
+    const small = await readPatchPieces(diffFile, 100, 7);
+    const dropped = small.find((p) => p.path === 'new.bin')!;
+    expect(dropped).toMatchObject({ bytes: reference[3]!.bytes, added: true, binary: true });
+    expect(dropped.text).toBeUndefined();
   });
 
   it('keeps tracked changes before new files within the cap, skipping a piece that does not fit for smaller ones after it', () => {
