@@ -17,7 +17,7 @@ import { redactCommand, redactEnv, redactText } from './provenance/redact.js';
 import { appendToNotes } from './notes/append.js';
 import { extractTraceback, type Traceback } from './forensics/traceback.js';
 import { DEFAULT_PATCH_LIMITS, writeWorkingTreePatch, type OmittedFile, type PatchLimits, type PatchResult } from './forensics/git-patch.js';
-import { listOuts, type ListedOut } from './forensics/outs.js';
+import { listOuts, type ListedOut, type OutsListing } from './forensics/outs.js';
 import { attemptLog, failureIdentity, notesSection } from './forensics/failure-text.js';
 
 export interface BlockerWith {
@@ -86,6 +86,14 @@ function confine(root: string, abs: string, what: string): void {
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   const real = realpathSync(existing);
   if (real !== realRoot && !real.startsWith(realRoot + sep)) throw new Error(`the blocker's ${what} '${relative(root, abs)}' leads outside the project (${existing} → ${real})`);
+}
+
+function outsNote(listed: OutsListing): string | undefined {
+  const parts = [
+    ...(listed.unhashed ? [`${listed.unhashed} listed without a hash (over 1 GiB of outs hashed already)`] : []),
+    ...(listed.more ? [`${listed.more} more files in the outs not listed (1000 at most)`] : []),
+  ];
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 function patchLimits(w: BlockerWith): PatchLimits {
@@ -159,7 +167,7 @@ async function run(ctx: StageContext): Promise<{ artifacts: string[] }> {
     patchLimits: limits,
     patchOmitted: git.omitted ?? [],
     outs: listed.outs,
-    ...(listed.more ? { outsNote: `${listed.more} more files in the outs are not listed` } : {}),
+    ...(outsNote(listed) ? { outsNote: outsNote(listed) } : {}),
     notes: rel(notesFile),
     notesAppended: false,
     traceback,

@@ -2,7 +2,9 @@
 // folder out one by one) with its size, content hash and the stage that declares it. The blocker
 // lists them in blocker.json instead of putting them in its patch: they are products that a run
 // makes again, and their hashes say which ones a later run reproduced. Symlinks are named, never
-// followed (an out may point anywhere); missing outs are listed with null size and hash.
+// followed (an out may point anywhere); missing outs are listed with null size and hash. At most
+// 1 GiB is hashed (the blocker has a time limit, and a simulator's image outs can be large): a
+// file that would pass that budget is listed with its size only.
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
@@ -40,14 +42,25 @@ function statOrNull(file: string): Stats | null {
   }
 }
 
+export interface OutsListing {
+  outs: ListedOut[];
+  /** Files in the outs beyond `max`, not listed. */
+  more: number;
+  /** Files listed without a hash because the hashing budget was spent. */
+  unhashed: number;
+}
+
 /**
  * Every declared out of `stages`, files within folder outs expanded in name order, at most `max`
- * entries (`more` counts the rest). Paths declared by several stages are listed once, for the first.
+ * entries, hashed until `hashBudget` bytes were read. Paths declared by several stages are listed
+ * once, for the first.
  */
-export async function listOuts(root: string, stages: PipelineView['stages'], max = 1000): Promise<{ outs: ListedOut[]; more: number }> {
+export async function listOuts(root: string, stages: PipelineView['stages'], max = 1000, hashBudget = 1 << 30): Promise<OutsListing> {
   const outs: ListedOut[] = [];
   const seen = new Set<string>();
   let more = 0;
+  let unhashed = 0;
+  let budget = hashBudget;
   const add = async (path: string, stage: string, st: Stats | null) => {
     if (seen.has(path)) return;
     seen.add(path);
@@ -60,10 +73,14 @@ export async function listOuts(root: string, stages: PipelineView['stages'], max
     else if (st.isSymbolicLink()) outs.push({ path, stage, size: null, sha256: null, symlink: readlinkSync(abs) });
     else {
       let sha256: string | null = null;
-      try {
-        sha256 = await sha256Of(abs);
-      } catch {
-        // Unreadable: listed with its size, without a hash.
+      if (st.size > budget) unhashed++;
+      else {
+        budget -= st.size;
+        try {
+          sha256 = await sha256Of(abs);
+        } catch {
+          // Unreadable: listed with its size, without a hash.
+        }
       }
       outs.push({ path, stage, size: st.size, sha256 });
     }
@@ -90,5 +107,5 @@ export async function listOuts(root: string, stages: PipelineView['stages'], max
       else await add(out, s.name, st);
     }
   }
-  return { outs, more };
+  return { outs, more, unhashed };
 }

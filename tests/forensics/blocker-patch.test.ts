@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, TestProject } from '../helpers/project.js';
 import { validateAgainst } from '../../src/schema/validate.js';
+import { listOuts } from '../../stages/forensics/outs.js';
 
 const PIPELINE = `version: 1
 blocker: { uses: blocker, with: { dir: 'reports/{stage}-blocker' } }
@@ -112,5 +113,43 @@ stages:
     // A declared out the failed stage never wrote: listed, without size or hash.
     expect(rec.outs).toEqual([{ path: 's.txt', stage: 's', size: null, sha256: null }]);
     expect(p.read(rec.patch)).toMatch(/^# {3}"data\/table\.txt" \(5\.9 KB: above the 4 KB limit per file\)$/m);
+  });
+});
+
+describe('the outs listed in blocker.json', () => {
+  const stage = (name: string, outs: string[]) => ({ name, cwd: '.', command: 'true', deps: [], outs, env: {} });
+
+  it('lists folder outs file by file, names symlinks without following them, and keeps to its count and hashing budget', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'evidence-outs-'));
+    mkdirSync(join(root, 'build/port/sub'), { recursive: true });
+    writeFileSync(join(root, 'build/port/b.js'), 'b'.repeat(10));
+    writeFileSync(join(root, 'build/port/a.js'), 'a'.repeat(20));
+    writeFileSync(join(root, 'build/port/sub/c.js'), 'c'.repeat(30));
+    symlinkSync('/etc/passwd', join(root, 'build/port/link'));
+    writeFileSync(join(root, 'trace.log'), 'TRACE\n');
+    const stages = [stage('build', ['build/port']), stage('trace', ['trace.log', 'missing.json']), stage('again', ['trace.log'])];
+
+    const all = await listOuts(root, stages);
+    expect(all).toMatchObject({ more: 0, unhashed: 0 });
+    expect(all.outs).toEqual([
+      { path: 'build/port/a.js', stage: 'build', size: 20, sha256: sha256(Buffer.from('a'.repeat(20))) },
+      { path: 'build/port/b.js', stage: 'build', size: 10, sha256: sha256(Buffer.from('b'.repeat(10))) },
+      { path: 'build/port/link', stage: 'build', size: null, sha256: null, symlink: '/etc/passwd' },
+      { path: 'build/port/sub/c.js', stage: 'build', size: 30, sha256: sha256(Buffer.from('c'.repeat(30))) },
+      { path: 'trace.log', stage: 'trace', size: 6, sha256: sha256(Buffer.from('TRACE\n')) },
+      { path: 'missing.json', stage: 'trace', size: null, sha256: null },
+    ]);
+
+    // 35 bytes of budget: a.js (20) and b.js (10) are hashed; c.js (30) and trace.log (6) would pass it.
+    const capped = await listOuts(root, stages, 3, 35);
+    expect(capped.outs.map((o) => [o.path, o.sha256 !== null])).toEqual([
+      ['build/port/a.js', true],
+      ['build/port/b.js', true],
+      ['build/port/link', false],
+    ]);
+    expect(capped).toMatchObject({ more: 3, unhashed: 0 });
+    const budget = await listOuts(root, stages, 1000, 35);
+    expect(budget.outs.filter((o) => o.size !== null && o.sha256 === null).map((o) => o.path)).toEqual(['build/port/sub/c.js', 'trace.log']);
+    expect(budget.unhashed).toBe(2);
   });
 });
