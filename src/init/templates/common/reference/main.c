@@ -1,4 +1,4 @@
-/* A tiny reference program, written by `evidence init`: a damped spring stepped with explicit
+/* A tiny reference program, written by `evidence init`: a damped spring stepped with semi-implicit
  * Euler. Replace it with your own program and keep trace.h: call TRACE wherever your port calls
  * trace(), with the same key and the same values, and `evidence run` compares them key by key. */
 #include <math.h>
