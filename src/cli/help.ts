@@ -3,9 +3,12 @@
 import type { StageCommand } from '../stage-api/index.js';
 
 /** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
-export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify', 'init'];
 
-const PIPELINE = `  -f, --file PATH        pipeline file (default: pipeline.yaml)\n`;
+const PIPELINE = `  -f, --file PATH        the pipeline file; its folder is the project root (default: pipeline.yaml
+                         in the current folder or the nearest folder above it)
+  -C, --directory DIR    run as if started in DIR (relative paths then start there too)
+`;
 
 const HELP: Record<string, string> = {
   main: `evidence — cached, reproducible pipelines of evidence artifacts for porting numerical code
@@ -21,10 +24,15 @@ __COMMANDS__  history PATH            list the stored versions of an artifact
   restore PATH            bring back a stored version of an artifact
   watch [STAGE...]        run, then re-run what each saved change makes out of date
   verify [MANIFEST]       check a downloaded evidence bundle against its manifest
+  init                    write a starting pipeline.yaml, a reference program and its port
 
 Options:
   -h, --help              help for evidence or for a command (evidence run --help)
   -V, --version           print the version
+  -C DIR                  run as if started in DIR (before or after the command)
+
+The pipeline file is pipeline.yaml in the current folder or the nearest folder above it (as git
+finds .git), or the one --file names; its folder is the project root, where stages run.
 
 Exit codes: 0 success, 1 a stage failed, 2 invalid pipeline or usage,
             4 a gate (a stage's fail_on) was met, 130 interrupted.
@@ -136,6 +144,30 @@ manifest cannot be read.
 Options:
       --root DIR         the folder the manifest's paths are relative to
       --json             machine-readable output
+  -C, --directory DIR    run as if started in DIR
+  -h, --help             this help
+`,
+  init: `Usage: evidence init [--template NAME] [--force]
+
+Writes a starting point into the current folder: a pipeline.yaml (snapshot, build, trace both
+programs, parse both traces, compare, summarize, notes, and a blocker for failures), a tiny
+reference program and its port that trace the same keys through their trace helpers, and
+.evidence/ and build/ in .gitignore (appended, never duplicated). evidence run then works at once:
+every key matches. Replace the two programs with yours, keeping the helpers.
+
+Templates:
+  c-ts        a C reference and its JavaScript/TypeScript port (the default)
+  c-python    a C reference and its Python port (NumPy or PyTorch)
+  c-cpp       a C reference and its C++ port
+
+It asks nothing: without --template it writes the default. A file that exists already is never
+overwritten without --force: init then names every such file, writes nothing and exits 2.
+
+Options:
+  -t, --template NAME    the template (default: c-ts)
+      --list             list the templates
+      --force            overwrite files the template writes that exist already
+  -C, --directory DIR    write into DIR instead of the current folder
   -h, --help             this help
 `,
 };

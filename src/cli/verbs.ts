@@ -19,6 +19,8 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
       return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':
       return (await import('./verify.js')).verifyVerb(inv);
+    case 'init':
+      return (await import('./init.js')).initVerb(inv);
     default:
       throw new Error(`verb ${inv.verb} has no implementation`);
   }
