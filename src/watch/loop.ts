@@ -50,6 +50,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   emit: WatchSink;
   runEmit: EventSink;
+  /** Emit each running stage's output as stage-output events (`-v`). */
+  output?: boolean;
 }
 
 /** Watches until `opts.signal` is aborted. */
@@ -186,6 +188,7 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
       graceMs: opts.graceMs,
       signal: opts.signal,
       emit: opts.runEmit,
+      output: opts.output,
       runId: newRunId(started, `watch-${cycle}`),
       skipFailed: failedAt,
       catalog: project.catalog,
