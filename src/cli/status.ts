@@ -7,6 +7,7 @@ import { Workspace } from '../cache/workspace.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent } from '../run/events.js';
 import { styleFor } from '../report/style.js';
+import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export interface StageState {
   stage: string;
@@ -16,7 +17,7 @@ export interface StageState {
 
 export async function collectStatus(file: string, overrides: Array<[string, string]>, catalog: StageCatalog): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
   const opened = await openProject(file, overrides, catalog);
-  if (!opened.ok) return { ok: false, text: opened.text };
+  if (!opened.ok) return { ok: false, text: withoutFakeLocations(opened.text, opened.diagnostics) };
   const { pipeline, graph } = opened.project;
   const states = new Map<string, StageState>();
   const collect = (e: RunEvent) => {

@@ -18,7 +18,7 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
     case 'watch':
       return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':
-      return (await import('./verify.js')).verifyVerb(inv);
+      return (await import('./verify.js')).verifyVerb(inv, catalog);
     default:
       throw new Error(`verb ${inv.verb} has no implementation`);
   }
