@@ -3,7 +3,7 @@
 import type { StageCommand } from '../stage-api/index.js';
 
 /** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
-export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify', 'show'];
 
 const PIPELINE = `  -f, --file PATH        pipeline file (default: pipeline.yaml)\n`;
 
@@ -15,6 +15,7 @@ Usage: evidence <command> [options]
 Commands:
   run [STAGE...]          run the targets and everything upstream (default: all stages)
   status                  say, for every stage, whether it is up to date and why not
+  show [STAGE...]         print what the comparisons found, from their artifacts; runs nothing
   dag                     print the stage graph (text, --mermaid or --dot)
   validate                check pipeline.yaml without running anything
 __COMMANDS__  history PATH            list the stored versions of an artifact
@@ -65,6 +66,18 @@ Options:
 ${PIPELINE}  -p, --param NAME=VALUE judge as if this param were overridden (repeatable)
       --json             machine-readable output
       --check            exit 1 when any stage is not up to date (a CI gate for committed evidence)
+  -h, --help             this help
+`,
+  show: `Usage: evidence show [STAGE...] [options]
+
+Prints what the stages found, as their artifacts say now, without running anything: for each
+stage whose kind reports findings (a comparison) and whose artifact exists, its verdict, headline
+and each finding; whether the artifact is stale (its inputs changed since it was made, with the
+reasons evidence status gives) or missing. Default: every such stage.
+
+Options:
+${PIPELINE}  -p, --param NAME=VALUE judge staleness as if this param were overridden (repeatable)
+      --json             machine-readable output (the findings in full)
   -h, --help             this help
 `,
   dag: `Usage: evidence dag [options]

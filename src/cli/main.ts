@@ -35,6 +35,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     wait: { type: 'boolean' },
   },
   status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
+  show: { ...COMMON, json: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
   dag: { ...COMMON, mermaid: { type: 'boolean' }, dot: { type: 'boolean' } },
   validate: { ...COMMON, param: { type: 'string', short: 'p', multiple: true } },
   watch: {

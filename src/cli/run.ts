@@ -10,6 +10,7 @@ import { describeHolder, type RunLock } from '../run/run-lock.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 import { beginRun, newRunId } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
+import { lockedParams } from '../cache/lock-entry.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { EventSink, RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
@@ -144,6 +145,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
       status,
       failed: outcome.failures.map((f) => ({ stage: f.stage, reason: f.reason })),
       ...(blocker === 'none' ? {} : { blocker }),
+      params: lockedParams(pipeline.params),
     });
     runLock.release();
   }
