@@ -10,6 +10,8 @@ import { builtinCatalog } from './catalog.js';
 import type { Invocation, Values } from './invocation.js';
 import { isCommandUsageError, type StageCatalog } from '../stage-api/index.js';
 import { describeLocation, locatePipeline } from './pipeline-location.js';
+import { describeArgError } from './arg-errors.js';
+import { didYouMean } from '../pipeline/diagnostics.js';
 
 export type { Invocation } from './invocation.js';
 
@@ -34,10 +36,12 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     json: { type: 'boolean' },
     ci: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
+    quiet: { type: 'boolean', short: 'q' },
     grace: { type: 'string' },
     wait: { type: 'boolean' },
   },
   status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
+  show: { ...COMMON, json: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
   dag: { ...COMMON, mermaid: { type: 'boolean' }, dot: { type: 'boolean' } },
   validate: { ...COMMON, param: { type: 'string', short: 'p', multiple: true } },
   watch: {
@@ -52,7 +56,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   history: { ...COMMON, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
-  verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, root: { type: 'string' }, ...DIRECTORY },
+  verify: { ...COMMON, json: { type: 'boolean' }, root: { type: 'string' } },
   init: { help: { type: 'boolean', short: 'h' }, template: { type: 'string', short: 't' }, force: { type: 'boolean' }, list: { type: 'boolean' }, ...DIRECTORY },
 };
 
@@ -105,14 +109,15 @@ export function parseInvocation(argv: string[], catalog: StageCatalog): Invocati
   const command = commands.find((c) => c.name === verb);
   if (!VERBS.includes(verb) && !command) {
     const all = [...VERBS.slice(0, 4), ...commands.map((c) => c.name), ...VERBS.slice(4)];
-    throw new UsageError(`unknown command '${verb}'. Commands: ${all.join(', ')}. See evidence --help.`);
+    const near = didYouMean(verb, all);
+    throw new UsageError(`unknown command '${verb}'${near ? `; did you mean '${near}'?` : '.'} Commands: ${all.join(', ')}. See evidence --help.`);
   }
-  const options = command ? { help: { type: 'boolean', short: 'h' } as const, ...DIRECTORY, ...command.options } : OPTIONS[verb];
+  const options = command ? { help: { type: 'boolean', short: 'h' } as const, ...DIRECTORY, ...command.options } : OPTIONS[verb]!;
   let parsed;
   try {
     parsed = parseArgs({ args: verb === 'run' ? normaliseForce(rest) : rest, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${verb}: ${(err as Error).message}`);
+    throw new UsageError(describeArgError(verb, err, rest, options) ?? (err as Error).message, verb);
   }
   if ((parsed.values as Values).help) return { help: helpFor(verb, commands)! };
   const values = parsed.values as Values;
@@ -147,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
     inv = parseInvocation(argv, catalog);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`evidence: ${err.message}\n`);
+      process.stderr.write(`evidence${err.verb ? ` ${err.verb}` : ''}: ${err.message}\n`);
       return EXIT.usage;
     }
     throw err;

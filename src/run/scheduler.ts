@@ -82,6 +82,8 @@ export interface RunOptions {
   runId: string;
   /** The stage kinds `uses:` names. */
   catalog: StageCatalog;
+  /** Emit stage-output events: what each captured stage writes, while it runs (costs a file tail per stage). */
+  output?: boolean;
   /** Overrides of the default executors (a cluster, or a controllable fake in tests). */
   executors?: Partial<Executors>;
   /**
@@ -276,8 +278,9 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       await guard.stageStarted(name);
     }
     const started = now();
-    opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
     const captured = executor.captures && !escape;
+    const logs = captured ? [...new Set([stdoutFile, stderrFile])].map((f) => relative(pipeline.root, f)) : undefined;
+    opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons, logs });
     const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
       const info: FailureInfo = {
         stage: name,
@@ -297,7 +300,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         stderrLog: captured ? stderrFile : undefined,
         reportDir: reportDirOf(stage, kind),
       };
-      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10) });
+      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10), logs });
       return { status: 'failed', evaluation: ev, failure: info };
     };
     if (escape) return failure('missing-out', `${describeEscape(escape)}; the stage did not run, so that nothing is written there`);
@@ -314,6 +317,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       signal: opts.signal,
       graceMs: opts.graceMs,
       log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
+      output: opts.output ? (stream, text) => opts.emit({ type: 'stage-output', time: now(), stage: name, stream, text }) : undefined,
     });
     // With script stages still to come, a worker boots while this stage runs (after a script
     // stage took the one started for it).
