@@ -4,26 +4,40 @@
 import type { Execution, ExecutionResult, Executor } from './executor.js';
 import { failed } from './executor.js';
 import { runProcess } from './process.js';
+import { openScratch } from './scratch.js';
 
 export const commandExecutor: Executor = {
   captures: true,
   async execute(x: Execution): Promise<ExecutionResult> {
-    const { stage } = x;
-    const res = await runProcess({
-      cmd: stage.cmd!,
-      cwd: x.cwd,
-      env: { ...process.env, ...stage.env },
-      stdoutFile: x.stdoutFile,
-      stderrFile: x.stderrFile,
-      timeoutMs: stage.timeoutMs,
-      signal: x.signal,
-      graceMs: x.graceMs,
-    });
-    if (res.spawnError) return failed('exit-code', `could not start: ${res.spawnError}`);
-    if (res.timedOut) return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
-    if (res.aborted) return failed('interrupted', 'interrupted', res.exitCode, res.signal);
-    if (res.signal) return failed('signal', `killed by ${res.signal}`, null, res.signal);
-    if (res.exitCode !== 0) return failed('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
-    return { ok: true };
+    if (x.stage.workdir !== 'scratch') return run(x, x.cwd);
+    const scratch = openScratch(x.root, x.stage);
+    try {
+      const result = await run(x, scratch.cwd);
+      // Outs it did not write stay missing in the project: the scheduler's out check names them.
+      if (result.ok) scratch.collect();
+      return result;
+    } finally {
+      scratch.dispose();
+    }
   },
 };
+
+async function run(x: Execution, cwd: string): Promise<ExecutionResult> {
+  const { stage } = x;
+  const res = await runProcess({
+    cmd: stage.cmd!,
+    cwd,
+    env: { ...process.env, ...stage.env },
+    stdoutFile: x.stdoutFile,
+    stderrFile: x.stderrFile,
+    timeoutMs: stage.timeoutMs,
+    signal: x.signal,
+    graceMs: x.graceMs,
+  });
+  if (res.spawnError) return failed('exit-code', `could not start: ${res.spawnError}`);
+  if (res.timedOut) return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
+  if (res.aborted) return failed('interrupted', 'interrupted', res.exitCode, res.signal);
+  if (res.signal) return failed('signal', `killed by ${res.signal}`, null, res.signal);
+  if (res.exitCode !== 0) return failed('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
+  return { ok: true };
+}
