@@ -13,6 +13,7 @@ export interface BuiltinKind {
   inputSchema: string;
   inputPaths?: readonly string[];
   outputPaths?: readonly string[];
+  appendedPaths?: readonly string[];
   /** Module (relative to stages/) whose `findings` export reads what a settled stage found. */
   findingsModule?: string;
   gated?(withValue: Record<string, unknown>): boolean;
@@ -35,6 +36,7 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     version: '3',
     module: 'snapshot-config.js',
     inputSchema: 'snapshot-config.input.schema.json',
+    inputPaths: ['inputs'],
     outputPaths: ['output'],
     describesPipeline: () => true,
   },
@@ -62,6 +64,7 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     inputSchema: 'write-notes.input.schema.json',
     inputPaths: ['comparison', 'snapshot'],
     outputPaths: ['notes'],
+    appendedPaths: ['notes'],
     describesPipeline: withoutSnapshot,
   },
   // dir and notes are confined like any output path (the loader checks them as written; the stage

@@ -27,6 +27,7 @@ export function builtinCatalog(): StageCatalog {
       inputSchema: k.inputSchema,
       inputPaths: k.inputPaths,
       outputPaths: k.outputPaths,
+      appendedPaths: k.appendedPaths,
       gated: k.gated,
       describesPipeline: k.describesPipeline,
       load: async () => (await importStageFile<{ default: StageModule }>(k.module)).default,

@@ -47,6 +47,12 @@ export async function validateVerb(inv: Invocation, catalog: StageCatalog): Prom
     process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
     return EXIT.usage;
   }
-  process.stdout.write(`${inv.values.file}: valid (${opened.project.pipeline.stages.size} stages)\n`);
+  const { pipeline } = opened.project;
+  const { undeclaredReads } = await import('../pipeline/undeclared-reads.js');
+  const { renderDiagnostics } = await import('../pipeline/diagnostics.js');
+  const warnings = undeclaredReads(pipeline, catalog, inv.values.file as string);
+  if (warnings.length) process.stderr.write(renderDiagnostics(warnings, new Map([[inv.values.file as string, pipeline.source]])) + '\n');
+  const warned = warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : '';
+  process.stdout.write(`${inv.values.file}: valid (${pipeline.stages.size} stages${warned})\n`);
   return EXIT.ok;
 }

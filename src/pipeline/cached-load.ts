@@ -21,6 +21,10 @@ export interface CachedLoadResult {
   source?: string;
 }
 
+// Bumped whenever the loader's output for the same file changes (a new model field, new implied
+// edges), so that a model cached by an older build is not read back.
+const MODEL_FORMAT = 2;
+
 interface CacheFile {
   key: string;
   pipeline: Omit<Pipeline, 'stages'> & { stages: Array<[string, Stage]> };
@@ -37,8 +41,8 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
   const stateDir = join(dirname(file), '.evidence');
   const cacheFile = join(stateDir, 'pipeline-model.json');
   // The catalog's kinds and versions are part of the key: the model records each kind's version.
-  const kinds = [...catalog.kinds].map(([name, k]) => [name, k.version, k.inputSchema ?? '']);
-  const key = bytes === undefined ? '' : createHash('sha256').update(JSON.stringify([TOOL_VERSION, file, paramOverrides, kinds])).update(bytes).digest('hex');
+  const kinds = [...catalog.kinds].map(([name, k]) => [name, k.version, k.inputSchema ?? '', k.inputPaths ?? [], k.outputPaths ?? [], k.appendedPaths ?? []]);
+  const key = bytes === undefined ? '' : createHash('sha256').update(JSON.stringify([MODEL_FORMAT, TOOL_VERSION, file, paramOverrides, kinds])).update(bytes).digest('hex');
   if (bytes !== undefined) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheFile;
@@ -67,14 +71,15 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
 async function stillValid(pipeline: Pipeline, catalog: StageCatalog): Promise<boolean> {
   const { checkOutPath, checkProjectPath, forgetRealpaths } = await import('./out-paths.js');
   const { pathFieldsOf, reportsPaths, withPaths } = await import('./named-paths.js');
+  const { resolveSchemaPath } = await import('../schema/validate.js');
   forgetRealpaths();
   // Only paths written to can be led outside by a symlink made since the model was cached.
   const escapes = (paths: NamedPath[]) => paths.some((p) => p.rule.followLinks && checkProjectPath(p.path, pipeline.root, p.rule));
   for (const stage of pipeline.stages.values()) {
     if (stage.kind === 'uses' && stage.uses && isScriptReference(stage.uses) && !existsSync(resolve(pipeline.root, stage.uses))) return false;
-    for (const o of stage.outs) if (checkOutPath(o.path, pipeline.root)) return false;
+    for (const o of stage.outs) if (checkOutPath(o.path, pipeline.root) || (o.schema !== undefined && !existsSync(resolveSchemaPath(o.schema, pipeline.root)))) return false;
     if (stage.cwd !== '.' && checkProjectPath(stage.cwd, pipeline.root, { what: 'cwd', allowRoot: true, followLinks: true })) return false;
-    if (stage.kind === 'uses' && stage.uses && escapes(withPaths(pathFieldsOf(stage.uses, catalog), stage.with, stage.cwd, stage.name))) return false;
+    if (stage.kind === 'uses' && stage.uses && escapes(withPaths(pathFieldsOf(stage.uses, catalog, stage.paths), stage.with, stage.cwd, stage.name))) return false;
   }
   const blocker = pipeline.blocker;
   if (blocker && isScriptReference(blocker.uses) && !existsSync(resolve(pipeline.root, blocker.uses))) return false;

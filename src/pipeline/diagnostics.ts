@@ -11,6 +11,8 @@ export interface Diagnostic {
   hint?: string;
   /** Length of the underlined span, at least 1. */
   length?: number;
+  /** A warning does not stop the pipeline from loading (`evidence validate` prints it). */
+  severity?: 'warning';
 }
 
 export class DiagnosticError extends Error {
@@ -24,7 +26,7 @@ export class DiagnosticError extends Error {
 export function renderDiagnostics(diagnostics: Diagnostic[], sources: Map<string, string>): string {
   const out: string[] = [];
   for (const d of diagnostics) {
-    out.push(`${d.file}:${d.line}:${d.column}: error: ${d.message}`);
+    out.push(`${d.file}:${d.line}:${d.column}: ${d.severity ?? 'error'}: ${d.message}`);
     const text = sources.get(d.file);
     if (text !== undefined && d.line > 0) {
       const src = text.split(/\r?\n/)[d.line - 1] ?? '';

@@ -1,4 +1,4 @@
-// ${params.name} substitution. Three contexts, three rules:
+// ${params.name} and ${root} substitution. Three contexts, three rules:
 // - shell strings: each value is quoted for where it sits (shell-context.ts): unquoted, it is
 //   shell-quoted, so `; rm -rf ~` stays one literal argument and a list becomes separate arguments;
 //   inside '...' or "..." it is escaped for that quote (a list is joined by spaces);
@@ -6,14 +6,9 @@
 //   script of a shell (`[sh, -c, SCRIPT]`) is a shell string;
 // - everything else (with, paths, env): a whole-value reference keeps the param's type, an
 //   embedded one is replaced by its text (lists joined by spaces).
-import { REF, WHOLE } from './param-refs.js';
+import { findParamRefs, refValue, wholeRef, type Vars } from './param-refs.js';
 import { shellRefs, type ShellContext } from './shell-context.js';
-export { findParamRefs, type ParamRef } from './param-refs.js';
-
-/** A param's value; only the params' own keys count (`${params.constructor}` names nothing). */
-function paramValue(params: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(params, name) ? params[name] : undefined;
-}
+export { findParamRefs, type ParamRef, type Vars } from './param-refs.js';
 
 export function shellQuote(value: string): string {
   if (value !== '' && /^[A-Za-z0-9_\-.,/:=+@%^]+$/.test(value)) return value;
@@ -44,12 +39,12 @@ function quoteFor(context: ShellContext, value: unknown): string {
 }
 
 /** Substitutes params into a shell command, each quoted for its context (see shellRefs). */
-export function interpolateShell(text: string, params: Record<string, unknown>): string {
+export function interpolateShell(text: string, vars: Vars): string {
   let out = '';
   let from = 0;
   for (const ref of shellRefs(text)) {
-    out += text.slice(from, ref.index) + quoteFor(ref.context, paramValue(params, ref.name));
-    from = ref.index + `\${params.${ref.name}}`.length;
+    out += text.slice(from, ref.index) + quoteFor(ref.context, refValue(vars, ref));
+    from = ref.index + ref.text.length;
   }
   return out + text.slice(from);
 }
@@ -67,34 +62,40 @@ export function shellScriptIndex(argv: string[]): number {
   return -1;
 }
 
-export function interpolateArgv(argv: string[], params: Record<string, unknown>): string[] {
+export function interpolateArgv(argv: string[], vars: Vars): string[] {
   const out: string[] = [];
   const script = shellScriptIndex(argv);
   argv.forEach((arg, i) => {
-    const whole = WHOLE.exec(arg);
-    const value = whole ? paramValue(params, whole[1]!) : undefined;
-    if (i === script) out.push(interpolateShell(arg, params));
+    const whole = wholeRef(arg);
+    const value = whole ? refValue(vars, whole) : undefined;
+    if (i === script) out.push(interpolateShell(arg, vars));
     else if (whole && Array.isArray(value)) out.push(...value.map(scalarText));
-    else out.push(interpolateText(arg, params));
+    else out.push(interpolateText(arg, vars));
   });
   return out;
 }
 
-export function interpolateText(text: string, params: Record<string, unknown>): string {
-  return text.replace(REF, (_, name: string) => textOf(paramValue(params, name)));
+export function interpolateText(text: string, vars: Vars): string {
+  let out = '';
+  let from = 0;
+  for (const ref of findParamRefs(text)) {
+    out += text.slice(from, ref.index) + textOf(refValue(vars, ref));
+    from = ref.index + ref.text.length;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /** Deep substitution for `with:` blocks: whole-value references keep the param's type. */
-export function interpolateValue(value: unknown, params: Record<string, unknown>): unknown {
+export function interpolateValue(value: unknown, vars: Vars): unknown {
   if (typeof value === 'string') {
-    const whole = WHOLE.exec(value);
-    if (whole) return paramValue(params, whole[1]!);
-    return interpolateText(value, params);
+    const whole = wholeRef(value);
+    if (whole) return refValue(vars, whole);
+    return interpolateText(value, vars);
   }
-  if (Array.isArray(value)) return value.map((v) => interpolateValue(v, params));
+  if (Array.isArray(value)) return value.map((v) => interpolateValue(v, vars));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateValue(v, params);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateValue(v, vars);
     return out;
   }
   return value;

@@ -8,17 +8,19 @@ import { checkOutPath, checkProjectPath, forgetRealpaths } from './out-paths.js'
 export { isScriptReference, normalizeRel } from './paths.js';
 import { LineCounter, isScalar, visit, parse as parseYaml, type Scalar } from 'yaml';
 import { type Diagnostic, didYouMean } from './diagnostics.js';
-import type { BlockerSpec, DepSpec, OutSpec, Pipeline, Stage } from './model.js';
+import type { BlockerSpec, DepSpec, OutSpec, ParamSpec, Pipeline, Stage } from './model.js';
 import { Locator, type PathSeg } from './yaml-locator.js';
 import { describeSchemaErrors } from './schema-errors.js';
-import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue, shellScriptIndex } from './interpolate.js';
+import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue, shellScriptIndex, type Vars } from './interpolate.js';
 import { shellRefs } from './shell-context.js';
 import { parsePipelineYaml } from './parse-yaml.js';
 import { invalidUtf8Offset, lineColumnOfByte } from './utf8.js';
 import { pathFieldsOf, reportsPaths, withPaths, type NamedPath } from './named-paths.js';
+import { covers, withEdges } from './with-edges.js';
+import { checkParamChoices, readParams } from './param-specs.js';
 import { pipelineValidator, inputValidator } from './validators.js';
 import type { StageCatalog } from '../stage-api/index.js';
-import { toolSchemasDir } from '../schema/validate.js';
+import { resolveSchemaPath, toolSchemasDir } from '../schema/validate.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
@@ -46,15 +48,16 @@ function parseTimeout(v: unknown): number | undefined {
   return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
 }
 
-function envStrings(env: Record<string, unknown> | undefined, params: Record<string, unknown>): Record<string, string> {
+function envStrings(env: Record<string, unknown> | undefined, vars: Vars): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env ?? {})) out[k] = interpolateText(String(v), params);
+  for (const [k, v] of Object.entries(env ?? {})) out[k] = interpolateText(String(v), vars);
   return out;
 }
 
 function collectParamNames(value: unknown, into: Set<string>): void {
-  if (typeof value === 'string') for (const r of findParamRefs(value)) into.add(r.name);
-  else if (Array.isArray(value)) for (const v of value) collectParamNames(v, into);
+  if (typeof value === 'string') {
+    for (const r of findParamRefs(value)) if (r.scope === 'params') into.add(r.name);
+  } else if (Array.isArray(value)) for (const v of value) collectParamNames(v, into);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectParamNames(v, into);
 }
 
@@ -144,7 +147,8 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   const root = dirname(file);
 
   // Params and their overrides.
-  const params: Record<string, unknown> = { ...(data.params ?? {}) };
+  const { params, specs: paramSpecs } = readParams(data.params ?? {}, at);
+  for (const name of Object.keys(paramSpecs)) diagnostics.push(...checkParamChoices(name, paramSpecs[name]!, params[name], at, undefined));
   for (const [name, value] of opts.paramOverrides ?? []) {
     if (!Object.hasOwn(params, name)) {
       const s = didYouMean(name, Object.keys(params));
@@ -158,7 +162,10 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       continue;
     }
     params[name] = parseOverride(value);
+    const spec = paramSpecs[name];
+    if (spec) diagnostics.push(...checkParamChoices(name, spec, params[name], at, value));
   }
+  const vars: Vars = { params, root };
 
   // Every ${params.x} anywhere outside `params:` must name a param.
   visit(doc, {
@@ -169,7 +176,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     Scalar(_, node: Scalar) {
       if (typeof node.value !== 'string' || !node.range) return;
       for (const ref of findParamRefs(node.value)) {
-        if (Object.hasOwn(params, ref.name)) continue;
+        if (ref.scope !== 'params' || Object.hasOwn(params, ref.name)) continue;
         const s = didYouMean(ref.name, Object.keys(params));
         diagnostics.push(
           at.diag(
@@ -182,7 +189,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     },
   });
 
-  const env = envStrings(data.env, params);
+  const env = envStrings(data.env, vars);
   const stages = new Map<string, Stage>();
   for (const [name, def] of Object.entries(data.stages)) {
     const base: PathSeg[] = ['stages', name];
@@ -201,6 +208,19 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     if (!hasUses && def.with !== undefined) {
       diagnostics.push(at.diag(at.locOfNode(at.keyNode(base, 'with')), `stage '${name}': \`with\` only applies to a uses-stage`));
     }
+    if (def.paths !== undefined && !(hasUses && isScriptReference(def.uses))) {
+      const fields = hasUses ? opts.catalog.kinds.get(def.uses) : undefined;
+      diagnostics.push(
+        at.diag(
+          at.locOfNode(at.keyNode(base, 'paths')),
+          `stage '${name}': \`paths\` declares the path fields of a ./script stage`,
+          fields ? `${def.uses} declares its own: reads ${(fields.inputPaths ?? []).join(', ') || 'none'}; writes ${(fields.outputPaths ?? []).join(', ') || 'none'}` : undefined,
+        ),
+      );
+    }
+    if (def.workdir === 'scratch' && hasUses) {
+      diagnostics.push(at.diag(at.locOfNode(at.keyNode(base, 'workdir')), `stage '${name}': workdir: scratch applies to cmd stages only`, 'a uses-stage reads and writes the paths it is given'));
+    }
 
     let cmd: string | string[] | undefined;
     let displayCmd = '';
@@ -208,21 +228,21 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     if (hasCmd) {
       diagnostics.push(...unquotableRefs(def.cmd, base, at));
       if (Array.isArray(def.cmd)) {
-        cmd = interpolateArgv(def.cmd.map(String), params);
+        cmd = interpolateArgv(def.cmd.map(String), vars);
         displayCmd = argvDisplay(cmd);
       } else {
-        cmd = interpolateShell(def.cmd, params);
+        cmd = interpolateShell(def.cmd, vars);
         displayCmd = cmd;
       }
     } else {
-      withValue = interpolateValue(def.with ?? {}, params) as Record<string, unknown>;
+      withValue = interpolateValue(def.with ?? {}, vars) as Record<string, unknown>;
       const kindDiag = await checkUses(def.uses, withValue, at, base, root, opts.catalog);
       diagnostics.push(...kindDiag);
       displayCmd = `uses ${def.uses} with ${JSON.stringify(withValue)}`;
     }
 
     const deps: DepSpec[] = (def.deps ?? []).map((d: string, i: number) => {
-      const pattern = interpolateText(d, params);
+      const pattern = interpolateText(d, vars);
       return { pattern: normalizeRel(pattern), isGlob: GLOB_CHARS.test(pattern), loc: at.locOfNode(at.node([...base, 'deps', i])) };
     });
 
@@ -230,19 +250,19 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     (def.outs ?? []).forEach((o: string | { path: string; schema?: string; cache?: boolean }, i: number) => {
       const spec = typeof o === 'string' ? { path: o } : o;
       const loc = at.locOfNode(at.node(typeof o === 'string' ? [...base, 'outs', i] : [...base, 'outs', i, 'path']));
-      const path = interpolateText(spec.path, params);
+      const path = interpolateText(spec.path, vars);
       const problem = checkOutPath(path, root);
       if (problem) diagnostics.push(at.diag(loc, problem));
       outs.push({
         path: normalizeRel(path),
-        schema: spec.schema === undefined ? undefined : interpolateText(spec.schema, params),
+        schema: spec.schema === undefined ? undefined : interpolateText(spec.schema, vars),
         cache: spec.cache ?? true,
         loc,
       });
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       if (def[stream] === undefined) continue;
-      const path = interpolateText(def[stream], params);
+      const path = interpolateText(def[stream], vars);
       const loc = at.locOfNode(at.node([...base, stream]));
       const problem = checkOutPath(path, root);
       if (problem) diagnostics.push(at.diag(loc, problem));
@@ -252,11 +272,31 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
 
     const timeoutMs = parseTimeout(def.timeout);
     const needs = (def.needs ?? []).map((n: string, i: number) => ({ stage: n, loc: at.locOfNode(at.node([...base, 'needs', i])) }));
-    const cwdText = interpolateText(def.cwd ?? '.', params);
+    const cwdText = interpolateText(def.cwd ?? '.', vars);
     const cwdProblem = checkProjectPath(cwdText, root, { what: 'cwd', allowRoot: true, followLinks: true });
     if (cwdProblem) diagnostics.push(at.diag(at.locOfNode(at.node([...base, 'cwd'])), cwdProblem, 'a stage runs in a folder inside the project'));
     const cwd = normalizeRel(cwdText);
-    if (hasUses && !cwdProblem) diagnostics.push(...pathDiagnostics(withPaths(pathFieldsOf(def.uses, opts.catalog), withValue, cwd, `stage '${name}'`), base, root, at));
+    const pathFields = hasUses ? pathFieldsOf(def.uses, opts.catalog, def.paths) : undefined;
+    if (hasUses && !cwdProblem) {
+      diagnostics.push(...pathDiagnostics(withPaths(pathFields, withValue, cwd, `stage '${name}'`), base, root, at));
+      // What the stage's with: reads and writes are edges, as if listed under deps and outs.
+      const implied = withEdges(pathFields, withValue, cwd);
+      for (const d of implied.deps) {
+        if (deps.some((x) => covers(x.pattern, d.path)) || outs.some((o) => covers(o.path, d.path))) continue;
+        deps.push({ pattern: d.path, isGlob: GLOB_CHARS.test(d.path), loc: at.locOfNode(at.nearest([...base, ...d.at])) });
+      }
+      for (const o of implied.outs) {
+        if (outs.some((x) => covers(x.path, o.path))) continue;
+        outs.push({ path: o.path, cache: !o.appended, loc: at.locOfNode(at.nearest([...base, ...o.at])) });
+      }
+    }
+    (def.outs ?? []).forEach((o: string | { schema?: string }, i: number) => {
+      const schema = outs[i]?.schema;
+      if (typeof o === 'string' || schema === undefined || existsSync(resolveSchemaPath(schema, root))) return;
+      diagnostics.push(
+        at.diag(at.locOfNode(at.node([...base, 'outs', i, 'schema'])), `schema '${schema}' does not exist`, 'a schema path is relative to the project root, or names a file of the tool\'s schemas/'),
+      );
+    });
     stages.set(name, {
       name,
       loc: stageLoc,
@@ -267,8 +307,10 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       with: withValue,
       deps,
       outs,
-      env: { ...env, ...envStrings(def.env, params) },
+      env: { ...env, ...envStrings(def.env, vars) },
       cwd,
+      workdir: def.workdir === 'scratch' ? 'scratch' : undefined,
+      paths: def.paths,
       timeoutMs,
       needs,
       paramsUsed: [...used].sort(),
@@ -279,7 +321,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
 
   let blocker: BlockerSpec | undefined;
   if (data.blocker) {
-    const withValue = interpolateValue(data.blocker.with ?? {}, params) as Record<string, unknown>;
+    const withValue = interpolateValue(data.blocker.with ?? {}, vars) as Record<string, unknown>;
     diagnostics.push(...(await checkUses(data.blocker.uses, withValue, at, ['blocker'], root, opts.catalog)));
     diagnostics.push(...pathDiagnostics(withPaths(pathFieldsOf(data.blocker.uses, opts.catalog), withValue, '.', 'the blocker'), ['blocker'], root, at));
     blocker = { uses: data.blocker.uses, kindVersion: kindVersionOf(data.blocker.uses, opts.catalog), with: withValue, loc: at.locOfNode(at.keyNode([], 'blocker')) };
@@ -295,6 +337,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       file,
       root,
       params,
+      paramSpecs,
       env,
       stages,
       blocker,

@@ -43,6 +43,10 @@ export interface Stage {
   env: Record<string, string>;
   /** Project-relative working directory ('.' for the root). */
   cwd: string;
+  /** For a script stage: its `with:` fields that are input and output paths (edges, like deps and outs). */
+  paths?: { inputs?: string[]; outputs?: string[] };
+  /** 'scratch': the command runs in a fresh temporary folder holding links to its deps (run/scratch.ts). */
+  workdir?: 'scratch';
   timeoutMs?: number;
   needs: Array<{ stage: string; loc: SourceLoc }>;
   /** Names of params referenced anywhere in the stage's definition. */
@@ -51,6 +55,13 @@ export interface Stage {
   display: string;
   /** Its kind writes down the whole pipeline (StageKind.describesPipeline): fingerprinted with it. */
   describesPipeline?: boolean;
+}
+
+export interface ParamSpec {
+  default: unknown;
+  choices?: unknown[];
+  description?: string;
+  loc: SourceLoc;
 }
 
 export interface BlockerSpec {
@@ -65,7 +76,10 @@ export interface Pipeline {
   file: string;
   /** Absolute project root: the folder holding pipeline.yaml. */
   root: string;
+  /** Each param's value for this run: its default, or the `-p` override. */
   params: Record<string, unknown>;
+  /** The params declared as `{ default, choices, description }`, for help and status. */
+  paramSpecs: Record<string, ParamSpec>;
   env: Record<string, string>;
   stages: Map<string, Stage>;
   blocker?: BlockerSpec;

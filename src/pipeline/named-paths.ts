@@ -16,17 +16,21 @@ export interface NamedPath {
   at: PathSeg[];
 }
 
-function stringsIn(value: unknown, at: PathSeg[]): Array<{ path: string; at: PathSeg[] }> {
+export function stringsIn(value: unknown, at: PathSeg[]): Array<{ path: string; at: PathSeg[] }> {
   if (typeof value === 'string') return [{ path: value, at }];
   if (Array.isArray(value)) return value.flatMap((v, i) => (typeof v === 'string' ? [{ path: v, at: [...at, i] }] : []));
   return [];
 }
 
-export type PathFields = Pick<StageKind, 'inputPaths' | 'outputPaths'>;
+export type PathFields = Pick<StageKind, 'inputPaths' | 'outputPaths' | 'appendedPaths'>;
 
-/** The path fields of a `uses:` stage: its kind's, or `output` for a script (as primary-out.ts reads it). */
-export function pathFieldsOf(uses: string, catalog: StageCatalog): PathFields | undefined {
-  return catalog.kinds.get(uses) ?? (isScriptReference(uses) ? { outputPaths: ['output'] } : undefined);
+/**
+ * The path fields of a `uses:` stage: its kind's; for a script, those its stage declares under
+ * `paths:`, and `output` (which primary-out.ts reads) unless it declares outputs itself.
+ */
+export function pathFieldsOf(uses: string, catalog: StageCatalog, declared?: { inputs?: string[]; outputs?: string[] }): PathFields | undefined {
+  if (!isScriptReference(uses)) return catalog.kinds.get(uses);
+  return { inputPaths: declared?.inputs ?? [], outputPaths: declared?.outputs ?? ['output'] };
 }
 
 /** The `with:` paths a kind declares, relative to the stage's cwd ('.' for the blocker). */
@@ -50,7 +54,7 @@ export function reportsPaths(reports: Record<string, unknown>, params: Record<st
   for (const key of ['dir', 'junit', 'manifest']) {
     const value = reports[key];
     if (typeof value !== 'string') continue;
-    out.push({ path: interpolateText(value, params), at: ['reports', key], rule: { what: `reports.${key}`, allowRoot: key === 'dir', followLinks: true } });
+    out.push({ path: interpolateText(value, { params }), at: ['reports', key], rule: { what: `reports.${key}`, allowRoot: key === 'dir', followLinks: true } });
   }
   return out;
 }

@@ -32,7 +32,7 @@ export function shellRefs(cmd: string): ShellRef[] {
   const refs = findParamRefs(cmd);
   const out: ShellRef[] = [];
   const refAt = new Map(refs.map((r) => [r.index, r]));
-  const endOf = (r: ParamRef) => r.index + `\${params.${r.name}}`.length;
+  const endOf = (r: ParamRef) => r.index + r.text.length;
   const stack: Frame[] = [{ kind: 'top' }];
   /** Set once the scanner meets something it cannot follow: every later reference is rejected. */
   let opaque: string | undefined;

@@ -27,7 +27,7 @@ export interface ReportPaths {
 export function reportPathsOf(pipeline: Pipeline): ReportPaths {
   const r = pipeline.reports as { dir?: unknown; junit?: unknown; manifest?: unknown };
   const dir = typeof r.dir === 'string' ? r.dir : 'reports';
-  const norm = (p: string) => posix.normalize(interpolateText(p, pipeline.params).replace(/\\/g, '/')).replace(/^\.\//, '');
+  const norm = (p: string) => posix.normalize(interpolateText(p, { params: pipeline.params }).replace(/\\/g, '/')).replace(/^\.\//, '');
   return {
     junit: norm(typeof r.junit === 'string' ? r.junit : posix.join(dir, 'junit.xml')),
     manifest: norm(typeof r.manifest === 'string' ? r.manifest : posix.join(dir, 'manifest.json')),

@@ -14,6 +14,8 @@ export interface StageKind {
   inputPaths?: readonly string[];
   /** `with:` fields holding paths the stage writes; the first one set is the stage's primary output. */
   outputPaths?: readonly string[];
+  /** Those of outputPaths the stage appends to: never restored from the cache (an old copy would drop later additions). */
+  appendedPaths?: readonly string[];
   /** Loads the stage's code: only when a stage of this kind runs. */
   load(): Promise<StageModule>;
   /**

@@ -89,7 +89,7 @@ describe('what /bin/sh makes of a substituted command', () => {
     const dir = sandbox();
     for (const [template, expected] of TEMPLATES) {
       for (const payload of PAYLOADS) {
-        expect(sh(interpolateShell(template, { x: payload }), dir), `${template} with ${JSON.stringify(payload)}`).toBe(expected(payload));
+        expect(sh(interpolateShell(template, { params: { x: payload } }), dir), `${template} with ${JSON.stringify(payload)}`).toBe(expected(payload));
       }
     }
     expect(readdirSync(dir)).toEqual([]);
@@ -98,18 +98,18 @@ describe('what /bin/sh makes of a substituted command', () => {
   it('passes a list as separate words unquoted, and as one string inside quotes', () => {
     const dir = sandbox();
     const words = ['a b', '$(touch pwned)', "it's"];
-    expect(sh(interpolateShell("printf '[%s]' ${params.x}", { x: words }), dir)).toBe("[a b][$(touch pwned)][it's]");
-    expect(sh(interpolateShell("printf '[%s]' \"${params.x}\" '${params.x}'", { x: words }), dir)).toBe("[a b $(touch pwned) it's][a b $(touch pwned) it's]");
+    expect(sh(interpolateShell("printf '[%s]' ${params.x}", { params: { x: words } }), dir)).toBe("[a b][$(touch pwned)][it's]");
+    expect(sh(interpolateShell("printf '[%s]' \"${params.x}\" '${params.x}'", { params: { x: words } }), dir)).toBe("[a b $(touch pwned) it's][a b $(touch pwned) it's]");
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('quotes the script of an argv `sh -c` for its contexts, and leaves other argv elements as they are', () => {
     const dir = sandbox();
     for (const payload of PAYLOADS) {
-      const argv = interpolateArgv(['sh', '-c', "printf '%s|' \"${params.x}\" ${params.x}"], { x: payload });
+      const argv = interpolateArgv(['sh', '-c', "printf '%s|' \"${params.x}\" ${params.x}"], { params: { x: payload } });
       expect(execFileSync(argv[0]!, argv.slice(1), { cwd: dir, encoding: 'utf8' })).toBe(payload === '' ? '||' : `${payload}|${payload}|`);
     }
-    expect(interpolateArgv(['printf', '%s', 'a ${params.x}'], { x: '$(x)' })).toEqual(['printf', '%s', 'a $(x)']);
+    expect(interpolateArgv(['printf', '%s', 'a ${params.x}'], { params: { x: '$(x)' } })).toEqual(['printf', '%s', 'a $(x)']);
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -119,7 +119,7 @@ describe('what /bin/sh makes of a substituted command', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(...chars), maxLength: 24 }), fc.integer({ min: 0, max: TEMPLATES.length - 1 }), (value, t) => {
         const [template, expected] = TEMPLATES[t]!;
-        expect(sh(interpolateShell(template, { x: value }), dir)).toBe(expected(value));
+        expect(sh(interpolateShell(template, { params: { x: value } }), dir)).toBe(expected(value));
       }),
       { seed: 20240611, numRuns: 150 },
     );
