@@ -107,6 +107,7 @@ export interface RunOutcome {
 
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
+  const isSelected = new Set(selected);
   ws.beginRun();
   if (!opts.dryRun) removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
@@ -155,7 +156,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
 
   async function processStage(name: string): Promise<StageResult> {
     const stage = pipeline.stages.get(name)!;
-    const ups = directUpstream(graph, name).filter((u) => selected.includes(u));
+    const ups = directUpstream(graph, name).filter((u) => isSelected.has(u));
     const upResults = await Promise.all(ups.map((u) => settle(u).then((r) => [u, r] as const)));
     if (isScriptStage(stage)) scriptsToCome--;
     const blocked = upResults.find(([, r]) => r.status === 'failed' || r.status === 'not-run');
