@@ -66,9 +66,10 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
 
 /** The checks of the loader that depend on the file system rather than on the text. */
 async function stillValid(pipeline: Pipeline, catalog: StageCatalog): Promise<boolean> {
-  const { checkOutPath, checkProjectPath, forgetRealpaths } = await import('./out-paths.js');
+  const { checkOutPath, checkProjectPath, forgetRealpaths, primeRealpaths } = await import('./out-paths.js');
   const { pathFieldsOf, reportsPaths, withPaths } = await import('./named-paths.js');
   forgetRealpaths();
+  primeRealpaths(pipeline.root, [...pipeline.stages.values()].flatMap((s) => s.outs.map((o) => o.path)));
   // Only paths written to can be led outside by a symlink made since the model was cached.
   const escapes = (paths: NamedPath[]) => paths.some((p) => p.rule.followLinks && checkProjectPath(p.path, pipeline.root, p.rule));
   for (const stage of pipeline.stages.values()) {
