@@ -116,7 +116,8 @@ export function checkProjectPath(path: string, root: string, rule: PathRule): st
   // Walk down from the root: the first existing component that resolves outside is the problem.
   let current = root;
   for (const part of norm.split('/')) {
-    current = join(current, part);
+    // `norm` is normalised (no '.', '..' or empty parts): on POSIX, concatenation is what join() gives.
+    current = sep !== '/' ? join(current, part) : current.endsWith('/') ? current + part : `${current}/${part}`;
     const real = realOrNull(current);
     if (real === null) break;
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
