@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark of the project, each reported as figures and as a ratio to a
 // baseline measured in the same run on the same machine (bare `node -e 0`, `grep -c TRACE`,
 // node's own sha256, `make`), since these machines are noisy. Builds first if dist/ is missing.
-//   node bench/run.mjs [--quick]     --quick: smaller parse input (50 MB) and compare (200k records)
+//   node bench/run.mjs [--quick]     --quick: smaller parse input (50 MB) and compare (200k records),
+//                                    fewer repetitions of the scale benches, cold runs stopped at 60 s
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,36 @@ add('cold 7-stage run, overhead above its 0.2 s critical path', ms(cold.ms), `${
 
 const n200 = benchNoop200();
 add('no-op run, 200-stage pipeline', ms(n200.ms), `${n200.ratio.toFixed(2)}× bare node (${ms(n200.bareMs)})`, '≤ 150 ms', n200.ms <= 150);
+
+const scale = await import('./scale.mjs');
+const wireit = scale.installWireit();
+if (!wireit.dir) console.log(`  wireit: not measured (${wireit.error})`);
+console.log('  Snakemake: not measured (it cannot be installed here: PyPI is unreachable from this machine)');
+for (const shape of ['chain', 'fan-in']) {
+  const r = scale.benchColdVsMake(shape, 200, { reps: quick ? 1 : 3, wireitDir: wireit.dir });
+  const peer = r.wireitMs === undefined ? '' : `; wireit ${ms(r.wireitMs)} (${(r.wireitMs / r.makeMs).toFixed(2)}× make)`;
+  add(`cold run, 200-stage ${shape}, -j 2`, ms(r.ms), `${r.ratio.toFixed(2)}× make -j2 (${ms(r.makeMs)})${peer}`, '≤ 2× make', r.ratio <= 2);
+}
+if (wireit.dir) rmSync(wireit.dir, { recursive: true, force: true });
+
+const per = scale.benchPerStage([200, 1000, 5000], { timeoutMs: quick ? 60_000 : 180_000 });
+for (const r of per.rows) {
+  const how = r.stopped ? `stopped after ${(r.ms / 1000).toFixed(0)} s with ${r.done} of ${r.n} stages done` : `${(r.ms / 1000).toFixed(1)} s in all, loading included`;
+  add(`cold fan-in, ${r.n.toLocaleString('en')} stages, -j 2: time per stage, first start to last end`, ms(r.perStageMs), `${how}; bare node ${ms(r.bareMs)}`, 'report the figure', undefined);
+}
+const [small, , large] = per.rows;
+const growth = large.perStageMs / small.perStageMs;
+add('cold fan-in: time per stage at 5,000 stages / at 200', `${growth.toFixed(2)}×`, large.stopped ? 'the 5,000-stage run did not finish' : undefined, '≤ 1.2×', growth <= 1.2 && !large.stopped);
+if (per.kept?.n === 5000) {
+  const r = scale.benchNoop(per.kept.dir, { reps: quick ? 3 : 5 });
+  add('no-op run, 5,000-stage fan-in', ms(r.ms), `${(r.ms / r.bareMs).toFixed(2)}× bare node (${ms(r.bareMs)})`, '≤ 1 s', r.ms <= 1000);
+} else add('no-op run, 5,000-stage fan-in', 'not measured: its cold run did not finish', undefined, '≤ 1 s', false);
+if (per.kept) rmSync(per.kept.dir, { recursive: true, force: true });
+
+const val = scale.benchValidate(5000, { reps: quick ? 3 : 5 });
+for (const [shape, r] of Object.entries(val)) {
+  add(`validate, 5,000-stage ${shape}`, ms(r.cachedMs), `${(r.cachedMs / r.bareMs).toFixed(2)}× bare node (${ms(r.bareMs)}); first load, YAML parsed: ${ms(r.firstMs)}`, '≤ 0.5 s', r.cachedMs <= 500);
+}
 
 const hash = await benchHash1G();
 add('sha256 of a 1 GiB file', `${hash.gbps.toFixed(2)} GB/s`, `${hash.ratio.toFixed(2)}× node sha256 over memory (${hash.memoryGbps.toFixed(2)} GB/s)`, '≥ 1.1 GB/s', hash.gbps >= 1.1);

@@ -3,11 +3,11 @@
 // duplicate outs and deps that nothing produces. Knows nothing about hashing or running. Every walk
 // is iterative: a chain of thousands of stages is a valid pipeline, not a stack overflow.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import { didYouMean } from '../pipeline/diagnostics.js';
-import type { DepSpec, Pipeline, SourceLoc, Stage } from '../pipeline/model.js';
+import type { Pipeline, SourceLoc, Stage } from '../pipeline/model.js';
+import { OutIndex } from './out-index.js';
 
 export interface Edge {
   from: string;
@@ -23,79 +23,17 @@ export interface Graph {
   downstream: Map<string, Edge[]>;
 }
 
-type Matcher = (path: string) => boolean;
-const require = createRequire(import.meta.url);
-
-function globMatcher(pattern: string): Matcher {
-  const picomatch = require('picomatch') as (p: string, o?: object) => Matcher;
-  return picomatch(pattern, { dot: true });
-}
-
-/**
- * Whether a glob can match a path inside the folder `out`: each of the out's segments matches the
- * glob's segment at that depth and the glob goes deeper, or reaches a `**` first.
- */
-function globReachesInto(pattern: string, out: string): boolean {
-  const globSegs = pattern.split('/');
-  const outSegs = out.split('/');
-  for (let i = 0; i < outSegs.length; i++) {
-    const seg = globSegs[i];
-    if (seg === undefined) return false;
-    if (seg === '**') return true;
-    if (!globMatcher(seg)(outSegs[i]!)) return false;
-  }
-  return globSegs.length > outSegs.length;
-}
-
-/** Whether a dep consumes an out: same path, the dep is a folder holding the out, the out is a folder holding the dep, or a glob match (also of files inside an out folder). */
-export function depConsumesOut(dep: DepSpec, out: string, matcher?: Matcher): boolean {
-  if (dep.isGlob) {
-    const m = matcher ?? globMatcher(dep.pattern);
-    return m(out) || out.split('/').some((_, i, parts) => m(parts.slice(0, i + 1).join('/'))) || globReachesInto(dep.pattern, out);
-  }
-  const d = dep.pattern;
-  return d === out || d === '.' || out.startsWith(d + '/') || d.startsWith(out + '/');
-}
-
-/**
- * Finds the outs a plain (non-glob) dep consumes without comparing it with every out: the same
- * path, an out folder holding the dep, or outs inside the dep's folder. 200-stage pipelines have
- * 200 × deps comparisons otherwise, on every start.
- */
-class OutIndex {
-  private readonly exact = new Map<string, OutOwner[]>();
-  private readonly under = new Map<string, OutOwner[]>();
-
-  constructor(owners: OutOwner[]) {
-    for (const o of owners) {
-      push(this.exact, o.path, o);
-      const parts = o.path.split('/');
-      for (let i = 1; i < parts.length; i++) push(this.under, parts.slice(0, i).join('/'), o);
-    }
-  }
-
-  consumers(dep: string): OutOwner[] {
-    if (dep === '.') return [...this.exact.values()].flat();
-    const found = new Set<OutOwner>(this.exact.get(dep) ?? []);
-    for (const o of this.under.get(dep) ?? []) found.add(o);
-    const parts = dep.split('/');
-    for (let i = 1; i < parts.length; i++) for (const o of this.exact.get(parts.slice(0, i).join('/')) ?? []) found.add(o);
-    return [...found];
-  }
-}
-
 interface OutOwner {
   path: string;
+  index: number;
   stage: Stage;
   loc: SourceLoc;
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const list = m.get(k);
-  if (list) list.push(v);
-  else m.set(k, [v]);
-}
-
+/** Cycles named in full; past these, the rest are counted (each can name thousands of edges). */
+const MAX_CYCLES = 20;
+/** Unknown `needs` names that get a did-you-mean hint (each compares with every stage name). */
+const MAX_HINTS = 100;
 
 export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Diagnostic[] } {
   const file = pipeline.file.startsWith(pipeline.root) ? pipeline.file.slice(pipeline.root.length + 1) : pipeline.file;
@@ -103,47 +41,59 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
   const diagnostics: Diagnostic[] = [];
   const stages = [...pipeline.stages.values()];
 
-  // Duplicate or overlapping outs.
-  const outOwners: OutOwner[] = [];
-  for (const s of stages) for (const o of s.outs) outOwners.push({ path: o.path, stage: s, loc: o.loc });
-  const index = new OutIndex(outOwners);
-  const reportedPairs = new Set<string>();
-  const ownerIndex = new Map(outOwners.map((o, i) => [o, i]));
-  outOwners.forEach((b, j) => {
-    for (const a of index.consumers(b.path)) {
-      const i = ownerIndex.get(a)!;
-      if (i >= j || reportedPairs.has(`${i}:${j}`)) continue;
-      reportedPairs.add(`${i}:${j}`);
-      const same = a.stage === b.stage;
-      if (same && a.path !== b.path) continue; // a stage may declare a folder and a file inside it
-      diagnostics.push(
-        diag(
-          b.loc,
-          same
-            ? `stage '${b.stage.name}' declares out '${b.path}' twice`
-            : `out '${b.path}' of stage '${b.stage.name}' is also declared by stage '${a.stage.name}' (line ${a.loc.line}: '${a.path}')`,
-          same ? undefined : 'every artifact has exactly one producing stage',
-        ),
-      );
-    }
-  });
+  const owners: OutOwner[] = [];
+  for (const s of stages) for (const o of s.outs) owners.push({ path: o.path, stage: s, index: owners.length, loc: o.loc });
+  const index = new OutIndex(owners);
 
-  const globConsumers = (dep: DepSpec) => {
-    const matcher = globMatcher(dep.pattern);
-    return outOwners.filter((o) => depConsumesOut(dep, o.path, matcher));
+  // Duplicate or overlapping outs, each reported once at the later of the two declarations: an
+  // out against the first owner of its own path and against the outs of folders above it.
+  const overlap = (a: OutOwner, b: OutOwner) => {
+    const [first, later] = a.index < b.index ? [a, b] : [b, a];
+    const same = first.stage === later.stage;
+    diagnostics.push(
+      diag(
+        later.loc,
+        same
+          ? `stage '${later.stage.name}' declares out '${later.path}' twice`
+          : `out '${later.path}' of stage '${later.stage.name}' is also declared by stage '${first.stage.name}' (line ${first.loc.line}: '${first.path}')`,
+        same ? undefined : 'every artifact has exactly one producing stage',
+      ),
+    );
   };
+  for (const b of owners) {
+    const first = index.at(b.path)[0]!;
+    if (first !== b) overlap(first, b);
+    // A stage may declare a folder and a file inside it.
+    const holder = index.above(b.path).find((a) => a.stage !== b.stage);
+    if (holder) overlap(holder, b);
+  }
+
   const upstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
   const downstream = new Map<string, Edge[]>(stages.map((s) => [s.name, []]));
+  const edgeKeys = new Set<string>();
   const addEdge = (e: Edge) => {
-    if (upstream.get(e.to)!.some((x) => x.from === e.from && x.via === e.via)) return;
+    const key = `${e.to}\0${e.from}\0${e.via}`;
+    if (edgeKeys.has(key)) return;
+    edgeKeys.add(key);
     upstream.get(e.to)!.push(e);
     downstream.get(e.from)!.push(e);
+  };
+  const exists = new Map<string, boolean>();
+  const existsOnDisk = (rel: string) => {
+    let e = exists.get(rel);
+    if (e === undefined) exists.set(rel, (e = existsSync(resolve(pipeline.root, rel))));
+    return e;
+  };
+  const hints = new Map<string, string | undefined>();
+  const hintFor = (name: string) => {
+    if (!hints.has(name)) hints.set(name, hints.size < MAX_HINTS ? didYouMean(name, pipeline.stages.keys()) : undefined);
+    return hints.get(name);
   };
 
   for (const s of stages) {
     for (const n of s.needs) {
       if (!pipeline.stages.has(n.stage)) {
-        const hint = didYouMean(n.stage, pipeline.stages.keys());
+        const hint = hintFor(n.stage);
         diagnostics.push(diag(n.loc, `stage '${s.name}' needs '${n.stage}', which is not a stage`, hint ? `did you mean '${hint}'?` : undefined));
       } else if (n.stage === s.name) {
         diagnostics.push(diag(n.loc, `stage '${s.name}' needs itself`));
@@ -151,11 +101,11 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
     }
     for (const dep of s.deps) {
       let produced = false;
-      for (const o of dep.isGlob ? globConsumers(dep) : index.consumers(dep.pattern)) {
+      for (const o of dep.isGlob ? index.globConsumers(dep.pattern) : index.consumers(dep.pattern)) {
         produced = true;
         if (o.stage !== s) addEdge({ from: o.stage.name, to: s.name, via: dep.pattern });
       }
-      if (!produced && !dep.isGlob && !existsSync(resolve(pipeline.root, dep.pattern))) {
+      if (!produced && !dep.isGlob && !existsOnDisk(dep.pattern)) {
         diagnostics.push(diag(dep.loc, `dep '${dep.pattern}' of stage '${s.name}' does not exist and no stage produces it`, 'create the file, fix the path, or add the stage that writes it'));
       }
     }
@@ -164,10 +114,17 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
   // Cycles: DFS with colours (an explicit stack); report each cycle once with every edge.
   const colour = new Map<string, 0 | 1 | 2>();
   const path: Edge[] = [];
+  /** Where each stage on the current path was entered (its edge's index in `path`). */
+  const onPath = new Map<string, number>();
   const reported = new Set<string>();
+  let unnamedCycles = 0;
   const reportCycle = (e: Edge) => {
-    const start = path.findIndex((x) => x.from === e.to);
-    const cycle = [...(start >= 0 ? path.slice(start) : []), e];
+    if (reported.size >= MAX_CYCLES) {
+      unnamedCycles++;
+      return;
+    }
+    const start = onPath.get(e.to) ?? path.length;
+    const cycle = [...path.slice(start), e];
     const key = cycle.map((x) => x.from).sort().join(',');
     if (reported.has(key)) return;
     reported.add(key);
@@ -177,12 +134,14 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
   for (const s of stages) {
     if (colour.get(s.name)) continue;
     colour.set(s.name, 1);
+    onPath.set(s.name, 0);
     const frames: Array<{ name: string; next: number }> = [{ name: s.name, next: 0 }];
     while (frames.length) {
       const frame = frames[frames.length - 1]!;
       const out = downstream.get(frame.name)!;
       if (frame.next === out.length) {
         colour.set(frame.name, 2);
+        onPath.delete(frame.name);
         frames.pop();
         path.pop();
         continue;
@@ -191,10 +150,14 @@ export function buildGraph(pipeline: Pipeline): { graph?: Graph; diagnostics: Di
       const c = colour.get(e.to) ?? 0;
       if (c === 0) {
         colour.set(e.to, 1);
+        onPath.set(e.to, path.length + 1);
         path.push(e);
         frames.push({ name: e.to, next: 0 });
       } else if (c === 1) reportCycle(e);
     }
+  }
+  if (unnamedCycles) {
+    diagnostics.push(diag(stages[0]!.loc, `${unnamedCycles} more edge(s) close a cycle beyond the ${MAX_CYCLES} cycles named above`, 'break the cycles named above first; evidence validate then names the rest'));
   }
 
   if (diagnostics.length) return { diagnostics };

@@ -2,9 +2,10 @@
 // tool version are unchanged since the last load, the validated model is read back from JSON and
 // the YAML parser, the schema check and did-you-mean machinery never load (a no-op run's start-up
 // budget is ~1.5× a bare `node`). Checks that depend on the file system are repeated on a hit.
-// The key hashes the file's bytes, not its decoded text: a hit means these very bytes loaded (and
-// passed the UTF-8 check) before, so no check of the text is repeated.
-import { createHash } from 'node:crypto';
+// A hit needs the same bytes as the cached model's source, not merely the same decoded text: these
+// very bytes loaded (and passed the UTF-8 check) before, so no check of the text is repeated. They
+// are compared as they are rather than through a hash, so that `validate` and `dag` never load
+// node's crypto (a few ms of every start).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
@@ -42,11 +43,11 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
   const cacheFile = join(stateDir, 'pipeline-model.json');
   // The catalog's kinds and versions are part of the key: the model records each kind's version.
   const kinds = [...catalog.kinds].map(([name, k]) => [name, k.version, k.inputSchema ?? '', k.inputPaths ?? [], k.outputPaths ?? [], k.appendedPaths ?? []]);
-  const key = bytes === undefined ? '' : createHash('sha256').update(JSON.stringify([MODEL_FORMAT, TOOL_VERSION, file, paramOverrides, kinds])).update(bytes).digest('hex');
+  const key = JSON.stringify([MODEL_FORMAT, TOOL_VERSION, file, paramOverrides, kinds]);
   if (bytes !== undefined) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CacheFile;
-      if (cached.key === key) {
+      if (cached.key === key && bytes.equals(Buffer.from(cached.pipeline.source, 'utf8'))) {
         const pipeline: Pipeline = { ...cached.pipeline, stages: new Map(cached.pipeline.stages) };
         if (await stillValid(pipeline, catalog)) return { pipeline, diagnostics: [], source: bytes.toString('utf8') };
       }
@@ -69,10 +70,11 @@ export async function loadPipelineCached(fileArg: string, paramOverrides: Array<
 
 /** The checks of the loader that depend on the file system rather than on the text. */
 async function stillValid(pipeline: Pipeline, catalog: StageCatalog): Promise<boolean> {
-  const { checkOutPath, checkProjectPath, forgetRealpaths } = await import('./out-paths.js');
+  const { checkOutPath, checkProjectPath, forgetRealpaths, primeRealpaths } = await import('./out-paths.js');
   const { pathFieldsOf, reportsPaths, withPaths } = await import('./named-paths.js');
   const { resolveSchemaPath } = await import('../schema/validate.js');
   forgetRealpaths();
+  primeRealpaths(pipeline.root, [...pipeline.stages.values()].flatMap((s) => s.outs.map((o) => o.path)));
   // Only paths written to can be led outside by a symlink made since the model was cached.
   const escapes = (paths: NamedPath[]) => paths.some((p) => p.rule.followLinks && checkProjectPath(p.path, pipeline.root, p.rule));
   for (const stage of pipeline.stages.values()) {

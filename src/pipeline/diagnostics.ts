@@ -25,11 +25,15 @@ export class DiagnosticError extends Error {
 /** Renders diagnostics as `file:line:col: error: message`, the source line and a caret under the span. */
 export function renderDiagnostics(diagnostics: Diagnostic[], sources: Map<string, string>): string {
   const out: string[] = [];
+  // Split once per file: a pipeline with thousands of problems must not split its text for each.
+  const linesOf = new Map<string, string[]>();
   for (const d of diagnostics) {
     out.push(`${d.file}:${d.line}:${d.column}: ${d.severity ?? 'error'}: ${d.message}`);
     const text = sources.get(d.file);
     if (text !== undefined && d.line > 0) {
-      const src = text.split(/\r?\n/)[d.line - 1] ?? '';
+      let lines = linesOf.get(d.file);
+      if (!lines) linesOf.set(d.file, (lines = text.split(/\r?\n/)));
+      const src = lines[d.line - 1] ?? '';
       const gutter = String(d.line).padStart(4);
       out.push(`${gutter} | ${src}`);
       const span = Math.max(1, Math.min(d.length ?? 1, Math.max(1, src.length - d.column + 1)));

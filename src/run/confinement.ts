@@ -40,13 +40,16 @@ function resolveBelow(realRoot: string, rel: string): Resolved {
       continue;
     }
     const next = join(cur, part);
-    let isLink: boolean;
+    let st;
     try {
-      isLink = lstatSync(next).isSymbolicLink();
+      // Without an Error per missing path: before a stage runs, its outs usually do not exist.
+      st = lstatSync(next, { throwIfNoEntry: false });
     } catch {
-      // Nothing exists here, so nothing below can be a link: the rest is plain names.
-      return { path: join(next, ...todo), firstLink };
+      st = undefined;
     }
+    // Nothing exists here, so nothing below can be a link: the rest is plain names.
+    if (!st) return { path: join(next, ...todo), firstLink };
+    const isLink = st.isSymbolicLink();
     if (!isLink) {
       cur = next;
       continue;
@@ -109,7 +112,7 @@ export function escapingOut(root: string, outs: string[], deep: boolean): Escape
     const resolved = resolveBelow(realRoot, rel).path!;
     let isDir = false;
     try {
-      isDir = lstatSync(resolved).isDirectory();
+      isDir = lstatSync(resolved, { throwIfNoEntry: false })?.isDirectory() ?? false;
     } catch {
       continue;
     }

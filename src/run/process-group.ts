@@ -1,16 +1,19 @@
 // Process groups of running stages: whether one still has a live member, how to end it (SIGTERM,
 // then SIGKILL after a grace period) and a registry of the groups this process started, so that a
 // forced exit can still kill them. Knows nothing about stages or the scheduler.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const live = new Set<number>();
 /** Where the groups of the current run are recorded, so that a run killed with -9 can be cleaned up after. */
 let recordDir: string | undefined;
+/** Whether recordDir was made: once per run, not once per stage (each spawn is on a cold run's critical path). */
+let recordDirMade = false;
 
 /** Records every group registered from now on as a file in `dir` (the project's .evidence/groups). */
 export function recordGroupsIn(dir: string): void {
   recordDir = dir;
+  recordDirMade = false;
 }
 
 /** The kernel's start time of a process (clock ticks since boot): with the pid, it names one process for good. */
@@ -26,17 +29,34 @@ function startTimeOf(pid: number): string | undefined {
 export function registerGroup(pgid: number): void {
   live.add(pgid);
   if (!recordDir) return;
+  const record = JSON.stringify({ pgid, start: startTimeOf(pgid) ?? null });
+  const file = join(recordDir, String(pgid));
   try {
-    mkdirSync(recordDir, { recursive: true });
-    writeFileSync(join(recordDir, String(pgid)), JSON.stringify({ pgid, start: startTimeOf(pgid) ?? null }));
+    if (!recordDirMade) {
+      mkdirSync(recordDir, { recursive: true });
+      recordDirMade = true;
+    }
+    writeFileSync(file, record);
   } catch {
-    // Recording is for the cleanup after a crash only; the run goes on without it.
+    // The folder went away under the run (made again once), or recording is impossible: it is for
+    // the cleanup after a crash only, and the run goes on without it.
+    try {
+      mkdirSync(recordDir, { recursive: true });
+      writeFileSync(file, record);
+    } catch {
+      recordDirMade = false;
+    }
   }
 }
 
 export function unregisterGroup(pgid: number): void {
   live.delete(pgid);
-  if (recordDir) rmSync(join(recordDir, String(pgid)), { force: true });
+  if (!recordDir) return;
+  try {
+    unlinkSync(join(recordDir, String(pgid)));
+  } catch {
+    // Never recorded (the folder could not be written), or already gone.
+  }
 }
 
 /**

@@ -52,8 +52,9 @@ function tempFor(file: string): string {
 
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = Date.now();
-  mkdirSync(dirname(spec.stdoutFile), { recursive: true });
-  mkdirSync(dirname(spec.stderrFile), { recursive: true });
+  const outDir = dirname(spec.stdoutFile);
+  mkdirSync(outDir, { recursive: true });
+  if (dirname(spec.stderrFile) !== outDir) mkdirSync(dirname(spec.stderrFile), { recursive: true });
   const outTmp = tempFor(spec.stdoutFile);
   const errTmp = tempFor(spec.stderrFile);
   const outFd = openSync(outTmp, 'w');

@@ -65,6 +65,31 @@ function removeLeftCaptures(pipeline: Pipeline, logsDir: string): void {
   }
 }
 
+/** Evaluations at once: as many as libuv's thread pool hashes files in parallel. */
+const EVALUATIONS = 4;
+
+/** At most `size` holders at a time, served in arrival order; a holder that gives its place up hands it to the next. */
+class Slots {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async take(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
+
 function isScriptStage(stage: Stage): boolean {
   return stage.kind === 'uses' && stage.uses !== undefined && isScriptReference(stage.uses);
 }
@@ -109,6 +134,7 @@ export interface RunOutcome {
 
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
+  const isSelected = new Set(selected);
   ws.beginRun();
   if (!opts.dryRun) {
     // What a killed run left in the lock's journal goes into evidence.lock before this run appends.
@@ -128,23 +154,14 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
   let stopStarting = false;
   const wouldRun = new Set<string>();
   const dryOverlay = new Map<string, string>();
-  let running = 0;
-  const waiting: Array<() => void> = [];
   const forced = (name: string) => opts.force === true || (Array.isArray(opts.force) && opts.force.includes(name));
   const now = () => Date.now();
 
-  const slot = async () => {
-    if (running < opts.jobs) {
-      running++;
-      return;
-    }
-    await new Promise<void>((r) => waiting.push(r));
-    running++;
-  };
-  const release = () => {
-    running--;
-    waiting.shift()?.();
-  };
+  const executions = new Slots(opts.jobs);
+  // Evaluations (hashing a stage's deps, its fingerprint) a few at a time, in the order stages
+  // become ready: thousands started at once all missed the run's memo of a dep they share (5,000
+  // stats of one input file in a 5,000-stage fan-in) and held their inputs in memory together.
+  const evaluations = new Slots(EVALUATIONS);
 
   const settled = new Map<string, Promise<StageResult>>();
   const settle = (name: string): Promise<StageResult> => {
@@ -161,7 +178,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
 
   async function processStage(name: string): Promise<StageResult> {
     const stage = pipeline.stages.get(name)!;
-    const ups = directUpstream(graph, name).filter((u) => selected.includes(u));
+    const ups = directUpstream(graph, name).filter((u) => isSelected.has(u));
     const upResults = await Promise.all(ups.map((u) => settle(u).then((r) => [u, r] as const)));
     if (isScriptStage(stage)) scriptsToCome--;
     const blocked = upResults.find(([, r]) => r.status === 'failed' || r.status === 'not-run');
@@ -187,7 +204,13 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     // an input (a snapshot that changes with every commit must not re-run what merely follows it).
     for (const u of ups) if (dataUps.has(u)) upstreamOuts[u] = outHashes.get(u) ?? {};
 
-    const ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
+    await evaluations.take();
+    let ev: Evaluation;
+    try {
+      ev = await ws.evaluate(pipeline, stage, upstreamOuts, forced(name), dryOverlay);
+    } finally {
+      evaluations.give();
+    }
     const refused = ws.store.takeRefusedRun(ev.fingerprint);
     if (refused) {
       const problem = { 'no checksum': 'has no checksum (written by an older evidence, or edited)', unreadable: 'is unreadable (corrupt)', 'checksum mismatch': 'fails its checksum (corrupt, or edited)' }[refused.problem];
@@ -228,7 +251,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       ws.store.forgetRun(ev.fingerprint);
     }
 
-    await slot();
+    await executions.take();
     try {
       if (opts.signal.aborted || stopStarting) {
         opts.emit({ type: 'stage-not-run', time: now(), stage: name, because: opts.signal.aborted ? 'interrupted' : 'an earlier stage failed' });
@@ -247,7 +270,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       }
       return result;
     } finally {
-      release();
+      executions.give();
     }
   }
 

@@ -116,6 +116,35 @@ describe('buildGraph: edges', () => {
     expect(edgesInto(g, 'lint')).toEqual([]);
   });
 
+  it('links a glob to outs below its literal folders, to an out folder above them, and to no other', () => {
+    const g = graphOf({
+      reports: { outs: ['reports'] },
+      a: { outs: ['data/a/trace.json'] },
+      b: { outs: ['data/b/trace.json'] },
+      other: { outs: ['datax/c/trace.json', 'trace.json'] },
+      compare: { deps: ['reports/x/*.json', 'data/*/trace.json'], outs: ['comparison.json'] },
+    });
+    expect(edgesInto(g, 'compare')).toEqual([
+      ['reports', 'reports/x/*.json'],
+      ['a', 'data/*/trace.json'],
+      ['b', 'data/*/trace.json'],
+    ]);
+  });
+
+  it('reads a folder with glob syntax in it (a brace, an extglob) as a pattern, not as a literal name', () => {
+    const g = graphOf({
+      a: { outs: ['out/a/x.txt'] },
+      b: { outs: ['out/b/x.txt'] },
+      c: { outs: ['out/c/x.txt'] },
+      pick: { deps: ['out/{a,b}/*.txt', 'out/@(c)/*.txt'], outs: ['pick.txt'] },
+    });
+    expect(edgesInto(g, 'pick')).toEqual([
+      ['a', 'out/{a,b}/*.txt'],
+      ['b', 'out/{a,b}/*.txt'],
+      ['c', 'out/@(c)/*.txt'],
+    ]);
+  });
+
   it("treats a dep of '.' as consuming every other stage's outs", () => {
     const g = graphOf({ a: { outs: ['a.txt'] }, b: { outs: ['sub/b.txt'] }, snapshot: { deps: ['.'], outs: ['snapshot.json'] } });
     expect(edgesInto(g, 'snapshot').map(([from]) => from)).toEqual(['a', 'b']);
@@ -226,6 +255,19 @@ describe('buildGraph: diagnostics', () => {
   it('reports a stage declaring the same out twice, but allows a folder and a file inside it', () => {
     expect(messages({ a: { outs: ['a.txt', 'a.txt'] } })).toEqual(["stage 'a' declares out 'a.txt' twice"]);
     expect(messages({ a: { outs: ['out', 'out/index.html'] } })).toEqual([]);
+  });
+
+  it('reports each duplicate of an out once, against its first declaration', () => {
+    expect(messages({ one: { outs: ['r.md'] }, two: { outs: ['r.md'] }, three: { outs: ['r.md'] } })).toEqual([
+      "out 'r.md' of stage 'two' is also declared by stage 'one' (line 2: 'r.md')",
+      "out 'r.md' of stage 'three' is also declared by stage 'one' (line 2: 'r.md')",
+    ]);
+  });
+
+  it('reports an out folder declared after an out inside it, at the folder', () => {
+    expect(messages({ extra: { outs: ['build/extra.bin'] }, build: { outs: ['build'] } })).toEqual([
+      `out 'build' of stage 'build' is also declared by stage 'extra' (line 2: 'build/extra.bin')`,
+    ]);
   });
 
   it('names every edge of a cycle, with the dep or needs that made it, once', () => {
@@ -363,6 +405,16 @@ describe('a chain of thousands of stages', () => {
     expect(msgs[0]!.startsWith('cycle between stages: s0 → s1 (needs), s1 → s2 (needs), ')).toBe(true);
     expect(msgs[0]!.endsWith(`s${N - 1} → s0 (needs)`)).toBe(true);
     expect(msgs[0]!.split('), ')).toHaveLength(N);
+  });
+
+  it('names the first cycles in full and counts the rest, when thousands of edges close one', () => {
+    // Every stage also needs the last one: each of those edges closes its own cycle through the chain.
+    const M = 5000;
+    const stages: Record<string, StageDef> = {};
+    for (let i = 0; i < M; i++) stages[`s${i}`] = { needs: [...(i ? [`s${i - 1}`] : []), ...(i < M - 1 ? [`s${M - 1}`] : [])] };
+    const msgs = messages(stages);
+    expect(msgs.filter((m) => m.startsWith('cycle between stages: '))).toHaveLength(20);
+    expect(msgs.at(-1)).toBe(`${M - 1 - 20} more edge(s) close a cycle beyond the 20 cycles named above`);
   });
 
   it('orders many independent stages as declared', () => {
