@@ -67,6 +67,14 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     appendedPaths: ['notes'],
     describesPipeline: withoutSnapshot,
   },
+  'summarize-sweep': {
+    version: '1',
+    module: 'summarize-sweep.js',
+    inputSchema: 'summarize-sweep.input.schema.json',
+    inputPaths: ['comparisons'],
+    outputPaths: ['output', 'markdown'],
+    findingsModule: 'trace/sweep/findings.js',
+  },
   blocker: { version: '1', module: 'blocker.js', inputSchema: 'blocker.input.schema.json' },
 };
 

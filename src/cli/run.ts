@@ -44,14 +44,13 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
     return EXIT.usage;
   }
   const { pipeline, graph } = opened.project;
-  for (const t of inv.positionals) {
-    if (!pipeline.stages.has(t)) throw new UsageError(`no stage named '${t}' (stages: ${[...pipeline.stages.keys()].join(', ')})`);
-  }
-  const forceList = (v.force as string[] | undefined) ?? [];
-  for (const f of forceList) {
-    if (f !== '*' && !pipeline.stages.has(f)) throw new UsageError(`--force ${f}: no stage named '${f}'`);
-  }
-  const force = forceList.includes('*') ? true : forceList.length ? forceList : false;
+  const { selectStages } = await import('../pipeline/select.js');
+  const targets = selectStages(pipeline, inv.positionals);
+  if (!targets.ok) throw new UsageError(targets.message);
+  const forceWords = (v.force as string[] | undefined) ?? [];
+  const forced = selectStages(pipeline, forceWords.filter((f) => f !== '*'));
+  if (!forced.ok) throw new UsageError(`--force: ${forced.message}`);
+  const force = forceWords.includes('*') ? true : forced.stages.length ? forced.stages : false;
 
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -91,7 +90,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
   for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   const outcome = await runPipeline(pipeline, graph, ws, {
-    targets: inv.positionals,
+    targets: targets.stages,
     jobs,
     keepGoing: Boolean(v['keep-going']),
     dryRun: Boolean(v['dry-run']),

@@ -29,9 +29,9 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
     return EXIT.usage;
   }
   const { pipeline } = opened.project;
-  for (const t of inv.positionals) {
-    if (!pipeline.stages.has(t)) throw new UsageError(`no stage named '${t}' (stages: ${[...pipeline.stages.keys()].join(', ')})`);
-  }
+  const { selectStages } = await import('../pipeline/select.js');
+  const selected = selectStages(pipeline, inv.positionals);
+  if (!selected.ok) throw new UsageError(selected.message);
 
   const reporter = watchReporter({ out: process.stdout, err: process.stderr, style: styleFor(process.stdout), json: Boolean(v.json), verbose: Boolean(v.verbose) });
   const controller = new AbortController();
@@ -39,7 +39,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   try {
     await watchProject(opened.project, {
       load: () => openProject(file, overrides, catalog),
-      targets: inv.positionals,
+      targets: selected.stages,
       jobs,
       keepGoing: Boolean(v['keep-going']),
       debounceMs,

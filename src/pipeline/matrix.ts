@@ -81,7 +81,7 @@ export function readAxes(stage: string, matrix: Record<string, unknown>, ctx: Ma
           file: 'command line',
           line: 0,
           column: 0,
-          message: `-p ${name}=${override.raw}: '${itemText(unknown[0])}' is not a value of matrix axis '${name}' of stage '${stage}'`,
+          message: `-p ${name}=${override.raw}: '${itemText(unknown[0])}' is not a value of matrix axis '${name}'`,
           hint: `${near ? `did you mean '${near}'? ` : ''}values: ${values.map(itemText).join(', ')}`,
         });
         continue;
