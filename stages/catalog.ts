@@ -59,7 +59,7 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     describesPipeline: withoutSnapshot,
   },
   'write-notes': {
-    version: '2',
+    version: '3',
     module: 'write-notes.js',
     inputSchema: 'write-notes.input.schema.json',
     inputPaths: ['comparison', 'snapshot'],
@@ -75,7 +75,9 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     outputPaths: ['output', 'markdown'],
     findingsModule: 'trace/sweep/findings.js',
   },
-  blocker: { version: '1', module: 'blocker.js', inputSchema: 'blocker.input.schema.json' },
+  // dir and notes are confined like any output path (the loader checks them as written; the stage
+  // checks them again once {stage} is replaced).
+  blocker: { version: '2', module: 'blocker.js', inputSchema: 'blocker.input.schema.json', outputPaths: ['dir', 'notes'] },
 };
 
 export const builtinCommands: BuiltinCommand[] = [

@@ -5,12 +5,16 @@
 // checked to describe this pipeline), else from the pipeline and git read now. Earlier content is
 // never rewritten: the existing bytes are read, the section appended, and the whole written to a
 // temporary file renamed into place, so the old bytes survive byte for byte and a crash leaves the
-// old file intact. `with: { notes, comparison, snapshot?, title? }`. Each run appends one section;
-// its date is the clock's (a notes file is a log of runs, never restored from the cache).
-import { createHash } from 'node:crypto';
+// old file intact. `with: { notes, comparison, snapshot?, title? }`.
+// A section is appended only when the evidence changed: its identity is the comparison's bytes
+// (verdict, findings, every compared value, the options and the traces it names), so a re-run
+// whose comparison came out the same (a comment edited in the port, a commit, a param that does
+// not reach the traces) appends nothing; the rule and where it is kept are in notes/identity.ts.
+// A section's date is the clock's (a notes file is a log of runs, never restored from the cache).
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { appendToNotes } from './notes/append.js';
+import { digestOf } from './notes/identity.js';
 export { appendSection } from './notes/append.js';
 import { type StageContext, type StageModule, toolSchemasDir } from '../src/stage-api/index.js';
 import { readComparison } from './summarize.js';
@@ -33,17 +37,17 @@ async function run(ctx: StageContext): Promise<void> {
   const comparisonPath = resolve(ctx.cwd, w.comparison);
   const comparison = readComparison(comparisonPath);
   const provenance = await gatherProvenance(ctx, w.snapshot);
-  const digest =
-    'sha256:' +
-    createHash('sha256')
-      .update(readFileSync(comparisonPath))
-      .update(w.snapshot ? readFileSync(resolve(ctx.cwd, w.snapshot)) : '')
-      .digest('hex');
+  const comparisonBytes = readFileSync(comparisonPath);
+  const id = { writer: 'write-notes' as const, subject: ctx.stage, identity: digestOf(comparisonBytes) };
   // Command lines are rendered with the rest of the provenance, after the findings.
   const findings = renderNotesSection(comparison, { date: new Date().toISOString(), ...(w.title ? { title: w.title } : {}), commands: [], git: provenance.git });
-  const section = [findings.replace(/\n+$/, ''), '', renderNotesProvenance(provenance, comparison.options).replace(/\n+$/, ''), '', `<!-- evidence:write-notes ${digest} -->`, ''].join('\n');
-  const kept = await appendToNotes(notesPath, section);
-  ctx.log.info(`appended a section to ${w.notes} (${kept} bytes kept)`);
+  const section = [findings.replace(/\n+$/, ''), '', renderNotesProvenance(provenance, comparison.options).replace(/\n+$/, ''), ''].join('\n');
+  const { appended, kept } = await appendToNotes(notesPath, section, id);
+  ctx.log.info(
+    appended
+      ? `appended a section to ${w.notes} (${kept} bytes kept)`
+      : `${w.notes} unchanged: its latest section of stage ${ctx.stage} describes this same comparison (${id.identity.slice(0, 19)})`,
+  );
 }
 
-export default { name: 'write-notes', version: '2', inputSchema, run } satisfies StageModule;
+export default { name: 'write-notes', version: '3', inputSchema, run } satisfies StageModule;

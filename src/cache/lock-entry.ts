@@ -127,7 +127,77 @@ function usesLabel(definition: Record<string, unknown>): string | undefined {
 }
 
 function show(v: unknown): string {
+  // A tolerance reads as 1e-6, not as JavaScript prints it (0.000001).
+  if (typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3) return v.toExponential();
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function clip(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** `uses KIND with {JSON}` (as recorded, secrets already redacted) → the with value. */
+function withOf(command: string): { uses: string; with: Record<string, unknown> } | undefined {
+  const m = /^uses (\S+) with (\{[\s\S]*\})$/.exec(command);
+  if (!m) return undefined;
+  try {
+    const value = JSON.parse(m[2]!) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? { uses: m[1]!, with: value as Record<string, unknown> } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Each leaf of `with:` that differs, as `with.a.b changed (x → y)` (added, removed). */
+function withChanges(was: Record<string, unknown>, now: Record<string, unknown>, path: string, out: string[]): void {
+  for (const k of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+    const a = was[k];
+    const b = now[k];
+    const at = `${path}.${k}`;
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    if (isPlainObject(a) && isPlainObject(b)) withChanges(a, b, at, out);
+    else if (a === undefined) out.push(`${at} added (${clip(show(b), 40)})`);
+    else if (b === undefined) out.push(`${at} removed (was ${clip(show(a), 40)})`);
+    else out.push(`${at} changed (${clip(show(a), 40)} → ${clip(show(b), 40)})`);
+  }
+}
+
+/**
+ * What differs between two recorded command lines: the `with:` fields of a uses-stage, or the
+ * words of a command that changed, with a word of context (`cmd changed (… -tol 1e-6 → … -tol 1e-9)`).
+ */
+function commandChanges(was: string, now: string): string[] {
+  const a = withOf(was);
+  const b = withOf(now);
+  if (a && b) {
+    const out: string[] = [];
+    withChanges(a.with, b.with, 'with', out);
+    if (a.uses !== b.uses) out.unshift(`uses changed (${a.uses} → ${b.uses})`);
+    return out.length > 4 ? [...out.slice(0, 4), `${out.length - 4} more with: fields changed`] : out;
+  }
+  const x = was.split(' ');
+  const y = now.split(' ');
+  let head = 0;
+  while (head < x.length && head < y.length && x[head] === y[head]) head++;
+  let tail = 0;
+  while (tail < x.length - head && tail < y.length - head && x[x.length - 1 - tail] === y[y.length - 1 - tail]) tail++;
+  const from = Math.max(0, head - 1);
+  const part = (words: string[]) => clip(`${from > 0 ? '… ' : ''}${words.slice(from, words.length - tail).join(' ')}${tail ? ' …' : ''}`);
+  return [`cmd changed (${part(x)} → ${part(y)})`];
+}
+
+/** Declared outs that were added or removed (the lock records every declared out of the last run). */
+function outsChanges(entry: LockEntry, now: FingerprintInputs): string[] {
+  const was = new Set(Object.keys(entry.outs ?? {}));
+  const declared = now.outs.map((o) => o.path);
+  const added = declared.filter((p) => !was.has(p));
+  const removed = [...was].filter((p) => !declared.includes(p));
+  const out: string[] = [];
+  if (added.length) out.push(`out ${added.map((p) => `'${p}'`).join(', ')} added`);
+  if (removed.length) out.push(`out ${removed.map((p) => `'${p}'`).join(', ')} removed`);
+  return out;
 }
 
 /** Says which part of a stage's inputs differs from what the lock recorded. */
@@ -137,10 +207,13 @@ export function explainChange(entry: LockEntry, now: FingerprintInputs, definiti
   if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
   if (entry.definitionHash !== sha256(canonicalJson({ definition, outs: now.outs }))) {
     const nowUses = usesLabel(definition);
-    if (entry.uses && nowUses && entry.uses !== nowUses) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
-    const was = entry.command.length > 80 ? `${entry.command.slice(0, 77)}…` : entry.command;
-    if (entry.command !== command) reasons.push(`command changed (was: ${was})`);
-    else if (!(entry.uses && nowUses && entry.uses !== nowUses)) reasons.push('stage definition changed');
+    const kindChanged = Boolean(entry.uses && nowUses && entry.uses !== nowUses);
+    if (kindChanged) reasons.push(`stage kind changed (${entry.uses} → ${nowUses})`);
+    const named = [...(entry.command !== command ? commandChanges(entry.command, command) : []), ...outsChanges(entry, now)];
+    reasons.push(...named);
+    // What the recorded command and outs cannot show: the timeout, an out's options, and a
+    // value that redaction hides on both sides (named as such, never shown).
+    if (!named.length && !kindChanged) reasons.push(`stage definition changed (${command.includes(REDACTED) ? 'a redacted value, ' : ''}its timeout or its outs' options)`);
   }
   const env = lockedEnv(now.env);
   for (const k of new Set([...Object.keys(entry.env ?? {}), ...Object.keys(env)])) {

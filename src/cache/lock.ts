@@ -1,6 +1,7 @@
 // evidence.lock: the committed record of what each stage last produced and from what. YAML so that
-// reviews can read it; rewritten whole, atomically, after every successful stage. A JSON mirror
-// keyed by the text's sha256 lets a no-op run skip loading the YAML library (~25 ms of start-up).
+// reviews can read it; rewritten whole, atomically, when a run folds its journal in (see
+// lock-journal.ts: a finished stage costs one appended line, not a rewrite). A JSON mirror keyed by
+// the text's sha256 lets a no-op run skip loading the YAML library (~25 ms of start-up).
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -46,17 +47,22 @@ function empty(): LockFile {
   return { version: 1, stages: {} };
 }
 
+/** What a missing evidence.lock counts as, where the sha256 of its text is asked for. */
+export const NO_LOCK = 'none';
+
 export interface ReadLock {
   lock: LockFile;
   /** What was wrong with the file (it is then rebuilt as stages run): for a warning. */
   problems: string[];
+  /** sha256 of the text read, or NO_LOCK: which lock a journal line extends. */
+  sha: string;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isStringMap = (v: unknown) => isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
 
 /** Why an entry cannot be used, or undefined: a lock edited by hand or by another tool must not crash a run. */
-function entryProblem(e: unknown): string | undefined {
+export function entryProblem(e: unknown): string | undefined {
   if (!isRecord(e)) return 'not a mapping';
   for (const k of ['fingerprint', 'command', 'cwd', 'tool', 'definitionHash'] as const) if (typeof e[k] !== 'string') return `'${k}' is not a string`;
   if (!isStringMap(e.env)) return "'env' is not a mapping of strings";
@@ -69,8 +75,8 @@ function entryProblem(e: unknown): string | undefined {
 }
 
 /** The lock with every unusable entry left out, and what was left out. */
-function checked(data: unknown): ReadLock {
-  if (!isRecord(data) || data.version !== 1 || !isRecord(data.stages)) return { lock: empty(), problems: ['it is not an evidence lock (version 1 with stages)'] };
+function checked(data: unknown, sha: string): ReadLock {
+  if (!isRecord(data) || data.version !== 1 || !isRecord(data.stages)) return { lock: empty(), problems: ['it is not an evidence lock (version 1 with stages)'], sha };
   const lock = empty();
   const problems: string[] = [];
   for (const [name, entry] of Object.entries(data.stages)) {
@@ -78,7 +84,7 @@ function checked(data: unknown): ReadLock {
     if (problem) problems.push(`stage '${name}': ${problem}`);
     else lock.stages[name] = entry as unknown as LockEntry;
   }
-  return { lock, problems };
+  return { lock, problems, sha };
 }
 
 export function readLock(file: string, mirror?: string): LockFile {
@@ -90,13 +96,13 @@ export function readLockChecked(file: string, mirror?: string): ReadLock {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { lock: empty(), problems: [] };
+    return { lock: empty(), problems: [], sha: NO_LOCK };
   }
   const sha = digest(text);
   if (mirror) {
     try {
       const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { sha: string; lock: LockFile };
-      if (cached.sha === sha) return { lock: cached.lock, problems: [] };
+      if (cached.sha === sha) return { lock: cached.lock, problems: [], sha };
     } catch {
       // No usable mirror: parse the YAML.
     }
@@ -106,9 +112,9 @@ export function readLockChecked(file: string, mirror?: string): ReadLock {
     const { parse } = require('yaml') as typeof import('yaml');
     data = parse(text, { maxAliasCount: 100 });
   } catch (err) {
-    return { lock: empty(), problems: [`it is not valid YAML (${(err as Error).message.split('\n')[0]})`] };
+    return { lock: empty(), problems: [`it is not valid YAML (${(err as Error).message.split('\n')[0]})`], sha };
   }
-  const result = checked(data);
+  const result = checked(data, sha);
   if (mirror && !result.problems.length) {
     try {
       writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: result.lock }));
@@ -119,10 +125,13 @@ export function readLockChecked(file: string, mirror?: string): ReadLock {
   return result;
 }
 
-export function writeLock(file: string, lock: LockFile, mirror?: string): void {
+/** Writes the lock (stages sorted by name); returns the sha256 of the text written. */
+export function writeLock(file: string, lock: LockFile, mirror?: string): string {
   const sorted: LockFile = { version: 1, stages: {} };
   for (const name of Object.keys(lock.stages).sort()) sorted.stages[name] = lock.stages[name]!;
   const text = `# Written by evidence; commit it with the code it describes.\n${toYaml(sorted as unknown as Record<string, unknown>)}`;
+  const sha = digest(text);
   writeFileAtomicSync(file, text);
-  if (mirror) writeFileAtomicSync(mirror, JSON.stringify({ sha: digest(text), lock: sorted }));
+  if (mirror) writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: sorted }));
+  return sha;
 }

@@ -1,9 +1,11 @@
 // Keeps the content of protected files (`protect:` globs) in the object store before stages run,
 // recorded in the artifact history as 'archived', so that `evidence restore PATH` gives back an
-// uncommitted edit that a stage overwrote. The run's write guard hashes protected files anyway
-// (stat-cached) at every stage start; this module only looks those hashes up in a small index
-// (path → last archived hash, .evidence/protected-index.json) and copies a file only when its
-// content is new for that path: an unchanged tree costs a map lookup per file and no write.
+// uncommitted edit that a stage overwrote. The run's write guard hashes the protected files
+// (stat-cached) when the run's first stage starts, and again those a stage wrote; it hands over
+// only the files whose content is new since the last stage, so a run costs the archive one look
+// per protected file at its start and nothing per stage while they stay unchanged. This module
+// looks the hashes up in a small index (path → last archived hash,
+// .evidence/protected-index.json) and copies a file only when its content is new for that path.
 // Knows nothing about stages or scheduling.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -9,7 +9,8 @@ export { TOOL_VERSION } from '../version.js';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
 import { ObjectStore, type RunRecord } from './store.js';
-import { readLockChecked, writeLock, type LockFile } from './lock.js';
+import type { LockFile } from './lock.js';
+import { JournaledLock } from './lock-journal.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
 import { fingerprintOf, type FingerprintInputs, type PipelineDefinition, type StageDefinition } from './fingerprint.js';
 import { explainChange, lockEntryOf } from './lock-entry.js';
@@ -48,10 +49,8 @@ export class Workspace {
   readonly hasher: Hasher;
   readonly store: ObjectStore;
   readonly lockFile: string;
-  private readonly lockMirror: string;
-  lock: LockFile;
-  /** What was wrong with evidence.lock when it was read (its unusable entries are rebuilt as stages run). */
-  lockProblems: string[] = [];
+  /** evidence.lock and .evidence/lock.journal, held in memory between reads. */
+  private readonly recorded: JournaledLock;
   private readonly historyFile: string;
 
   constructor(readonly root: string) {
@@ -64,8 +63,8 @@ export class Workspace {
     this.hasher = new Hasher(root, new StatCache(join(this.stateDir, 'stat-cache.json')));
     this.store = new ObjectStore(join(this.stateDir, 'cache'));
     this.lockFile = join(root, 'evidence.lock');
-    this.lockMirror = join(this.stateDir, 'lock-mirror.json');
-    this.lock = this.readLock();
+    this.recorded = new JournaledLock(this.lockFile, join(this.stateDir, 'lock-mirror.json'), join(this.stateDir, 'lock.journal'));
+    this.recorded.load();
     this.historyFile = join(this.stateDir, 'history.jsonl');
   }
 
@@ -95,15 +94,27 @@ export class Workspace {
     }
   }
 
-  /** Re-reads evidence.lock (another run may have written it). */
-  reloadLock(): void {
-    this.lock = this.readLock();
+  /** What each stage last produced: evidence.lock with the journal's lines applied. */
+  get lock(): LockFile {
+    return this.recorded.lock;
   }
 
-  private readLock(): LockFile {
-    const { lock, problems } = readLockChecked(this.lockFile, this.lockMirror);
-    this.lockProblems = problems;
-    return lock;
+  /** What was wrong with evidence.lock or its journal when read (unusable entries are rebuilt as stages run). */
+  get lockProblems(): string[] {
+    return this.recorded.problems;
+  }
+
+  /** Re-reads evidence.lock and its journal (another run may have written them). */
+  reloadLock(): void {
+    this.recorded.load();
+  }
+
+  /**
+   * Folds the journal into evidence.lock and removes it. Only a run holding the project calls it:
+   * at its start (what a killed run left) and at its end, interrupted or not.
+   */
+  compactLock(): void {
+    this.recorded.compact();
   }
 
   saveStatCache(): void {
@@ -244,7 +255,7 @@ export class Workspace {
     }
   }
 
-  /** Stores the outs of a successful run and records it in the run cache, lock and history. */
+  /** Stores the outs of a successful run and records it in the run cache, the lock's journal and history. */
   commitRun(pipeline: Pipeline, stage: Stage, evaluation: Evaluation, outs: PathHash[], runId: string, event: 'produced' | 'restored'): void {
     const cacheable = new Set(stage.outs.filter((o) => o.cache).map((o) => o.path));
     const time = new Date().toISOString();
@@ -263,9 +274,7 @@ export class Workspace {
         this.appendHistory({ path: f.path, hash: f.hash, size: f.size, mode: f.mode, time, runId, stage: stage.name, event });
       }
     }
-    this.reloadLock();
-    this.lock.stages[stage.name] = lockEntryOf(evaluation, stage, outs, this.definitionOf(stage));
-    writeLock(this.lockFile, this.lock, this.lockMirror);
+    this.recorded.record(stage.name, lockEntryOf(evaluation, stage, outs, this.definitionOf(stage)));
   }
 
   /**

@@ -1,11 +1,35 @@
-// `evidence history PATH` and `evidence restore PATH [--run ID]`: the archival side of the object store.
+// `evidence history PATH` and `evidence restore PATH [--run ID]`: the archival side of the object
+// store. History shows each version with the params of the run that made it.
 import { relative, resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Invocation } from './invocation.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
-import { Workspace } from '../cache/workspace.js';
+import { Workspace, type HistoryRecord } from '../cache/workspace.js';
+import { readRunRecords } from '../run/run-record.js';
 import { normalizeRel } from '../pipeline/paths.js';
+
+/**
+ * The params each version was made with: those of the run that produced or restored it (from
+ * .evidence/runs.jsonl). An archived version is what the file held before that run, so its run's
+ * params say nothing about it; a run recorded before runs kept their params has none either.
+ */
+function paramsOfVersions(stateDir: string, rows: HistoryRecord[]): Array<Record<string, unknown> | undefined> {
+  const byRun = new Map(readRunRecords(stateDir).map((r) => [r.runId, r.params]));
+  return rows.map((h) => (h.event === 'archived' ? undefined : byRun.get(h.runId)));
+}
+
+const SECRET_DIGEST = /^sha256:[0-9a-f]+ \(secret\)$/;
+
+function showParams(params: Record<string, unknown>): string {
+  const text = Object.entries(params).map(([k, v]) => {
+    // The digest of a secret identifies nothing to a reader; say only that it is one.
+    if (typeof v === 'string' && SECRET_DIGEST.test(v)) return `${k}=(secret)`;
+    if (typeof v === 'number' && v !== 0 && Math.abs(v) < 1e-3) return `${k}=${v.toExponential()}`;
+    return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  });
+  return text.length ? text.join(' ') : '(none)';
+}
 
 export async function artifactsVerb(inv: Invocation): Promise<number> {
   const [target] = inv.positionals;
@@ -25,12 +49,14 @@ export async function artifactsVerb(inv: Invocation): Promise<number> {
     return true;
   });
   if (inv.verb === 'history') {
-    if (inv.values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    const params = paramsOfVersions(ws.stateDir, rows);
+    if (inv.values.json) process.stdout.write(JSON.stringify(rows.map((h, i) => ({ ...h, params: params[i] ?? null })), null, 2) + '\n');
     else if (!rows.length) process.stdout.write(`no stored versions of '${path}'\n`);
     else {
-      process.stdout.write(`${'run id'.padEnd(36)}  ${'time'.padEnd(24)}  ${'sha256'.padEnd(12)}  ${'size'.padStart(10)}  stage (event)\n`);
-      for (const h of rows) {
-        process.stdout.write(`${h.runId.padEnd(36)}  ${h.time.padEnd(24)}  ${h.hash.slice(0, 12)}  ${String(h.size).padStart(10)}  ${h.stage} (${h.event})\n`);
+      process.stdout.write(`${'run id'.padEnd(36)}  ${'time'.padEnd(24)}  ${'sha256'.padEnd(12)}  ${'size'.padStart(10)}  stage (event)  params\n`);
+      for (const [i, h] of rows.entries()) {
+        const p = params[i];
+        process.stdout.write(`${h.runId.padEnd(36)}  ${h.time.padEnd(24)}  ${h.hash.slice(0, 12)}  ${String(h.size).padStart(10)}  ${h.stage} (${h.event})  ${p ? showParams(p) : '—'}\n`);
       }
     }
     return EXIT.ok;

@@ -3,6 +3,7 @@ import type { Invocation } from './invocation.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
+import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 function mermaidId(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -11,7 +12,7 @@ function mermaidId(name: string): string {
 export async function dagVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const opened = await openProject(inv.values.file as string, [], catalog);
   if (!opened.ok) {
-    process.stderr.write(opened.text + '\n');
+    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
     return EXIT.usage;
   }
   const { graph } = opened.project;
@@ -43,7 +44,7 @@ export async function validateVerb(inv: Invocation, catalog: StageCatalog): Prom
   const overrides = ((inv.values.param as string[] | undefined) ?? []).map(parseParamOverride);
   const opened = await openProject(inv.values.file as string, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(opened.text + '\n');
+    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
     return EXIT.usage;
   }
   const { pipeline } = opened.project;

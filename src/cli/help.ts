@@ -3,9 +3,12 @@
 import type { StageCommand } from '../stage-api/index.js';
 
 /** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
-export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify', 'show', 'init'];
 
-const PIPELINE = `  -f, --file PATH        pipeline file (default: pipeline.yaml)\n`;
+const PIPELINE = `  -f, --file PATH        the pipeline file; its folder is the project root (default: pipeline.yaml
+                         in the current folder or the nearest folder above it)
+  -C, --directory DIR    run as if started in DIR (relative paths then start there too)
+`;
 
 const HELP: Record<string, string> = {
   main: `evidence — cached, reproducible pipelines of evidence artifacts for porting numerical code
@@ -15,16 +18,22 @@ Usage: evidence <command> [options]
 Commands:
   run [STAGE...]          run the targets and everything upstream (default: all stages)
   status                  say, for every stage, whether it is up to date and why not
+  show [STAGE...]         print what the comparisons found, from their artifacts; runs nothing
   dag                     print the stage graph (text, --mermaid or --dot)
   validate                check pipeline.yaml without running anything
 __COMMANDS__  history PATH            list the stored versions of an artifact
   restore PATH            bring back a stored version of an artifact
   watch [STAGE...]        run, then re-run what each saved change makes out of date
   verify [MANIFEST]       check a downloaded evidence bundle against its manifest
+  init                    write a starting pipeline.yaml, a reference program and its port
 
 Options:
   -h, --help              help for evidence or for a command (evidence run --help)
   -V, --version           print the version
+  -C DIR                  run as if started in DIR (before or after the command)
+
+The pipeline file is pipeline.yaml in the current folder or the nearest folder above it (as git
+finds .git), or the one --file names; its folder is the project root, where stages run.
 
 Exit codes: 0 success, 1 a stage failed, 2 invalid pipeline or usage,
             4 a gate (a stage's fail_on) was met, 130 interrupted.
@@ -40,15 +49,20 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
   -n, --dry-run          say what would run, run nothing
       --force [STAGE]    re-run regardless of the cache: every stage, or STAGE (repeatable)
   -p, --param NAME=VALUE override a param for this run (repeatable; VALUE is YAML: 1e-5, [1, 2])
-      --json             print run events as JSON lines
+      --json             print run events as JSON lines (with -v, also stage-output events)
       --ci               CI mode (automatic when CI=true): plain lines with timestamps; writes
                          reports/junit.xml and reports/manifest.json (pipeline.yaml reports:
                          { dir, junit, manifest }), appends to $GITHUB_STEP_SUMMARY when set and
                          prints ::error annotations when GITHUB_ACTIONS=true
-  -v, --verbose          also print each stage's command line
+  -v, --verbose          also print each stage's command line, where its full log is kept, and its
+                         output as it comes, line by line, prefixed with its name (| stdout, ! stderr)
+  -q, --quiet            print only failures and the closing line (with the verdict)
       --grace SECONDS    on interrupt or timeout, wait this long after SIGTERM before SIGKILL (default 5)
       --wait             if another run holds the project, wait for it instead of stopping
   -h, --help             this help
+
+On a terminal, the stages running now stay at the bottom with their elapsed time (not with
+TERM=dumb, --ci or -q). A failed stage's message names the files holding its full output.
 
 When a stage fails and pipeline.yaml declares a blocker, it records the failure (attempt_failed.log,
 <stage>_blocker.patch, blocker.json, a notes.md section) in the stage's report folder.
@@ -65,6 +79,18 @@ Options:
 ${PIPELINE}  -p, --param NAME=VALUE judge as if this param were overridden (repeatable)
       --json             machine-readable output
       --check            exit 1 when any stage is not up to date (a CI gate for committed evidence)
+  -h, --help             this help
+`,
+  show: `Usage: evidence show [STAGE...] [options]
+
+Prints what the stages found, as their artifacts say now, without running anything: for each
+stage whose kind reports findings (a comparison) and whose artifact exists, its verdict, headline
+and each finding; whether the artifact is stale (its inputs changed since it was made, with the
+reasons evidence status gives) or missing. Default: every such stage.
+
+Options:
+${PIPELINE}  -p, --param NAME=VALUE judge staleness as if this param were overridden (repeatable)
+      --json             machine-readable output (the findings in full)
   -h, --help             this help
 `,
   dag: `Usage: evidence dag [options]
@@ -87,8 +113,9 @@ ${PIPELINE}  -p, --param NAME=VALUE validate with this param override (repeatabl
 `,
   history: `Usage: evidence history PATH [options]
 
-Lists the versions of an artifact that the object store keeps: run id, time, sha256, size and
-the stage that produced (or archived) it.
+Lists the versions of an artifact that the object store keeps: run id, time, sha256, size, the
+stage that produced (or archived) it, and the params of the run that made it (an archived version
+is what the file held before that run: its params are not known).
 
 Options:
 ${PIPELINE}      --json             machine-readable output
@@ -122,20 +149,43 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
       --debounce MS      quiet time that ends a burst of saves before a run starts (default 40)
       --grace SECONDS    on Ctrl-C, wait this long after SIGTERM before SIGKILL (default 5)
       --json             print run and watch events as JSON lines
-  -v, --verbose          also print each stage's command line
+  -v, --verbose          also print each stage's command line and its output as it comes
   -h, --help             this help
 `,
   verify: `Usage: evidence verify [MANIFEST] [options]
 
 Checks a bundle (the reports folder and artifacts of a run, e.g. downloaded from CI) against its
-manifest (default: reports/manifest.json): every artifact present with the recorded size and
-sha256. The bundle root is found from the manifest's recorded path, or given with --root.
+manifest (default: the pipeline's reports.manifest, else reports/manifest.json): every artifact
+present with the recorded size and sha256. The bundle root is found from the manifest's recorded path, or given with --root.
 Exit 0 when every artifact matches, 1 naming each file that is missing or differs, 2 when the
 manifest cannot be read.
 
 Options:
-      --root DIR         the folder the manifest's paths are relative to
+${PIPELINE}      --root DIR         the folder the manifest's paths are relative to
       --json             machine-readable output
+  -h, --help             this help
+`,
+  init: `Usage: evidence init [--template NAME] [--force]
+
+Writes a starting point into the current folder: a pipeline.yaml (snapshot, build, trace both
+programs, parse both traces, compare, summarize, notes, and a blocker for failures), a tiny
+reference program and its port that trace the same keys through their trace helpers, and
+.evidence/ and build/ in .gitignore (appended, never duplicated). evidence run then works at once:
+every key matches. Replace the two programs with yours, keeping the helpers.
+
+Templates:
+  c-ts        a C reference and its JavaScript/TypeScript port (the default)
+  c-python    a C reference and its Python port (NumPy or PyTorch)
+  c-cpp       a C reference and its C++ port
+
+It asks nothing: without --template it writes the default. A file that exists already is never
+overwritten without --force: init then names every such file, writes nothing and exits 2.
+
+Options:
+  -t, --template NAME    the template (default: c-ts)
+      --list             list the templates
+      --force            overwrite files the template writes that exist already
+  -C, --directory DIR    write into DIR instead of the current folder
   -h, --help             this help
 `,
 };

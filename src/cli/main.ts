@@ -9,12 +9,20 @@ import { EXIT } from './exit-codes.js';
 import { builtinCatalog } from './catalog.js';
 import type { Invocation, Values } from './invocation.js';
 import { isCommandUsageError, type StageCatalog } from '../stage-api/index.js';
+import { describeLocation, locatePipeline } from './pipeline-location.js';
+import { describeArgError } from './arg-errors.js';
+import { didYouMean } from '../pipeline/diagnostics.js';
 
 export type { Invocation } from './invocation.js';
 
+// -C DIR: run as if started in DIR (as git -C and make -C), before the verb or among its options.
+const DIRECTORY = { directory: { type: 'string', short: 'C', multiple: true } } as const;
+
+// --file has no default: without it, the pipeline file is looked for upward (pipeline-location.ts).
 const COMMON = {
-  file: { type: 'string', short: 'f', default: 'pipeline.yaml' },
+  file: { type: 'string', short: 'f' },
   help: { type: 'boolean', short: 'h' },
+  ...DIRECTORY,
 } as const;
 
 const OPTIONS: Record<string, ParseArgsConfig['options']> = {
@@ -28,10 +36,12 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     json: { type: 'boolean' },
     ci: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
+    quiet: { type: 'boolean', short: 'q' },
     grace: { type: 'string' },
     wait: { type: 'boolean' },
   },
   status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
+  show: { ...COMMON, json: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
   dag: { ...COMMON, mermaid: { type: 'boolean' }, dot: { type: 'boolean' } },
   validate: { ...COMMON, param: { type: 'string', short: 'p', multiple: true } },
   watch: {
@@ -46,8 +56,30 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   history: { ...COMMON, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
-  verify: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, root: { type: 'string' } },
+  verify: { ...COMMON, json: { type: 'boolean' }, root: { type: 'string' } },
+  init: { help: { type: 'boolean', short: 'h' }, template: { type: 'string', short: 't' }, force: { type: 'boolean' }, list: { type: 'boolean' }, ...DIRECTORY },
 };
+
+/** The verbs that work on a pipeline: those that take --file. */
+function usesPipeline(verb: string): boolean {
+  return Boolean(OPTIONS[verb] && 'file' in OPTIONS[verb]!);
+}
+
+/** `evidence -C DIR [-C DIR2] VERB ...`: the folders named before the verb, and the rest. */
+function leadingDirectories(argv: string[]): { dirs: string[]; rest: string[] } {
+  const dirs: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-C' || a === '--directory') {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} expects a folder`);
+      dirs.push(argv[++i]!);
+    } else if (a.startsWith('--directory=')) dirs.push(a.slice('--directory='.length));
+    else if (a.startsWith('-C') && a.length > 2) dirs.push(a.slice(2));
+    else break;
+  }
+  return { dirs, rest: argv.slice(i) };
+}
 
 /** `--force` takes an optional stage name; node's parser has no optional values, so normalise first. */
 function normaliseForce(args: string[]): string[] {
@@ -66,7 +98,8 @@ function normaliseForce(args: string[]): string[] {
 }
 
 export function parseInvocation(argv: string[], catalog: StageCatalog): Invocation | { help: string } | { version: true } {
-  const [verb, ...rest] = argv;
+  const leading = leadingDirectories(argv);
+  const [verb, ...rest] = leading.rest;
   const commands = catalog.commands;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
     const topic = verb === 'help' && rest[0] ? helpFor(rest[0], commands) : undefined;
@@ -76,17 +109,40 @@ export function parseInvocation(argv: string[], catalog: StageCatalog): Invocati
   const command = commands.find((c) => c.name === verb);
   if (!VERBS.includes(verb) && !command) {
     const all = [...VERBS.slice(0, 4), ...commands.map((c) => c.name), ...VERBS.slice(4)];
-    throw new UsageError(`unknown command '${verb}'. Commands: ${all.join(', ')}. See evidence --help.`);
+    const near = didYouMean(verb, all);
+    throw new UsageError(`unknown command '${verb}'${near ? `; did you mean '${near}'?` : '.'} Commands: ${all.join(', ')}. See evidence --help.`);
   }
-  const options = command ? { help: { type: 'boolean', short: 'h' } as const, ...command.options } : OPTIONS[verb];
+  const options = command ? { help: { type: 'boolean', short: 'h' } as const, ...DIRECTORY, ...command.options } : OPTIONS[verb]!;
   let parsed;
   try {
     parsed = parseArgs({ args: verb === 'run' ? normaliseForce(rest) : rest, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${verb}: ${(err as Error).message}`);
+    throw new UsageError(describeArgError(verb, err, rest, options) ?? (err as Error).message, verb);
   }
   if ((parsed.values as Values).help) return { help: helpFor(verb, commands)! };
-  return { verb, values: parsed.values as Values, positionals: parsed.positionals };
+  const values = parsed.values as Values;
+  const dirs = [...leading.dirs, ...((values.directory as string[] | undefined) ?? [])];
+  if (dirs.length) values.directory = dirs;
+  return { verb, values, positionals: parsed.positionals };
+}
+
+/**
+ * Applies -C (each folder relative to the one before, as git does), then, for a verb that works on
+ * a pipeline, settles `values.file`: --file as given, or pipeline.yaml found upward.
+ */
+function settleProject(inv: Invocation): void {
+  for (const dir of (inv.values.directory as string[] | undefined) ?? []) {
+    try {
+      process.chdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UsageError(`-C ${dir}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : (err as Error).message}`);
+    }
+  }
+  if (!usesPipeline(inv.verb)) return;
+  const at = locatePipeline(inv.values.file as string | undefined);
+  inv.values.file = at.file;
+  if (inv.values.verbose) process.stderr.write(`evidence: ${describeLocation(at)}\n`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -96,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
     inv = parseInvocation(argv, catalog);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`evidence: ${err.message}\n`);
+      process.stderr.write(`evidence${err.verb ? ` ${err.verb}` : ''}: ${err.message}\n`);
       return EXIT.usage;
     }
     throw err;
@@ -111,6 +167,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
+    settleProject(inv);
     const command = catalog.commands.find((c) => c.name === inv.verb);
     if (command) return await command.run({ values: inv.values, positionals: inv.positionals, out: process.stdout, err: process.stderr });
     const verbs = await import('./verbs.js');

@@ -10,12 +10,14 @@ import { describeHolder, type RunLock } from '../run/run-lock.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 import { beginRun, newRunId } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
+import { lockedParams } from '../cache/lock-entry.js';
 import { runPipeline } from '../run/scheduler.js';
-import type { RunEvent, StageStatus } from '../run/events.js';
+import type { EventSink, RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
-import { styleFor } from '../report/style.js';
+import { canRedraw, styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
+import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -30,16 +32,39 @@ export function isCi(values: Record<string, unknown>): boolean {
 
 export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const v = inv.values;
+  const ci = isCi(v);
+  const verbose = Boolean(v.verbose);
+  const quiet = Boolean(v.quiet);
+  if (verbose && quiet) throw new UsageError('-q (--quiet) and -v (--verbose) ask for opposite things; give one of them');
+  const terminal = v.json
+    ? undefined
+    : terminalReporter({
+        out: process.stdout,
+        style: styleFor(process.stdout, process.env, ci),
+        ci,
+        verbose,
+        quiet,
+        live: !quiet && canRedraw(process.stdout, process.env, ci) ? { columns: () => process.stdout.columns || 80 } : undefined,
+      });
+  const emit = terminal ?? jsonLinesReporter(process.stdout);
+  try {
+    return await runWith(inv, catalog, { emit, ci, output: verbose });
+  } finally {
+    terminal?.close();
+  }
+}
+
+async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventSink; ci: boolean; output: boolean }): Promise<number> {
+  const v = inv.values;
+  const { emit, ci } = r;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
+  const file = v.file as string;
   const jobs = parseJobs(v.jobs);
   const graceMs = parseGraceMs(v.grace);
-  const file = v.file as string;
-  const ci = isCi(v);
-  const emit = v.json ? jsonLinesReporter(process.stdout) : terminalReporter({ out: process.stdout, style: styleFor(process.stdout, process.env, ci), ci, verbose: Boolean(v.verbose) });
 
   const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(opened.text + '\n');
+    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
     await annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
     return EXIT.usage;
   }
@@ -100,6 +125,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
     emit: sink,
     runId,
     catalog,
+    output: r.output,
   });
   for (const r of outcome.results.values()) counts[r.status]++;
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
@@ -107,7 +133,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
   // Gates are judged from the findings on disk; CI reports are written before the exit code.
   const judged = v['dry-run'] ? { status: outcome.status } : await judgeAndReport({ pipeline, catalog, ws, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
   const status = judged.status;
-  sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts, verdict: judged.verdict });
+  sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts, dryRun: Boolean(v['dry-run']) || undefined, verdict: judged.verdict });
   if (runLock) {
     appendRunRecord(ws.stateDir, {
       runId,
@@ -118,6 +144,7 @@ export async function runVerb(inv: Invocation, catalog: StageCatalog): Promise<n
       status,
       failed: outcome.failures.map((f) => ({ stage: f.stage, reason: f.reason })),
       ...(blocker === 'none' ? {} : { blocker }),
+      params: lockedParams(pipeline.params),
     });
     runLock.release();
   }

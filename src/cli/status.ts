@@ -2,11 +2,12 @@
 import type { Invocation } from './invocation.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
-import { openProject, parseParamOverride } from './project.js';
+import { openProject, parseParamOverride, type Project } from './project.js';
 import { Workspace } from '../cache/workspace.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent } from '../run/events.js';
 import { styleFor } from '../report/style.js';
+import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export interface StageState {
   stage: string;
@@ -16,18 +17,27 @@ export interface StageState {
 
 export async function collectStatus(file: string, overrides: Array<[string, string]>, catalog: StageCatalog): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
   const opened = await openProject(file, overrides, catalog);
-  if (!opened.ok) return { ok: false, text: opened.text };
-  const { pipeline, graph } = opened.project;
+  if (!opened.ok) return { ok: false, text: withoutFakeLocations(opened.text, opened.diagnostics) };
+  const ws = new Workspace(opened.project.pipeline.root);
+  return { ok: true, states: await evaluateStages(opened.project, ws, []) };
+}
+
+/**
+ * A dry evaluation of `targets` and everything upstream (all stages when empty), in graph order:
+ * each stage up to date, or what a run would do and why. Runs nothing; `evidence show` uses it to
+ * tell a current artifact from a stale one.
+ */
+export async function evaluateStages(project: Project, ws: Workspace, targets: string[]): Promise<StageState[]> {
+  const { pipeline, graph, catalog } = project;
   const states = new Map<string, StageState>();
   const collect = (e: RunEvent) => {
     if (e.type === 'stage-up-to-date') states.set(e.stage, { stage: e.stage, state: 'up-to-date', reasons: [] });
     else if (e.type === 'stage-would-run') states.set(e.stage, { stage: e.stage, state: e.restore ? 'would-restore' : 'would-run', reasons: e.reasons });
     else if (e.type === 'stage-not-run') states.set(e.stage, { stage: e.stage, state: 'blocked', reasons: [e.because] });
   };
-  const ws = new Workspace(pipeline.root);
   for (const problem of ws.lockProblems) process.stderr.write(`evidence: warning: evidence.lock: ${problem}; that part is ignored and rebuilt as stages run\n`);
-  await runPipeline(pipeline, graph, ws, {
-    targets: [],
+  const outcome = await runPipeline(pipeline, graph, ws, {
+    targets,
     jobs: 1,
     keepGoing: true,
     dryRun: true,
@@ -38,7 +48,7 @@ export async function collectStatus(file: string, overrides: Array<[string, stri
     emit: collect,
     runId: 'status',
   });
-  return { ok: true, states: graph.order.map((s) => states.get(s) ?? { stage: s, state: 'blocked', reasons: ['not evaluated'] }) };
+  return outcome.selected.map((s) => states.get(s) ?? { stage: s, state: 'blocked', reasons: ['not evaluated'] });
 }
 
 export async function statusVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {

@@ -8,6 +8,8 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
       return (await import('./run.js')).runVerb(inv, catalog);
     case 'status':
       return (await import('./status.js')).statusVerb(inv, catalog);
+    case 'show':
+      return (await import('./show.js')).showVerb(inv, catalog);
     case 'dag':
       return (await import('./dag.js')).dagVerb(inv, catalog);
     case 'validate':
@@ -18,7 +20,9 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
     case 'watch':
       return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':
-      return (await import('./verify.js')).verifyVerb(inv);
+      return (await import('./verify.js')).verifyVerb(inv, catalog);
+    case 'init':
+      return (await import('./init.js')).initVerb(inv);
     default:
       throw new Error(`verb ${inv.verb} has no implementation`);
   }

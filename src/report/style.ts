@@ -1,4 +1,5 @@
-// Colour decisions in one place: colour only on a TTY, NO_COLOR disables, FORCE_COLOR enables.
+// Terminal decisions in one place: colour only on a TTY, NO_COLOR disables, FORCE_COLOR enables;
+// redrawing in place only on a TTY that is not TERM=dumb.
 export interface Style {
   enabled: boolean;
   green(s: string): string;
@@ -22,4 +23,12 @@ export function styleFor(stream: NodeJS.WriteStream | NodeJS.WritableStream, env
     bold: wrap(1, 22),
     cyan: wrap(36, 39),
   };
+}
+
+/**
+ * Whether the run may redraw a live status area: a terminal that understands cursor movement
+ * (not TERM=dumb), and not CI mode. NO_COLOR takes the colour out of it, not the area.
+ */
+export function canRedraw(stream: NodeJS.WriteStream | NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env, ci = false): boolean {
+  return !ci && Boolean((stream as NodeJS.WriteStream).isTTY) && env.TERM !== 'dumb';
 }

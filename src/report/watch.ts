@@ -8,6 +8,7 @@ import type { Style } from './style.js';
 import { terminalReporter } from './terminal.js';
 import { jsonLinesReporter } from './json-lines.js';
 import type { StageStatus } from '../run/events.js';
+import { withoutFakeLocations } from './diagnostics-text.js';
 
 export interface WatchReporterOptions {
   out: NodeJS.WritableStream;
@@ -35,7 +36,7 @@ export function watchReporter(opts: WatchReporterOptions): { run: EventSink; wat
   const terminal = terminalReporter({ out: opts.out, style: c, ci: false, verbose: opts.verbose });
   const run = (e: RunEvent) => {
     // Every cycle re-judges every stage; only what happens is worth a line.
-    if (e.type === 'stage-up-to-date' || e.type === 'run-started' || e.type === 'run-finished') return;
+    if (e.type === 'stage-up-to-date' || e.type === 'run-finished') return;
     terminal(e);
   };
   // The terminal reporter batches its lines until the event loop's check phase; deferring ours the
@@ -74,7 +75,7 @@ export function watchReporter(opts: WatchReporterOptions): { run: EventSink; wat
         break;
       }
       case 'pipeline-invalid':
-        later(opts.err, e.text + '\n');
+        later(opts.err, withoutFakeLocations(e.text, e.diagnostics) + '\n');
         say(c.yellow('pipeline.yaml is invalid (see above); still watching with the last valid pipeline'));
         break;
       case 'pipeline-reloaded':

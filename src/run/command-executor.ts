@@ -4,7 +4,11 @@
 import type { Execution, ExecutionResult, Executor } from './executor.js';
 import { failed } from './executor.js';
 import { runProcess } from './process.js';
+import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
 import { openScratch } from './scratch.js';
+
+// Loaded only by a run that asked for live output.
+let tailModule: Promise<typeof import('./output-tail.js')> | undefined;
 
 export const commandExecutor: Executor = {
   captures: true,
@@ -24,7 +28,9 @@ export const commandExecutor: Executor = {
 
 async function run(x: Execution, cwd: string): Promise<ExecutionResult> {
   const { stage } = x;
-  const res = await runProcess({
+  const output = x.output;
+  const tailer = output && (await (tailModule ??= import('./output-tail.js')));
+  const running = runProcess({
     cmd: stage.cmd!,
     cwd,
     env: { ...process.env, ...stage.env },
@@ -34,6 +40,20 @@ async function run(x: Execution, cwd: string): Promise<ExecutionResult> {
     signal: x.signal,
     graceMs: x.graceMs,
   });
+  // The captures are open once runProcess has started; the tail follows them under the name
+  // process.ts writes them to (stdout and stderr may share one file).
+  const tail = tailer
+    ? tailer.tailFiles(
+        [...new Set([x.stdoutFile, x.stderrFile])].map((f) => ({ stream: f === x.stdoutFile ? ('stdout' as const) : ('stderr' as const), writing: f + PARTIAL_SUFFIX, final: f })),
+        output,
+      )
+    : undefined;
+  let res;
+  try {
+    res = await running;
+  } finally {
+    await tail?.stop();
+  }
   if (res.spawnError) return failed('exit-code', `could not start: ${res.spawnError}`);
   if (res.timedOut) return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
   if (res.aborted) return failed('interrupted', 'interrupted', res.exitCode, res.signal);

@@ -9,8 +9,15 @@ export type RunEvent =
   | { type: 'stage-up-to-date'; time: number; stage: string; reason: string }
   | { type: 'stage-restored'; time: number; stage: string; outs: string[] }
   | { type: 'stage-would-run'; time: number; stage: string; reasons: string[]; restore: boolean }
-  | { type: 'stage-started'; time: number; stage: string; command: string; reasons: string[] }
+  /** logs: project-relative files that keep the stage's stdout and stderr (absent when not captured). */
+  | { type: 'stage-started'; time: number; stage: string; command: string; reasons: string[]; logs?: string[] }
   | { type: 'stage-log'; time: number; stage: string; level: 'info' | 'warn'; message: string }
+  /**
+   * A chunk of what a running stage wrote, as it arrives (not split into lines: a reporter buffers
+   * partial lines until the newline, or the stage's end). Emitted only when the run was asked for
+   * output (RunOptions.output), so a run nobody watches pays nothing for it.
+   */
+  | { type: 'stage-output'; time: number; stage: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'stage-done'; time: number; stage: string; durationMs: number; outs: string[] }
   | {
       type: 'stage-failed';
@@ -22,6 +29,8 @@ export type RunEvent =
       signal: string | null;
       durationMs: number;
       stderrTail: string;
+      /** Project-relative files holding the stage's full stdout and stderr, when captured. */
+      logs?: string[];
     }
   | { type: 'stage-not-run'; time: number; stage: string; because: string }
   | { type: 'cache-corrupt'; time: number; stage: string; path: string; hash: string }
@@ -41,6 +50,8 @@ export type RunEvent =
       status: 'success' | 'failed' | 'interrupted' | 'gate';
       durationMs: number;
       counts: Record<StageStatus, number>;
+      /** A dry run: `done` counts stages that would run, `restored` those that would be restored. */
+      dryRun?: boolean;
       /** The most severe verdict among the stages' findings, when any stage has one. */
       verdict?: { stage: string; verdict: string; severity: 'ok' | 'notice' | 'problem' };
     };

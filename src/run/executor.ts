@@ -23,6 +23,8 @@ export interface Execution {
   /** Between SIGTERM and SIGKILL when a process group must end. */
   graceMs: number;
   log(level: 'info' | 'warn', message: string): void;
+  /** Set when the run was asked for live output: receives what the stage writes, as it arrives. */
+  output?(stream: 'stdout' | 'stderr', text: string): void;
 }
 
 export type ExecutionResult =

@@ -82,6 +82,8 @@ export interface RunOptions {
   runId: string;
   /** The stage kinds `uses:` names. */
   catalog: StageCatalog;
+  /** Emit stage-output events: what each captured stage writes, while it runs (costs a file tail per stage). */
+  output?: boolean;
   /** Overrides of the default executors (a cluster, or a controllable fake in tests). */
   executors?: Partial<Executors>;
   /**
@@ -108,7 +110,11 @@ export interface RunOutcome {
 export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspace, opts: RunOptions): Promise<RunOutcome> {
   const selected = selectUpstream(graph, opts.targets.length ? opts.targets : graph.order);
   ws.beginRun();
-  if (!opts.dryRun) removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
+  if (!opts.dryRun) {
+    // What a killed run left in the lock's journal goes into evidence.lock before this run appends.
+    ws.compactLock();
+    removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
+  }
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
   let guard: WriteGuard | undefined;
   let usesExecutor: Executor | undefined;
@@ -267,13 +273,14 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       for (const o of stage.outs) mkdirSync(join(pipeline.root, o.path, '..'), { recursive: true });
       if (!guard) {
         const kept = new archive.ProtectedArchive(ws, opts.runId);
-        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage));
+        guard = new guardModule.WriteGuard(pipeline, ws.hasher, opts.emit, [relative(pipeline.root, ws.lockFile)], (files, stage) => kept.keep(files, stage), { stateDir: ws.stateDir });
       }
       await guard.stageStarted(name);
     }
     const started = now();
-    opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons });
     const captured = executor.captures && !escape;
+    const logs = captured ? [...new Set([stdoutFile, stderrFile])].map((f) => relative(pipeline.root, f)) : undefined;
+    opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons, logs });
     const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
       const info: FailureInfo = {
         stage: name,
@@ -293,7 +300,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         stderrLog: captured ? stderrFile : undefined,
         reportDir: reportDirOf(stage, kind),
       };
-      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10) });
+      opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10), logs });
       return { status: 'failed', evaluation: ev, failure: info };
     };
     if (escape) return failure('missing-out', `${describeEscape(escape)}; the stage did not run, so that nothing is written there`);
@@ -310,6 +317,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       signal: opts.signal,
       graceMs: opts.graceMs,
       log: (level, message) => opts.emit({ type: 'stage-log', time: now(), stage: name, level, message }),
+      output: opts.output ? (stream, text) => opts.emit({ type: 'stage-output', time: now(), stage: name, stream, text }) : undefined,
     });
     // With script stages still to come, a worker boots while this stage runs (after a script
     // stage took the one started for it).
@@ -339,7 +347,11 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     await Promise.all(selected.map(settle));
   } finally {
     await usesExecutor?.close?.();
+    await guard?.finish();
   }
+  // Each stage appended one journal line; the lock is written once, here (also when interrupted:
+  // an abort settles every stage and ends up here). A run that dies first leaves the journal.
+  if (!opts.dryRun) ws.compactLock();
   ws.saveStatCache();
   const status = opts.signal.aborted ? 'interrupted' : failures.length ? 'failed' : 'success';
   return { status, results, failures, selected };

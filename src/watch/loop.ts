@@ -23,6 +23,8 @@ import { runPipeline, type RunOutcome } from '../run/scheduler.js';
 import { describeHolder } from '../run/run-lock.js';
 import { beginRun, newRunId } from '../run/run-session.js';
 import { readFindings } from '../run/findings.js';
+import { appendRunRecord } from '../run/run-record.js';
+import { lockedParams } from '../cache/lock-entry.js';
 import type { EventSink } from '../run/events.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
@@ -50,6 +52,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   emit: WatchSink;
   runEmit: EventSink;
+  /** Emit each running stage's output as stage-output events (`-v`). */
+  output?: boolean;
 }
 
 /** Watches until `opts.signal` is aborted. */
@@ -177,6 +181,7 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
     opts.emit({ type: 'cycle-started', time: started, cycle, changes });
     ws.reloadLock();
     const { pipeline, graph } = project;
+    const runId = newRunId(started, `watch-${cycle}`);
     const outcome: RunOutcome = await runPipeline(pipeline, graph, ws, {
       targets: opts.targets,
       jobs: opts.jobs,
@@ -186,7 +191,8 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
       graceMs: opts.graceMs,
       signal: opts.signal,
       emit: opts.runEmit,
-      runId: newRunId(started, `watch-${cycle}`),
+      output: opts.output,
+      runId,
       skipFailed: failedAt,
       catalog: project.catalog,
     });
@@ -200,6 +206,16 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
         if (fp && failedAt.get(name) === fp) waiting.push(name);
       } else failedAt.delete(name);
     }
+    appendRunRecord(ws.stateDir, {
+      runId,
+      pid: process.pid,
+      argv: ['evidence', ...process.argv.slice(2)],
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      status: outcome.status,
+      failed: outcome.failures.map((f) => ({ stage: f.stage, reason: f.reason })),
+      params: lockedParams(pipeline.params),
+    });
     const results = outcome.selected.map((stage) => ({ stage, status: outcome.results.get(stage)?.status ?? 'not-run' }));
     // Only what this cycle produced or restored: an up-to-date stage's findings were shown before.
     const fresh = new Map(results.filter((r) => r.status === 'done' || r.status === 'restored').map((r) => [r.stage, r.status]));

@@ -70,3 +70,31 @@ stages:
     expect(p.cli(['run']).stdout).toMatch(/link up to date/);
   });
 });
+
+describe("the blocker's folders stay in the project", () => {
+  it('refuses a dir outside the project when pipeline.yaml loads, at its line and column', () => {
+    const p = new TestProject({ 'pipeline.yaml': `version: 1\nblocker: { uses: blocker, with: { dir: ../blockers } }\nstages:\n  s: { cmd: 'exit 1', outs: [s.txt] }\n` });
+    const r = p.cli(['validate']);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/pipeline\.yaml:2:\d+: error: with\.dir of the blocker '\.\.\/blockers' escapes the project root/);
+  });
+
+  it('refuses a {stage} folder that a stage made a link to outside: nothing written there, the original failure kept', () => {
+    const away = outside();
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+blocker: { uses: blocker, with: { dir: 'reports/{stage}' } }
+stages:
+  s:
+    cmd: 'mkdir -p reports && ln -s "$AWAY" reports/s; exit 1'
+    outs: [s.txt]
+`,
+    });
+    const r = p.cli(['run'], { AWAY: away });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/✗ s failed: exited with code 1/);
+    expect(r.stdout).toMatch(/blocker failed for s: the blocker's dir 'reports\/s' leads outside the project/);
+    expect(existsSync(join(away, 'blocker.json'))).toBe(false);
+    expect(existsSync(join(away, 'attempt_failed.log'))).toBe(false);
+  });
+});

@@ -36,7 +36,7 @@ stages:
     const grace = 30;
     const child = p.spawnCli(['run', '--grace', String(grace)], { PIDS: pids });
     const exited = exitOf(child);
-    await waitFor(() => pidsIn(pids).length === 3, 15_000, 'the stage to start its processes');
+    await waitFor(() => pidsIn(pids).length === 3, 45_000, 'the stage to start its processes');
     leftovers.push(...pidsIn(pids));
     const sent = Date.now();
     child.kill('SIGINT');
@@ -65,7 +65,7 @@ stages:
       const expected = c.cmd.split('"$PIDS"').length - 1;
       const child = p.spawnCli(['run', '--grace', '1'], { PIDS: pids });
       const exited = exitOf(child);
-      await waitFor(() => pidsIn(pids).length === expected, 15_000, 'the stage to start');
+      await waitFor(() => pidsIn(pids).length === expected, 45_000, 'the stage to start');
       leftovers.push(...pidsIn(pids));
       const sent = Date.now();
       child.kill('SIGTERM');
@@ -127,7 +127,7 @@ stages:
     const mark = join(p.dir, '..', 'mark');
     const child = p.spawnCli(['run'], { MARK: mark });
     const exited = exitOf(child);
-    await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').trim() !== '', 15_000, 'the model stage to start');
+    await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').trim() !== '', 45_000, 'the model stage to start');
     const stagePid = Number(readFileSync(mark, 'utf8').trim());
     leftovers.push(stagePid);
     child.kill('SIGKILL');
@@ -180,7 +180,7 @@ stages:
     const mark = join(p.dir, '..', 'mark');
     const child = p.spawnCli(['run', 'talk'], { MARK: mark });
     const exited = exitOf(child);
-    await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').trim() !== '', 15_000, 'the talk stage to start');
+    await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').trim() !== '', 45_000, 'the talk stage to start');
     leftovers.push(Number(readFileSync(mark, 'utf8').trim()));
     child.kill('SIGKILL');
     await exited;

@@ -229,11 +229,15 @@ describe('pipeline diagnostics', () => {
     expect(cycle.stderr).toContain('s5998 → s5999 (needs), s5999 → s0 (needs)');
   });
 
-  it('reports a missing pipeline file with a hint', () => {
+  it('reports a missing pipeline file with where it looked and a hint', () => {
     const p = new TestProject({});
     const r = p.cli(['run']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no pipeline file 'pipeline.yaml'/);
+    expect(r.stderr).toContain(`no pipeline.yaml in ${p.dir} or any folder above it (searched up to /)`);
+    expect(r.stderr).toMatch(/evidence init/);
+    const named = p.cli(['run', '--file', 'other.yaml']);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/no pipeline file 'other.yaml'/);
   });
 
   it('rejects an unknown -p param as a usage error', () => {

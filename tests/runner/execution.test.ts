@@ -79,7 +79,7 @@ stages:
     const p = new TestProject({
       'stages/step.mjs': `import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { outputOf, writeFileAtomic, StageFailure } from 'evidence/stage-api';
+import { outputOf, writeFileAtomic, StageFailure } from 'port-evidence/stage-api';
 export default {
   name: 'step', version: '1',
   async run(ctx) {
@@ -99,9 +99,9 @@ stages:
     outs: [out/step.txt]
 `,
     });
-    // As a project that installed evidence has it: node_modules/evidence is the package.
+    // As a project that installed evidence has it: node_modules/port-evidence is the package.
     mkdirSync(p.path('node_modules'));
-    symlinkSync(REPO_ROOT, p.path('node_modules/evidence'));
+    symlinkSync(REPO_ROOT, p.path('node_modules/port-evidence'));
     const r = p.cli(['run']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(p.read('out/step.txt')).toBe('HELLO\n');

@@ -1,5 +1,7 @@
-// The write-notes stage: appends dated sections to notes.md without touching a byte of what was there.
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+// The write-notes stage: appends dated sections to notes.md without touching a byte of what was
+// there, and only when the comparison it describes changed.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import type { PipelineView, StageContext } from '../../src/stage-api/index.js';
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'real-pairs');
 
 const params = { pixel: '1039 685' };
+const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 function pipelineView(root: string): PipelineView {
   return {
@@ -33,7 +36,7 @@ function context(root: string, w: Record<string, unknown>, over: Partial<StageCo
     cwd: root,
     with: w,
     outs: ['notes.md'],
-    deps: ['cmp.json', 'snapshot.json', 'bad-snapshot.json', 'old-snapshot.json'],
+    deps: ['cmp.json', 'cmp-loose.json', 'snapshot.json', 'bad-snapshot.json', 'old-snapshot.json'],
     params,
     env: {},
     log: { info: () => {}, warn: () => {} },
@@ -64,24 +67,37 @@ describe('write-notes stage', () => {
     const ref = await parseTraceFile(join(fixtures, 'pix0-custom-convention', 'ref_c.log'));
     const port = await parseTraceFile(join(fixtures, 'pix0-custom-convention', 'port_py.log'));
     await writeComparison(join(root, 'cmp.json'), compareTraces(ref, port, { checkpoints: ['pixel_pos_meters', 'F_latt'], aliases: { pix0_port: 'pix0_vector_meters' }, ignore: ['spindle_*'] }));
+    await writeComparison(join(root, 'cmp-loose.json'), compareTraces(ref, port, { tolerance: { rel: 1e-2 }, aliases: { pix0_port: 'pix0_vector_meters' }, ignore: ['spindle_*'] }));
     writeFileSync(join(root, 'snapshot.json'), JSON.stringify(snapshotOf(root)));
   });
 
-  it('appends one dated section per run and keeps the earlier bytes byte for byte', async () => {
+  it('appends a dated section when the comparison changed, none when it is the same, and keeps the earlier bytes byte for byte', async () => {
     // Earlier content with CRLF, non-UTF-8 bytes and no final newline: nothing may be normalised.
     const earlier = Buffer.concat([Buffer.from('# Notes\r\n\r\nHand-written: Δk ≈ 1.8e-2 \xff\xfe', 'latin1'), Buffer.from([0x00, 0xc3, 0x28]), Buffer.from('no newline at end')]);
-    writeFileSync(join(root, 'notes.md'), earlier);
+    const notes = join(root, 'notes.md');
+    writeFileSync(notes, earlier);
     await writeNotesStage.run(context(root, { notes: 'notes.md', comparison: 'cmp.json', snapshot: 'snapshot.json', title: 'pix0 check' }));
-    const once = readFileSync(join(root, 'notes.md'));
+    const once = readFileSync(notes);
     expect(once.subarray(0, earlier.length).equals(earlier)).toBe(true);
+
+    // The same comparison again: not a byte more, but the file is this run's (the runner checks its mtime).
+    utimesSync(notes, new Date(2000, 0, 1), new Date(2000, 0, 1));
     await writeNotesStage.run(context(root, { notes: 'notes.md', comparison: 'cmp.json', snapshot: 'snapshot.json' }));
-    const twice = readFileSync(join(root, 'notes.md'));
-    expect(twice.subarray(0, once.length).equals(once)).toBe(true);
-    const added = twice.subarray(earlier.length).toString('utf8');
+    expect(readFileSync(notes).equals(once)).toBe(true);
+    expect(statSync(notes).mtime.getFullYear()).toBeGreaterThan(2000);
+
+    // Another comparison (another tolerance: other statuses), then the first one again: a section each.
+    await writeNotesStage.run(context(root, { notes: 'notes.md', comparison: 'cmp-loose.json', snapshot: 'snapshot.json' }));
+    await writeNotesStage.run(context(root, { notes: 'notes.md', comparison: 'cmp.json', snapshot: 'snapshot.json' }));
+    const after = readFileSync(notes);
+    expect(after.subarray(0, once.length).equals(once)).toBe(true);
+    const added = after.subarray(earlier.length).toString('utf8');
     const headings = added.match(/^## \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z — .*$/gm) ?? [];
-    expect(headings).toHaveLength(2);
+    expect(headings).toHaveLength(3);
     expect(headings[0]).toMatch(/pix0 check$/);
     expect(added.startsWith('\n\n## ')).toBe(true);
+    const identities = [...added.matchAll(/^<!-- evidence:write-notes subject=notes identity=(sha256:[0-9a-f]{64}) -->$/gm)].map((m) => m[1]);
+    expect(identities).toEqual([sha(readFileSync(join(root, 'cmp.json'))), sha(readFileSync(join(root, 'cmp-loose.json'))), sha(readFileSync(join(root, 'cmp.json')))]);
     // No temporary files left next to the notes.
     expect(readdirSync(root).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
@@ -104,7 +120,7 @@ describe('write-notes stage', () => {
     expect(section).toContain('| `pix0_vector_meters` |');
     expect(section).toContain('| `F_latt` | 35636.0822038919 | -5.66066337829513 |');
     expect(section).not.toContain('| `fdet_vec` |'); // MATCH items are not key deltas
-    expect(section).toMatch(/<!-- evidence:write-notes sha256:[0-9a-f]{64} -->/);
+    expect(section).toMatch(/\n\n<!-- evidence:write-notes subject=notes identity=sha256:[0-9a-f]{64} -->\n\n$/);
   });
 
   it('creates the notes file when absent; without a snapshot it uses the pipeline (redacted) and git', async () => {

@@ -42,7 +42,7 @@ function stageOf(spec: StageSpec): Stage {
     needs: [],
     paramsUsed: spec.paramsUsed ?? [],
   };
-  if (spec.uses) return { ...base, kind: 'uses', uses: spec.uses.kind, kindVersion: spec.uses.version, display: `uses ${spec.uses.kind}` };
+  if (spec.uses) return { ...base, kind: 'uses', uses: spec.uses.kind, kindVersion: spec.uses.version, display: `uses ${spec.uses.kind} with ${JSON.stringify(spec.uses.with)}` };
   const cmd = spec.cmd ?? 'cp input/a.txt out/gen.txt';
   return { ...base, kind: 'cmd', cmd, display: cmd };
 }
@@ -212,7 +212,7 @@ describe('the cache decision', () => {
     expect(ev.reasons).toEqual(['env LC_NUMERIC changed (C → de_DE.UTF-8)', 'env OMP_NUM_THREADS changed (unset → 1)']);
   });
 
-  it('runs a stage whose command changed, quoting the old command', async () => {
+  it('runs a stage whose command changed, quoting the words that changed with one word of context', async () => {
     const p = new Project();
     const stage = copyStage(p);
     const ws = new Workspace(p.root);
@@ -220,7 +220,25 @@ describe('the cache decision', () => {
     const changed = copyStage(p, { cmd: 'tr a-z A-Z < input/a.txt > out/gen.txt' });
     const ev = await decide(ws, pipelineOf(p.root, [changed]), changed);
     expect(ev.verdict).toBe('run');
-    expect(ev.reasons).toEqual(['command changed (was: cp input/a.txt out/gen.txt)']);
+    expect(ev.reasons).toEqual(['cmd changed (cp input/a.txt … → tr a-z A-Z < input/a.txt > …)']);
+    // In a long command only the changed words show, between the words around them.
+    const long = 'python trace.py --config data/cubic.json --pixel 685 1039 --tolerance 1e-6 --out out/gen.txt';
+    const ws2 = new Workspace(p.root);
+    const first = copyStage(p, { cmd: long });
+    await runCopy(ws2, pipelineOf(p.root, [first]), first, p);
+    const edited = copyStage(p, { cmd: long.replace('1e-6', '1e-9') });
+    expect((await decide(ws2, pipelineOf(p.root, [edited]), edited)).reasons).toEqual(['cmd changed (… --tolerance 1e-6 … → … --tolerance 1e-9 …)']);
+  });
+
+  it('names an out that was added or removed, and says what a changed timeout can only be', async () => {
+    const p = new Project();
+    const stage = copyStage(p);
+    const ws = new Workspace(p.root);
+    await runCopy(ws, pipelineOf(p.root, [stage]), stage, p);
+    const more = copyStage(p, { outs: ['out/gen.txt', 'out/more.txt'] });
+    expect((await decide(ws, pipelineOf(p.root, [more]), more)).reasons).toEqual(["out 'out/more.txt' added"]);
+    const slower = { ...stage, timeoutMs: 60_000 };
+    expect((await decide(ws, pipelineOf(p.root, [slower]), slower)).reasons).toEqual(["stage definition changed (its timeout or its outs' options)"]);
   });
 
   it('runs a stage whose working directory changed', async () => {
@@ -249,7 +267,7 @@ describe('the cache decision', () => {
     expect(again.reasons).toEqual(['stage kind changed (parse-trace@1 → parse-trace@2)']);
   });
 
-  it('re-runs a built-in stage whose `with` changed, as a changed definition', async () => {
+  it('re-runs a built-in stage whose `with` changed, naming each field that changed with both values', async () => {
     const p = new Project();
     p.write('traces/c.log', 'TRACE_C: F_latt 1.5\n');
     const spec = (w: Record<string, unknown>): StageSpec => ({ name: 'parse', uses: { kind: 'parse-trace', version: '1', with: w }, deps: ['traces/c.log'], outs: ['out/c.json'] });
@@ -259,7 +277,29 @@ describe('the cache decision', () => {
     p.write('out/c.json', '{}\n');
     await commit(ws, pipelineOf(p.root, [before]), before, ev);
     const after = stageOf(spec({ input: 'traces/c.log', prefix: 'TRACE_C' }));
-    expect((await decide(ws, pipelineOf(p.root, [after]), after)).reasons).toEqual(['stage definition changed']);
+    expect((await decide(ws, pipelineOf(p.root, [after]), after)).reasons).toEqual(['with.prefix added (TRACE_C)']);
+    const nested = stageOf(spec({ input: 'traces/c.log', tolerance: { rel: 1e-9, keys: { 'F_*': { abs: 1 } } } }));
+    const tighter = await decide(ws, pipelineOf(p.root, [nested]), nested);
+    expect(tighter.reasons).toEqual(['with.tolerance added ({"rel":1e-9,"keys":{"F_*":{"abs":1}}})']);
+    p.write('out/c.json', '{}\n');
+    await commit(ws, pipelineOf(p.root, [nested]), nested, tighter);
+    const looser = stageOf(spec({ input: 'traces/c.log', tolerance: { rel: 1e-6, keys: { 'F_*': { abs: 1 } } } }));
+    expect((await decide(ws, pipelineOf(p.root, [looser]), looser)).reasons).toEqual(['with.tolerance.rel changed (1e-9 → 1e-6)']);
+  });
+
+  it('says that a redacted value may have changed, without either value', async () => {
+    const p = new Project();
+    p.write('traces/c.log', 'TRACE_C: F_latt 1.5\n');
+    const spec = (w: Record<string, unknown>): StageSpec => ({ name: 'parse', uses: { kind: 'parse-trace', version: '1', with: w }, deps: ['traces/c.log'], outs: ['out/c.json'] });
+    const before = stageOf(spec({ input: 'traces/c.log', api_key: 'sk-first-secret' }));
+    const ws = new Workspace(p.root);
+    const ev = await decide(ws, pipelineOf(p.root, [before]), before);
+    p.write('out/c.json', '{}\n');
+    await commit(ws, pipelineOf(p.root, [before]), before, ev);
+    const after = stageOf(spec({ input: 'traces/c.log', api_key: 'sk-second-secret' }));
+    const reasons = (await decide(ws, pipelineOf(p.root, [after]), after)).reasons;
+    expect(reasons).toEqual(["stage definition changed (a redacted value, its timeout or its outs' options)"]);
+    expect(reasons.join(' ')).not.toMatch(/first|second/);
   });
 
   it("runs a stage when an upstream stage's out changed, naming the upstream and the out", async () => {

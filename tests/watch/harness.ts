@@ -30,7 +30,11 @@ export class WatchProcess {
     return new RegExp(`^watch: cycle ${n} (?:done|interrupted) in .*$`, 'm').exec(this.output)?.[0];
   }
 
-  async waitFor(what: RegExp | (() => boolean), timeoutMs = 15_000): Promise<void> {
+  /**
+   * A bound on waiting, not on speed: generous, so that on a loaded machine (two cores shared with
+   * builds, where one cycle of real processes has taken over 10 s) a test is slow, never failing.
+   */
+  async waitFor(what: RegExp | (() => boolean), timeoutMs = 45_000): Promise<void> {
     const test = typeof what === 'function' ? what : () => what.test(this.output);
     const deadline = Date.now() + timeoutMs;
     while (!test()) {
