@@ -17,7 +17,6 @@ import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { canRedraw, styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -64,7 +63,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
 
   const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     await annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
     return EXIT.usage;
   }

@@ -10,7 +10,6 @@ import { watchReporter } from '../report/watch.js';
 import { reportPathsOf } from '../report/ci.js';
 import { styleFor } from '../report/style.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export const DEFAULT_DEBOUNCE_MS = 40;
 
@@ -26,7 +25,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
     // With no valid pipeline yet there is nothing to keep watching with.
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     return EXIT.usage;
   }
   const { pipeline } = opened.project;
