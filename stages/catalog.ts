@@ -67,6 +67,14 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     appendedPaths: ['notes'],
     describesPipeline: withoutSnapshot,
   },
+  'summarize-sweep': {
+    version: '1',
+    module: 'summarize-sweep.js',
+    inputSchema: 'summarize-sweep.input.schema.json',
+    inputPaths: ['comparisons'],
+    outputPaths: ['output', 'markdown'],
+    findingsModule: 'trace/sweep/findings.js',
+  },
   // dir and notes are confined like any output path (the loader checks them as written; the stage
   // checks them again once {stage} is replaced).
   blocker: { version: '2', module: 'blocker.js', inputSchema: 'blocker.input.schema.json', outputPaths: ['dir', 'notes'] },

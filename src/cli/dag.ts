@@ -3,7 +3,6 @@ import type { Invocation } from './invocation.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
 import { openProject, parseParamOverride } from './project.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 function mermaidId(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -12,10 +11,19 @@ function mermaidId(name: string): string {
 export async function dagVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const opened = await openProject(inv.values.file as string, [], catalog);
   if (!opened.ok) {
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     return EXIT.usage;
   }
-  const { graph } = opened.project;
+  const { graph: full, pipeline } = opened.project;
+  // `dag STAGE...`: those stages (globs, instances) and what they depend on.
+  const { selectStages } = await import('../pipeline/select.js');
+  const { selectUpstream } = await import('../graph/dag.js');
+  const selected = selectStages(pipeline, inv.positionals);
+  if (!selected.ok) {
+    process.stderr.write(`evidence dag: ${selected.message}\n`);
+    return EXIT.usage;
+  }
+  const graph = inv.positionals.length ? { ...full, order: selectUpstream(full, selected.stages) } : full;
   const lines: string[] = [];
   if (inv.values.mermaid) {
     lines.push('flowchart TD');
@@ -44,7 +52,7 @@ export async function validateVerb(inv: Invocation, catalog: StageCatalog): Prom
   const overrides = ((inv.values.param as string[] | undefined) ?? []).map(parseParamOverride);
   const opened = await openProject(inv.values.file as string, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     return EXIT.usage;
   }
   const { pipeline } = opened.project;

@@ -42,6 +42,8 @@ Exit codes: 0 success, 1 a stage failed, 2 invalid pipeline or usage,
 
 Runs the named stages and everything upstream of them (default: every stage). A stage whose
 inputs are unchanged is skipped; one whose inputs match an earlier run is restored from the cache.
+A STAGE may be a matrix stage (all its instances), a glob ('compare@*') or axis values
+(compare@config=ortho-beam); -p AXIS=VALUE narrows a matrix axis.
 
 Options:
 ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
@@ -70,10 +72,12 @@ When a stage fails and pipeline.yaml declares a blocker, it records the failure 
 Exit codes: 0 success, 1 a stage failed (or another run holds the project), 2 invalid pipeline or
 usage, 4 gate met, 130 interrupted (Ctrl-C or SIGTERM).
 `,
-  status: `Usage: evidence status [options]
+  status: `Usage: evidence status [STAGE...] [options]
 
 For every stage: up to date, would run or would restore, and why (which dep, param, env value,
-command or upstream out changed; which out is missing or modified). Runs nothing.
+command or upstream out changed; which out is missing or modified). Runs nothing. STAGE names
+stages as run does (globs, instances); then only those are shown. Ends with each param declared
+with choices, its value and the values it may take.
 
 Options:
 ${PIPELINE}  -p, --param NAME=VALUE judge as if this param were overridden (repeatable)
@@ -93,9 +97,10 @@ ${PIPELINE}  -p, --param NAME=VALUE judge staleness as if this param were overri
       --json             machine-readable output (the findings in full)
   -h, --help             this help
 `,
-  dag: `Usage: evidence dag [options]
+  dag: `Usage: evidence dag [STAGE...] [options]
 
-Prints the stage graph: each stage with the stages it depends on and why (file or needs).
+Prints the stage graph: each stage with the stages it depends on and why (file or needs); with
+STAGE (names, globs, instances as run takes them), only those and what they depend on.
 
 Options:
 ${PIPELINE}      --mermaid          Mermaid flowchart

@@ -97,7 +97,7 @@ function normaliseForce(args: string[]): string[] {
   return out;
 }
 
-export function parseInvocation(argv: string[], catalog: StageCatalog): Invocation | { help: string } | { version: true } {
+export function parseInvocation(argv: string[], catalog: StageCatalog): Invocation | { help: string; topic?: string } | { version: true } {
   const leading = leadingDirectories(argv);
   const [verb, ...rest] = leading.rest;
   const commands = catalog.commands;
@@ -119,7 +119,7 @@ export function parseInvocation(argv: string[], catalog: StageCatalog): Invocati
   } catch (err) {
     throw new UsageError(describeArgError(verb, err, rest, options) ?? (err as Error).message, verb);
   }
-  if ((parsed.values as Values).help) return { help: helpFor(verb, commands)! };
+  if ((parsed.values as Values).help) return { help: helpFor(verb, commands)!, topic: verb };
   const values = parsed.values as Values;
   const dirs = [...leading.dirs, ...((values.directory as string[] | undefined) ?? [])];
   if (dirs.length) values.directory = dirs;
@@ -159,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if ('help' in inv) {
     process.stdout.write(inv.help);
+    if (inv.topic === 'run' || inv.topic === 'status' || inv.topic === 'watch') process.stdout.write(await paramsHelp(catalog));
     return EXIT.ok;
   }
   if ('version' in inv) {
@@ -220,3 +221,26 @@ main(process.argv.slice(2)).then(
     process.exitCode = 70;
   },
 );
+
+/**
+ * For `run --help` in a project: the params of its pipeline.yaml that declare choices, so that the
+ * values -p may give are one command away. Says nothing when there is no valid pipeline here.
+ */
+async function paramsHelp(catalog: StageCatalog): Promise<string> {
+  try {
+    const at = locatePipeline(undefined);
+    const { loadPipelineCached } = await import('../pipeline/cached-load.js');
+    const { paramText } = await import('../pipeline/param-specs.js');
+    const loaded = await loadPipelineCached(at.file, [], catalog);
+    const p = loaded.pipeline;
+    if (!p) return '';
+    const lines = Object.entries(p.params).map(([name, value]) => {
+      const spec = p.paramSpecs?.[name];
+      const choices = spec?.choices ? ` (choices: ${spec.choices.map(paramText).join(', ')})` : '';
+      return `  ${name} = ${paramText(value)}${choices}${spec?.description ? `: ${spec.description}` : ''}`;
+    });
+    return lines.length ? `\nParams of ${at.file} (-p NAME=VALUE):\n${lines.join('\n')}\n` : '';
+  } catch {
+    return '';
+  }
+}

@@ -17,7 +17,6 @@ import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { canRedraw, styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -64,19 +63,18 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
 
   const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     await annotateDiagnostics(opened.diagnostics, v.json ? process.stderr : process.stdout);
     return EXIT.usage;
   }
   const { pipeline, graph } = opened.project;
-  for (const t of inv.positionals) {
-    if (!pipeline.stages.has(t)) throw new UsageError(`no stage named '${t}' (stages: ${[...pipeline.stages.keys()].join(', ')})`);
-  }
-  const forceList = (v.force as string[] | undefined) ?? [];
-  for (const f of forceList) {
-    if (f !== '*' && !pipeline.stages.has(f)) throw new UsageError(`--force ${f}: no stage named '${f}'`);
-  }
-  const force = forceList.includes('*') ? true : forceList.length ? forceList : false;
+  const { selectStages } = await import('../pipeline/select.js');
+  const targets = selectStages(pipeline, inv.positionals);
+  if (!targets.ok) throw new UsageError(targets.message);
+  const forceWords = (v.force as string[] | undefined) ?? [];
+  const forced = selectStages(pipeline, forceWords.filter((f) => f !== '*'));
+  if (!forced.ok) throw new UsageError(`--force: ${forced.message}`);
+  const force = forceWords.includes('*') ? true : forced.stages.length ? forced.stages : false;
 
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -116,7 +114,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   const outcome = await runPipeline(pipeline, graph, ws, {
-    targets: inv.positionals,
+    targets: targets.stages,
     jobs,
     keepGoing: Boolean(v['keep-going']),
     dryRun: Boolean(v['dry-run']),

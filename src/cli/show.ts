@@ -12,7 +12,6 @@ import { Workspace } from '../cache/workspace.js';
 import { readFindings } from '../run/findings.js';
 import { primaryOutOf } from '../pipeline/primary-out.js';
 import { styleFor } from '../report/style.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 import { evaluateStages, type StageState } from './status.js';
 
 export interface ShownStage {
@@ -34,7 +33,7 @@ export async function showVerb(inv: Invocation, catalog: StageCatalog): Promise<
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
   const opened = await openProject(v.file as string, overrides, catalog);
   if (!opened.ok) {
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     return EXIT.usage;
   }
   const { pipeline } = opened.project;

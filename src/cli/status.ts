@@ -7,7 +7,9 @@ import { Workspace } from '../cache/workspace.js';
 import { runPipeline } from '../run/scheduler.js';
 import type { RunEvent } from '../run/events.js';
 import { styleFor } from '../report/style.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
+import { selectStages } from '../pipeline/select.js';
+import { paramText } from '../pipeline/param-specs.js';
+import type { Pipeline } from '../pipeline/model.js';
 
 export interface StageState {
   stage: string;
@@ -15,11 +17,22 @@ export interface StageState {
   reasons: string[];
 }
 
-export async function collectStatus(file: string, overrides: Array<[string, string]>, catalog: StageCatalog): Promise<{ ok: true; states: StageState[] } | { ok: false; text: string }> {
+export async function collectStatus(
+  file: string,
+  overrides: Array<[string, string]>,
+  catalog: StageCatalog,
+  words: string[] = [],
+): Promise<{ ok: true; states: StageState[]; pipeline: Pipeline } | { ok: false; text: string }> {
   const opened = await openProject(file, overrides, catalog);
-  if (!opened.ok) return { ok: false, text: withoutFakeLocations(opened.text, opened.diagnostics) };
-  const ws = new Workspace(opened.project.pipeline.root);
-  return { ok: true, states: await evaluateStages(opened.project, ws, []) };
+  if (!opened.ok) return { ok: false, text: opened.text };
+  const { pipeline } = opened.project;
+  // Named stages (globs, instances) are shown alone; their upstream is evaluated all the same.
+  const selected = selectStages(pipeline, words);
+  if (!selected.ok) return { ok: false, text: `evidence status: ${selected.message}` };
+  const ws = new Workspace(pipeline.root);
+  const states = await evaluateStages(opened.project, ws, selected.stages);
+  const shown = new Set(selected.stages);
+  return { ok: true, pipeline, states: words.length ? states.filter((s) => shown.has(s.stage)) : states };
 }
 
 /**
@@ -54,7 +67,7 @@ export async function evaluateStages(project: Project, ws: Workspace, targets: s
 export async function statusVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const v = inv.values;
   const overrides = ((v.param as string[] | undefined) ?? []).map(parseParamOverride);
-  const result = await collectStatus(v.file as string, overrides, catalog);
+  const result = await collectStatus(v.file as string, overrides, catalog, inv.positionals);
   if (!result.ok) {
     process.stderr.write(result.text + '\n');
     return EXIT.usage;
@@ -68,6 +81,14 @@ export async function statusVerb(inv: Invocation, catalog: StageCatalog): Promis
     for (const s of result.states) {
       const label = { 'up-to-date': c.green('up to date'), 'would-run': c.yellow('would run'), 'would-restore': c.cyan('would restore'), blocked: c.dim('blocked') }[s.state];
       process.stdout.write(`${s.stage.padEnd(width)}  ${label}${s.reasons.length ? `: ${s.reasons.join('; ')}` : ''}\n`);
+    }
+    const specs = Object.entries(result.pipeline.paramSpecs ?? {});
+    if (specs.length) {
+      process.stdout.write('\n');
+      for (const [name, spec] of specs) {
+        const value = paramText(result.pipeline.params[name]);
+        process.stdout.write(`param ${name} = ${value}${spec.choices ? ` (choices: ${spec.choices.map(paramText).join(', ')})` : ''}${spec.description ? `: ${spec.description}` : ''}\n`);
+      }
     }
     if (v.check) process.stdout.write(stale.length ? `\n${stale.length} stage(s) not up to date: the evidence.lock does not match this workspace\n` : '\nevidence.lock is current\n');
   }

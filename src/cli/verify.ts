@@ -8,7 +8,6 @@ import { openProject, UsageError } from './project.js';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { StageCatalog } from '../stage-api/index.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 import { ManifestError, verifyManifest } from '../report/ci-manifest.js';
 import { styleFor } from '../report/style.js';
 
@@ -21,7 +20,7 @@ export const DEFAULT_MANIFEST = 'reports/manifest.json';
 async function defaultManifest(pipelineFile: string, catalog: StageCatalog): Promise<{ ok: true; file: string } | { ok: false; text: string }> {
   if (!existsSync(pipelineFile)) return { ok: true, file: DEFAULT_MANIFEST };
   const opened = await openProject(pipelineFile, [], catalog);
-  if (!opened.ok) return { ok: false, text: withoutFakeLocations(opened.text, opened.diagnostics) };
+  if (!opened.ok) return { ok: false, text: opened.text };
   const { pipeline } = opened.project;
   const { reportPathsOf } = await import('../report/ci.js');
   return { ok: true, file: relative(process.cwd(), join(pipeline.root, reportPathsOf(pipeline).manifest)) || '.' };

@@ -10,7 +10,6 @@ import { watchReporter } from '../report/watch.js';
 import { reportPathsOf } from '../report/ci.js';
 import { styleFor } from '../report/style.js';
 import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
-import { withoutFakeLocations } from '../report/diagnostics-text.js';
 
 export const DEFAULT_DEBOUNCE_MS = 40;
 
@@ -26,13 +25,13 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   const opened = await openProject(file, overrides, catalog);
   if (!opened.ok) {
     // With no valid pipeline yet there is nothing to keep watching with.
-    process.stderr.write(withoutFakeLocations(opened.text, opened.diagnostics) + '\n');
+    process.stderr.write(opened.text + '\n');
     return EXIT.usage;
   }
   const { pipeline } = opened.project;
-  for (const t of inv.positionals) {
-    if (!pipeline.stages.has(t)) throw new UsageError(`no stage named '${t}' (stages: ${[...pipeline.stages.keys()].join(', ')})`);
-  }
+  const { selectStages } = await import('../pipeline/select.js');
+  const selected = selectStages(pipeline, inv.positionals);
+  if (!selected.ok) throw new UsageError(selected.message);
 
   const reporter = watchReporter({ out: process.stdout, err: process.stderr, style: styleFor(process.stdout), json: Boolean(v.json), verbose: Boolean(v.verbose) });
   const controller = new AbortController();
@@ -40,7 +39,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   try {
     await watchProject(opened.project, {
       load: () => openProject(file, overrides, catalog),
-      targets: inv.positionals,
+      targets: selected.stages,
       jobs,
       keepGoing: Boolean(v['keep-going']),
       debounceMs,

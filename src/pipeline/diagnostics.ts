@@ -15,6 +15,9 @@ export interface Diagnostic {
   severity?: 'warning';
 }
 
+/** The pseudo-file of errors in the command line's arguments. */
+export const COMMAND_LINE = 'command line';
+
 export class DiagnosticError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
     super(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n'));
@@ -28,7 +31,9 @@ export function renderDiagnostics(diagnostics: Diagnostic[], sources: Map<string
   // Split once per file: a pipeline with thousands of problems must not split its text for each.
   const linesOf = new Map<string, string[]>();
   for (const d of diagnostics) {
-    out.push(`${d.file}:${d.line}:${d.column}: ${d.severity ?? 'error'}: ${d.message}`);
+    // An error with no position (a -p naming no param, a missing file) gets no made-up `:0:0`.
+    const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}: ` : d.file === COMMAND_LINE ? '' : `${d.file}: `;
+    out.push(`${where}${d.severity ?? 'error'}: ${d.message}`);
     const text = sources.get(d.file);
     if (text !== undefined && d.line > 0) {
       let lines = linesOf.get(d.file);

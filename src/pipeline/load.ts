@@ -1,26 +1,25 @@
 // Loads pipeline.yaml into a validated Pipeline model. Every problem becomes a Diagnostic pointing
 // at the YAML node that caused it; nothing is thrown for user errors. Knows nothing about how
 // stages are scheduled or run.
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { isScriptReference, normalizeRel } from './paths.js';
-import { checkOutPath, checkProjectPath, forgetRealpaths } from './out-paths.js';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { forgetRealpaths } from './out-paths.js';
 export { isScriptReference, normalizeRel } from './paths.js';
 import { LineCounter, isScalar, visit, parse as parseYaml, type Scalar } from 'yaml';
 import { type Diagnostic, didYouMean } from './diagnostics.js';
-import type { BlockerSpec, DepSpec, OutSpec, ParamSpec, Pipeline, Stage } from './model.js';
-import { Locator, type PathSeg } from './yaml-locator.js';
+import type { BlockerSpec, Pipeline, Stage } from './model.js';
+import { Locator } from './yaml-locator.js';
 import { describeSchemaErrors } from './schema-errors.js';
-import { argvDisplay, findParamRefs, interpolateArgv, interpolateShell, interpolateText, interpolateValue, shellScriptIndex, type Vars } from './interpolate.js';
-import { shellRefs } from './shell-context.js';
+import { findParamRefs, interpolateValue, type Vars } from './interpolate.js';
 import { parsePipelineYaml } from './parse-yaml.js';
 import { invalidUtf8Offset, lineColumnOfByte } from './utf8.js';
-import { pathFieldsOf, reportsPaths, withPaths, type NamedPath } from './named-paths.js';
-import { covers, withEdges } from './with-edges.js';
+import { pathFieldsOf, reportsPaths, withPaths } from './named-paths.js';
 import { checkParamChoices, readParams } from './param-specs.js';
-import { pipelineValidator, inputValidator } from './validators.js';
+import { pipelineValidator } from './validators.js';
 import type { StageCatalog } from '../stage-api/index.js';
-import { resolveSchemaPath, toolSchemasDir } from '../schema/validate.js';
+import { buildStage, checkUses, envStrings, kindVersionOf, pathDiagnostics, type StageLoadContext } from './load-stage.js';
+import { expandMatrix, readAxes, type Axis } from './matrix.js';
+import { itemRefProblems } from './item-refs.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
@@ -38,28 +37,8 @@ export interface LoadResult {
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
-function parseTimeout(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return v * 1000;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(String(v));
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
-}
 
-function envStrings(env: Record<string, unknown> | undefined, vars: Vars): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env ?? {})) out[k] = interpolateText(String(v), vars);
-  return out;
-}
 
-function collectParamNames(value: unknown, into: Set<string>): void {
-  if (typeof value === 'string') {
-    for (const r of findParamRefs(value)) if (r.scope === 'params') into.add(r.name);
-  } else if (Array.isArray(value)) for (const v of value) collectParamNames(v, into);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectParamNames(v, into);
-}
 
 function parseOverride(raw: string): unknown {
   try {
@@ -149,7 +128,14 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   // Params and their overrides.
   const { params, specs: paramSpecs } = readParams(data.params ?? {}, at);
   for (const name of Object.keys(paramSpecs)) diagnostics.push(...checkParamChoices(name, paramSpecs[name]!, params[name], at, undefined));
+  // A -p that names no param but a matrix axis narrows that axis (matrix.ts).
+  const axisNames = new Set(Object.values(data.stages).flatMap((d) => (d.matrix && typeof d.matrix === 'object' ? Object.keys(d.matrix) : [])));
+  const axisOverrides = new Map<string, { value: unknown; raw: string }>();
   for (const [name, value] of opts.paramOverrides ?? []) {
+    if (!Object.hasOwn(params, name) && axisNames.has(name)) {
+      axisOverrides.set(name, { value: parseOverride(value), raw: value });
+      continue;
+    }
     if (!Object.hasOwn(params, name)) {
       const s = didYouMean(name, Object.keys(params));
       diagnostics.push({
@@ -157,7 +143,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
         line: 0,
         column: 0,
         message: `-p ${name}=...: the pipeline has no param '${name}'`,
-        hint: s ? `did you mean '${s}'?` : `params: ${Object.keys(params).join(', ') || '(none)'}`,
+        hint: s ? `did you mean '${s}'?` : `params: ${Object.keys(params).join(', ') || '(none)'}${axisNames.size ? `; matrix axes: ${[...axisNames].join(', ')}` : ''}`,
       });
       continue;
     }
@@ -190,135 +176,50 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   });
 
   const env = envStrings(data.env, vars);
-  const stages = new Map<string, Stage>();
+  // Matrix stages' axes first: a stage without a matrix may gather every value of an axis.
+  const axesOf = new Map<string, Axis[]>();
+  const gathered = new Map<string, unknown[]>();
   for (const [name, def] of Object.entries(data.stages)) {
-    const base: PathSeg[] = ['stages', name];
-    const stageLoc = at.locOfNode(at.keyNode(['stages'], name));
-    const used = new Set<string>();
-    collectParamNames(def, used);
+    if (def.matrix === undefined) continue;
+    const read = readAxes(name, def.matrix, { params, root, at, axisOverrides });
+    diagnostics.push(...read.diagnostics);
+    if (read.axes.length !== Object.keys(def.matrix).length) continue;
+    axesOf.set(name, read.axes);
+    for (const axis of read.axes) {
+      const known = gathered.get(axis.name) ?? [];
+      for (const v of axis.values) if (!known.some((k) => JSON.stringify(k) === JSON.stringify(v))) known.push(v);
+      gathered.set(axis.name, known);
+    }
+  }
+  diagnostics.push(...itemRefProblems(data as unknown as Record<string, unknown>, axisNames, at));
 
-    const hasCmd = def.cmd !== undefined;
-    const hasUses = def.uses !== undefined;
-    if (hasCmd === hasUses) {
-      diagnostics.push(
-        at.diag(stageLoc, hasCmd ? `stage '${name}' has both cmd and uses; a stage is one kind` : `stage '${name}' has neither cmd nor uses`, 'give it `cmd: <shell command>` or `uses: <built-in stage or ./script.mjs>`'),
-      );
+  const stageCtx: StageLoadContext = { at, root, catalog: opts.catalog, env, axes: gathered, diagnostics };
+  const stages = new Map<string, Stage>();
+  const instancesOf = new Map<string, string[]>();
+  for (const [name, def] of Object.entries(data.stages)) {
+    if (def.matrix === undefined) {
+      const stage = await buildStage(name, def, vars, stageCtx);
+      if (stage) stages.set(name, stage);
       continue;
     }
-    if (!hasUses && def.with !== undefined) {
-      diagnostics.push(at.diag(at.locOfNode(at.keyNode(base, 'with')), `stage '${name}': \`with\` only applies to a uses-stage`));
-    }
-    if (def.paths !== undefined && !(hasUses && isScriptReference(def.uses))) {
-      const fields = hasUses ? opts.catalog.kinds.get(def.uses) : undefined;
-      diagnostics.push(
-        at.diag(
-          at.locOfNode(at.keyNode(base, 'paths')),
-          `stage '${name}': \`paths\` declares the path fields of a ./script stage`,
-          fields ? `${def.uses} declares its own: reads ${(fields.inputPaths ?? []).join(', ') || 'none'}; writes ${(fields.outputPaths ?? []).join(', ') || 'none'}` : undefined,
-        ),
-      );
-    }
-    if (def.workdir === 'scratch' && hasUses) {
-      diagnostics.push(at.diag(at.locOfNode(at.keyNode(base, 'workdir')), `stage '${name}': workdir: scratch applies to cmd stages only`, 'a uses-stage reads and writes the paths it is given'));
-    }
-
-    let cmd: string | string[] | undefined;
-    let displayCmd = '';
-    let withValue: Record<string, unknown> = {};
-    if (hasCmd) {
-      diagnostics.push(...unquotableRefs(def.cmd, base, at));
-      if (Array.isArray(def.cmd)) {
-        cmd = interpolateArgv(def.cmd.map(String), vars);
-        displayCmd = argvDisplay(cmd);
-      } else {
-        cmd = interpolateShell(def.cmd, vars);
-        displayCmd = cmd;
+    const axes = axesOf.get(name);
+    if (!axes) continue;
+    const names: string[] = [];
+    for (const instance of expandMatrix(name, axes)) {
+      if (stages.has(instance.name)) {
+        const other = stages.get(instance.name)!.instance?.item;
+        diagnostics.push(
+          at.diag(at.locOfNode(at.keyNode(['stages', name], 'matrix')), `stage '${name}': two instances would be named '${instance.name}' (${JSON.stringify(other)} and ${JSON.stringify(instance.item)})`, 'give each axis distinct values'),
+        );
+        break;
       }
-    } else {
-      withValue = interpolateValue(def.with ?? {}, vars) as Record<string, unknown>;
-      const kindDiag = await checkUses(def.uses, withValue, at, base, root, opts.catalog);
-      diagnostics.push(...kindDiag);
-      displayCmd = `uses ${def.uses} with ${JSON.stringify(withValue)}`;
+      const stage = await buildStage(name, def, { ...vars, item: instance.item }, stageCtx, instance);
+      if (stage) stages.set(instance.name, stage);
+      names.push(instance.name);
     }
-
-    const deps: DepSpec[] = (def.deps ?? []).map((d: string, i: number) => {
-      const pattern = interpolateText(d, vars);
-      return { pattern: normalizeRel(pattern), isGlob: GLOB_CHARS.test(pattern), loc: at.locOfNode(at.node([...base, 'deps', i])) };
-    });
-
-    const outs: OutSpec[] = [];
-    (def.outs ?? []).forEach((o: string | { path: string; schema?: string; cache?: boolean }, i: number) => {
-      const spec = typeof o === 'string' ? { path: o } : o;
-      const loc = at.locOfNode(at.node(typeof o === 'string' ? [...base, 'outs', i] : [...base, 'outs', i, 'path']));
-      const path = interpolateText(spec.path, vars);
-      const problem = checkOutPath(path, root);
-      if (problem) diagnostics.push(at.diag(loc, problem));
-      outs.push({
-        path: normalizeRel(path),
-        schema: spec.schema === undefined ? undefined : interpolateText(spec.schema, vars),
-        cache: spec.cache ?? true,
-        loc,
-      });
-    });
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (def[stream] === undefined) continue;
-      const path = interpolateText(def[stream], vars);
-      const loc = at.locOfNode(at.node([...base, stream]));
-      const problem = checkOutPath(path, root);
-      if (problem) diagnostics.push(at.diag(loc, problem));
-      if (hasUses) diagnostics.push(at.diag(loc, `stage '${name}': ${stream} capture applies to cmd stages only`));
-      outs.push({ path: normalizeRel(path), cache: true, stream, loc });
-    }
-
-    const timeoutMs = parseTimeout(def.timeout);
-    const needs = (def.needs ?? []).map((n: string, i: number) => ({ stage: n, loc: at.locOfNode(at.node([...base, 'needs', i])) }));
-    const cwdText = interpolateText(def.cwd ?? '.', vars);
-    const cwdProblem = checkProjectPath(cwdText, root, { what: 'cwd', allowRoot: true, followLinks: true });
-    if (cwdProblem) diagnostics.push(at.diag(at.locOfNode(at.node([...base, 'cwd'])), cwdProblem, 'a stage runs in a folder inside the project'));
-    const cwd = normalizeRel(cwdText);
-    const pathFields = hasUses ? pathFieldsOf(def.uses, opts.catalog, def.paths) : undefined;
-    if (hasUses && !cwdProblem) {
-      diagnostics.push(...pathDiagnostics(withPaths(pathFields, withValue, cwd, `stage '${name}'`), base, root, at));
-      // What the stage's with: reads and writes are edges, as if listed under deps and outs.
-      const implied = withEdges(pathFields, withValue, cwd);
-      for (const d of implied.deps) {
-        if (deps.some((x) => covers(x.pattern, d.path)) || outs.some((o) => covers(o.path, d.path))) continue;
-        deps.push({ pattern: d.path, isGlob: GLOB_CHARS.test(d.path), loc: at.locOfNode(at.nearest([...base, ...d.at])) });
-      }
-      for (const o of implied.outs) {
-        if (outs.some((x) => covers(x.path, o.path))) continue;
-        outs.push({ path: o.path, cache: !o.appended, loc: at.locOfNode(at.nearest([...base, ...o.at])) });
-      }
-    }
-    (def.outs ?? []).forEach((o: string | { schema?: string }, i: number) => {
-      const schema = outs[i]?.schema;
-      if (typeof o === 'string' || schema === undefined || existsSync(resolveSchemaPath(schema, root))) return;
-      diagnostics.push(
-        at.diag(at.locOfNode(at.node([...base, 'outs', i, 'schema'])), `schema '${schema}' does not exist`, 'a schema path is relative to the project root, or names a file of the tool\'s schemas/'),
-      );
-    });
-    stages.set(name, {
-      name,
-      loc: stageLoc,
-      kind: hasCmd ? 'cmd' : 'uses',
-      cmd,
-      uses: def.uses,
-      kindVersion: hasUses ? kindVersionOf(def.uses, opts.catalog) : undefined,
-      with: withValue,
-      deps,
-      outs,
-      env: { ...env, ...envStrings(def.env, vars) },
-      cwd,
-      workdir: def.workdir === 'scratch' ? 'scratch' : undefined,
-      paths: def.paths,
-      timeoutMs,
-      needs,
-      paramsUsed: [...used].sort(),
-      display: displayCmd,
-      describesPipeline: hasUses && opts.catalog.kinds.get(def.uses)?.describesPipeline?.(withValue) ? true : undefined,
-    });
+    instancesOf.set(name, names);
   }
-
+  linkInstanceNeeds(stages, instancesOf);
   let blocker: BlockerSpec | undefined;
   if (data.blocker) {
     const withValue = interpolateValue(data.blocker.with ?? {}, vars) as Record<string, unknown>;
@@ -329,7 +230,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
 
   diagnostics.push(...pathDiagnostics(reportsPaths(data.reports ?? {}, params), [], root, at));
 
-  if (diagnostics.length) return { source, diagnostics };
+  if (diagnostics.length) return { source, diagnostics: uniqueDiagnostics(diagnostics) };
   return {
     source,
     diagnostics,
@@ -348,65 +249,35 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   };
 }
 
-/** Paths that leave the project, each at the YAML node that names it. */
-function pathDiagnostics(paths: NamedPath[], base: PathSeg[], root: string, at: Locator): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const p of paths) {
-    const problem = checkProjectPath(p.path, root, p.rule);
-    if (problem) out.push(at.diag(at.locOfNode(at.nearest([...base, ...p.at])), problem));
-  }
-  return out;
+
+
+
+
+/** One report per place and message: a check that fails for every instance of a matrix stage fails once. */
+function uniqueDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.column}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**
- * References in a shell command (or in the script of an argv `[sh, -c, SCRIPT]`) that sit where no
- * quoting makes a value safe (shell-context.ts), each at the reference itself.
+ * `needs: [x]` where x is a matrix stage: an instance needs x's instances that agree with it on
+ * the axes they share (all of them when they share none); a stage without a matrix needs them all.
  */
-function unquotableRefs(cmd: unknown, base: PathSeg[], at: Locator): Diagnostic[] {
-  const argv = Array.isArray(cmd) ? cmd.map(String) : undefined;
-  const script = argv ? shellScriptIndex(argv) : -1;
-  const text = argv ? argv[script] : String(cmd);
-  if (text === undefined) return [];
-  const node = at.node(argv ? [...base, 'cmd', script] : [...base, 'cmd']);
-  const out: Diagnostic[] = [];
-  for (const ref of shellRefs(text)) {
-    if (ref.context.kind !== 'unsafe') continue;
-    const written = `\${params.${ref.name}}`;
-    out.push(at.diag(at.locOfText(node, text, ref.index, written), `${written} in a shell command ${ref.context.why}`, ref.context.hint.replaceAll('${params.x}', written)));
+function linkInstanceNeeds(stages: Map<string, Stage>, instancesOf: Map<string, string[]>): void {
+  const agrees = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    Object.keys(a).every((k) => !Object.hasOwn(b, k) || JSON.stringify(a[k]) === JSON.stringify(b[k]));
+  for (const stage of stages.values()) {
+    if (!stage.needs.some((n) => instancesOf.has(n.stage))) continue;
+    stage.needs = stage.needs.flatMap((n) => {
+      const all = instancesOf.get(n.stage);
+      if (!all) return [n];
+      const mine = stage.instance?.item;
+      return all.filter((i) => !mine || agrees(stages.get(i)?.instance?.item ?? {}, mine)).map((i) => ({ stage: i, loc: n.loc }));
+    });
   }
-  return out;
-}
-
-/** A catalog kind's version; a script's own content is hashed as a dep instead. */
-function kindVersionOf(uses: string, catalog: StageCatalog): string {
-  return isScriptReference(uses) ? 'script' : catalog.kinds.get(uses)?.version ?? 'unknown';
-}
-
-async function checkUses(uses: string, withValue: Record<string, unknown>, at: Locator, base: PathSeg[], root: string, catalog: StageCatalog): Promise<Diagnostic[]> {
-  const usesNode = at.node([...base, 'uses']);
-  if (isScriptReference(uses)) {
-    if (!existsSync(resolve(root, uses))) return [at.diag(at.locOfNode(usesNode), `stage script '${uses}' does not exist`)];
-    return [];
-  }
-  const builtin = catalog.kinds.get(uses);
-  if (!builtin) {
-    const s = didYouMean(uses, [...catalog.kinds.keys()]);
-    return [
-      at.diag(
-        at.locOfNode(usesNode),
-        `unknown stage kind '${uses}'`,
-        s ? `did you mean '${s}'?` : `built-in stages: ${[...catalog.kinds.keys()].join(', ')}; or a script path such as ./stages/my-step.mjs`,
-      ),
-    ];
-  }
-  const schemaFile = builtin.inputSchema;
-  if (!schemaFile) return [];
-  const validate = await inputValidator(uses, schemaFile);
-  if (!validate || validate(withValue)) return [];
-  const inputKeys = (path: PathSeg[]): string[] => {
-    if (path.length) return [];
-    const schema = JSON.parse(readFileSync(join(toolSchemasDir(), schemaFile), 'utf8'));
-    return Object.keys(schema.properties ?? {});
-  };
-  return describeSchemaErrors(validate.errors ?? [], withValue, at, [...base, 'with'], `inputs of ${uses}`, inputKeys);
 }

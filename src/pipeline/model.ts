@@ -53,6 +53,8 @@ export interface Stage {
   paramsUsed: string[];
   /** How the stage appears in logs and snapshots: the resolved command line. */
   display: string;
+  /** For an instance of a matrix stage: the stage as written and this instance's values. */
+  instance?: { of: string; item: Record<string, unknown> };
   /** Its kind writes down the whole pipeline (StageKind.describesPipeline): fingerprinted with it. */
   describesPipeline?: boolean;
 }

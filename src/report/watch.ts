@@ -8,7 +8,6 @@ import type { Style } from './style.js';
 import { terminalReporter } from './terminal.js';
 import { jsonLinesReporter } from './json-lines.js';
 import type { StageStatus } from '../run/events.js';
-import { withoutFakeLocations } from './diagnostics-text.js';
 
 export interface WatchReporterOptions {
   out: NodeJS.WritableStream;
@@ -75,7 +74,7 @@ export function watchReporter(opts: WatchReporterOptions): { run: EventSink; wat
         break;
       }
       case 'pipeline-invalid':
-        later(opts.err, withoutFakeLocations(e.text, e.diagnostics) + '\n');
+        later(opts.err, e.text + '\n');
         say(c.yellow('pipeline.yaml is invalid (see above); still watching with the last valid pipeline'));
         break;
       case 'pipeline-reloaded':

@@ -88,6 +88,7 @@ const RANK = { ok: 0, notice: 1, problem: 2 } as const;
 /** The findings a run's closing line names: the most severe, the first among equals. */
 export function leadingFindings(all: StageFindings[]): StageFindings | undefined {
   let lead: StageFindings | undefined;
-  for (const f of all) if (f.findings.verdict && (!lead || RANK[f.findings.severity] > RANK[lead.findings.severity])) lead = f;
+  const above = (a: Findings, b: Findings) => RANK[a.severity] > RANK[b.severity] || (RANK[a.severity] === RANK[b.severity] && (a.rank ?? 0) > (b.rank ?? 0));
+  for (const f of all) if (f.findings.verdict && (!lead || above(f.findings, lead.findings))) lead = f;
   return lead;
 }

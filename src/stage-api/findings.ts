@@ -8,6 +8,8 @@ export interface Findings {
   verdict?: string;
   /** How reporters colour it: 'ok' nothing to look at, 'notice' worth a look, 'problem' a problem found. */
   severity: 'ok' | 'notice' | 'problem';
+  /** Among findings of the same severity, the higher rank leads the run's verdict line (the verdict's place in the kind's own order). */
+  rank?: number;
   /** One line for the terminal and watch mode. */
   headline: string;
   /** Set when the stage's own rule is met: the run then ends as 'gate' (exit 4). */

@@ -8,6 +8,8 @@ import { REPO_ROOT, TestProject } from '../helpers/project.js';
 import { validateAgainst } from '../../src/schema/validate.js';
 
 const OUT = 'reports/example/multi-phi';
+// The default pipeline sweeps every configuration; these tests narrow it to one (tests/pipeline/sweep.test.ts runs them all).
+const ONE = ['-p', 'config=multi-phi'];
 
 interface Item {
   name: string;
@@ -30,7 +32,7 @@ function comparison(): Comparison {
 }
 
 function runWith(...args: string[]) {
-  const r = p.cli(['run', ...args]);
+  const r = p.cli(['run', ...ONE, ...args]);
   expect(r.code, r.stdout + r.stderr).toBe(0);
   return r;
 }
@@ -52,9 +54,8 @@ beforeAll(() => {
 describe('the default pipeline', () => {
   it('runs on a fresh copy and finds every key matching, and the summary says so', () => {
     const r = runWith();
-    for (const s of ['snapshot', 'build_c', 'build_port', 'c_trace', 'ts_trace', 'parse_c', 'parse_ts', 'compare', 'summarize', 'notes']) {
-      expect(r.stdout).toMatch(new RegExp(`✓ ${s} done`));
-    }
+    for (const s of ['snapshot', 'c_trace', 'ts_trace', 'parse_c', 'parse_ts', 'compare', 'summarize', 'notes']) expect(r.stdout).toContain(`✓ ${s}@multi-phi done`);
+    for (const s of ['build_c', 'build_port', 'sweep']) expect(r.stdout).toContain(`✓ ${s} done`);
     const c = comparison();
     expect(c.verdict).toBe('MATCH');
     expect(c.firstDivergence).toBeNull();
@@ -69,7 +70,7 @@ describe('the default pipeline', () => {
       expect(p.exists(`${OUT}/${f}`), f).toBe(true);
     }
     // A second run starts nothing.
-    expect(p.cli(['run']).stdout).toMatch(/ok: 10 up to date/);
+    expect(p.cli(['run', ...ONE]).stdout).toMatch(/ok: 11 up to date/);
   });
 
   it('every JSON artifact validates against its schema', () => {
@@ -88,7 +89,7 @@ describe('the default pipeline', () => {
   it('inject=pixel-center: the first divergence is pixel_pos_meters', () => {
     const r = runWith('-p', 'inject=pixel-center');
     // Only the port side re-runs.
-    expect(r.stdout).toMatch(/• c_trace up to date/);
+    expect(r.stdout).toMatch(/• c_trace@multi-phi up to date/);
     expect(r.stdout).toMatch(/• build_c up to date/);
     const c = comparison();
     expect(c.firstDivergence?.name).toBe('pixel_pos_meters');
@@ -134,9 +135,10 @@ describe('the default pipeline', () => {
 
   it('back to no bug: every port-side stage is restored from the cache; only notes runs, to append', () => {
     const r = runWith();
-    expect(r.stdout.match(/▶ (\w+) started/g)).toEqual(['▶ notes started']);
-    expect(r.stdout).toMatch(/ts_trace restored from cache/);
-    expect(r.stdout).toMatch(/compare restored from cache/);
+    expect(r.stdout.match(/▶ ([\w@-]+) started/g)).toEqual(['▶ notes@multi-phi started']);
+    expect(r.stdout).toMatch(/ts_trace@multi-phi restored from cache/);
+    expect(r.stdout).toMatch(/compare@multi-phi restored from cache/);
+    expect(r.stdout).toMatch(/sweep restored from cache/);
     expect(comparison().verdict).toBe('MATCH');
   });
 
@@ -158,7 +160,7 @@ describe('the default pipeline', () => {
     doc.records[2].values = 'abc';
     writeFileSync(file, JSON.stringify(doc));
     const r = runWith();
-    expect(r.stdout).toMatch(/parse_ts restored from cache/);
+    expect(r.stdout).toMatch(/parse_ts@multi-phi restored from cache/);
     expect(readFileSync(file, 'utf8')).toBe(good);
   });
 
@@ -190,8 +192,8 @@ stages:
     const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
     schema.required = [...(schema.required ?? []), 'no_such_field'];
     writeFileSync(schemaFile, JSON.stringify(schema));
-    const r = p2.cli(['run', 'parse_c']);
+    const r = p2.cli(['run', 'parse_c@multi-phi']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/parse_c failed: out 'reports\/example\/multi-phi\/trace_c.json' breaks schemas\/trace.schema.json: \/ must have required property 'no_such_field'/);
+    expect(r.stdout).toMatch(/parse_c@multi-phi failed: out 'reports\/example\/multi-phi\/trace_c.json' breaks schemas\/trace.schema.json: \/ must have required property 'no_such_field'/);
   });
 });

@@ -26,7 +26,8 @@ let head: string;
 let original: { pipeline: string; source: string };
 
 function run(...args: string[]): string {
-  const r = p.cli(['run', ...args]);
+  // One configuration of the default sweep is enough here.
+  const r = p.cli(['run', '-p', 'config=multi-phi', ...args]);
   expect(r.code, r.stdout + r.stderr).toBe(0);
   return r.stdout;
 }
@@ -60,8 +61,8 @@ function expectOneRun(s: ReturnType<typeof state>, expected: { pixel: string; al
   expect(line(s.notes, 'Comparison options')).toBe(options);
   expect(line(s.summary, 'Comparison options')).toBe(options);
   // The compare command the snapshot recorded is the one in the notes: with the same aliases.
-  const compare = s.snapshot.stages.find((x) => x.name === 'compare')!.command;
-  expect(s.notes).toContain(`# compare\n${compare}\n`);
+  const compare = s.snapshot.stages.find((x) => x.name === 'compare@multi-phi')!.command;
+  expect(s.notes).toContain(`# compare@multi-phi\n${compare}\n`);
   expect(compare.includes('I_before_scaling_pre_polar')).toBe(expected.aliases !== 'none');
   expect(s.snapshot.git).toMatchObject({ sha: head, dirty: expected.dirty.length > 0, changed: expected.dirty });
   expect(s.notes).toContain(head);
@@ -93,7 +94,7 @@ describe('provenance across a changing pipeline (the stale-snapshot sequence)', 
 
   it('-p pixel: the snapshot re-runs though it never references the pixel, and says why', () => {
     const out = run('-p', `pixel=${PIXEL}`);
-    expect(out).toMatch(/▶ snapshot started \(param pixel changed \(auto → \[40,50\]\)/);
+    expect(out).toMatch(/▶ snapshot@multi-phi started \(param pixel changed \(auto → \[40,50\]\)/);
     const s = state();
     expect(s.count).toBe(2);
     expectOneRun(s, { pixel: PIXEL, aliases: 'none', dirty: [] });
@@ -103,7 +104,7 @@ describe('provenance across a changing pipeline (the stale-snapshot sequence)', 
   it('new aliases in the compare stage: the snapshot re-runs, naming the stage, and the notes show the aliases', () => {
     p.write('pipeline.yaml', original.pipeline.replace('      match_by: phi_tic\n', `      match_by: phi_tic\n      aliases: { ${ALIAS} }\n`));
     const out = run('-p', `pixel=${PIXEL}`);
-    expect(out).toMatch(/▶ snapshot started \(.*the pipeline changed: stage compare's with/);
+    expect(out).toMatch(/▶ snapshot@multi-phi started \(.*the pipeline changed: stage compare@multi-phi's with/);
     const s = state();
     expect(s.count).toBe(3);
     expectOneRun(s, { pixel: PIXEL, aliases: '`I_before_scaling_pre_polar=I_before_scaling`', dirty: ['pipeline.yaml'] });
@@ -126,7 +127,7 @@ describe('provenance across a changing pipeline (the stale-snapshot sequence)', 
     p.write('pipeline.yaml', original.pipeline);
     p.write(SOURCE, original.source);
     const out = run();
-    expect(out).toMatch(/snapshot restored from cache/);
+    expect(out).toMatch(/snapshot@multi-phi restored from cache/);
     expect(out).toMatch(/summarize restored from cache/);
     const s = state();
     expect(s.count).toBe(5);

@@ -11,6 +11,7 @@ import { comparisonCases } from './cases.js';
 import { failOnOf, failsOn } from './gate.js';
 import { findingVerdictOf, headlineLine, formatRel, formatValue } from './format.js';
 import { summarySection } from './summary-section.js';
+import { SEVERITY } from '../status.js';
 
 /** GitHub shows at most 10 annotations of a kind per step; more than this only floods the log. */
 const MAX_ANNOTATIONS = 50;
@@ -93,6 +94,7 @@ export async function findings(input: FindingsInput): Promise<Findings> {
   return {
     verdict,
     severity: verdict === 'MATCH' ? 'ok' : verdict === 'MINOR' ? 'notice' : 'problem',
+    rank: SEVERITY[verdict],
     headline,
     gate: gate ? { rule: `fail_on: ${failOn}`, detail: headline } : undefined,
     suite: { name: `compare ${input.stage}`, cases: comparisonCases(input.stage, c, failOn) },
