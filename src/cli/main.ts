@@ -140,7 +140,16 @@ function settleProject(inv: Invocation): void {
     }
   }
   if (!usesPipeline(inv.verb)) return;
-  const at = locatePipeline(inv.values.file as string | undefined);
+  // verify checks a bundle that may have come without its pipeline: then the default manifest.
+  if (inv.verb === 'verify' && inv.values.file === undefined && inv.positionals.length) return;
+  let at;
+  try {
+    at = locatePipeline(inv.values.file as string | undefined);
+  } catch (err) {
+    if (inv.verb !== 'verify' || !(err instanceof UsageError)) throw err;
+    inv.values.file = 'pipeline.yaml';
+    return;
+  }
   inv.values.file = at.file;
   if (inv.values.verbose) process.stderr.write(`evidence: ${describeLocation(at)}\n`);
 }
