@@ -75,4 +75,21 @@ describe('the write guard through the CLI', () => {
     expect(r2.code, r2.stdout + r2.stderr).toBe(0);
     expect(calls(none.log)).toEqual([]);
   });
+
+  it('in CI mode, asks git only for the commit, and only inside a repository', () => {
+    const yaml = `version: 1\nstages:\n${STAGES(3)}`;
+    const ci = (p: TestProject, PATH: string) => p.cli(['run', '--ci'], { PATH, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(p.dir, '..', 'summary.md') });
+    const inGit = new TestProject({ 'pipeline.yaml': yaml, 'out/.keep': '' });
+    inGit.initGit();
+    const git = loggingGit(inGit);
+    const r = ci(inGit, git.PATH);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(calls(git.log).sort()).toEqual(['ls-files', 'rev-parse']);
+
+    const outside = new TestProject({ 'pipeline.yaml': yaml, 'out/.keep': '' });
+    const none = loggingGit(outside);
+    const r2 = ci(outside, none.PATH);
+    expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+    expect(calls(none.log)).toEqual([]);
+  });
 });
