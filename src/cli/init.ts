@@ -6,23 +6,21 @@
 import type { Invocation } from './invocation.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
-import { DEFAULT_TEMPLATE, loadTemplate, templateNames, type Template } from '../init/templates.js';
+import { DEFAULT_TEMPLATE, loadTemplate, templateNames } from '../init/templates.js';
 import { occupiedPaths, planInit, writeInit, type InitPlan, type Occupied } from '../init/write.js';
 
-function listing(templates: Template[]): string {
+function listing(): string {
+  const templates = templateNames().map((n) => loadTemplate(n)!);
   const width = Math.max(...templates.map((t) => t.name.length));
   return templates.map((t) => `  ${t.name.padEnd(width)}  ${t.summary}${t.name === DEFAULT_TEMPLATE ? ' (the default)' : ''}\n`).join('');
 }
 
-function refusal(occupied: Occupied[], force: boolean): string {
+function refusal(occupied: Occupied[]): string {
   const why: Record<Occupied['kind'], string> = { file: '', folder: ' (a folder)', 'file-in-the-way': ' (a file where a folder is needed)' };
   const lines = occupied.map((o) => `  ${o.path}${why[o.kind]}\n`).join('');
-  const blocked = occupied.some((o) => o.kind !== 'file');
-  const advice = blocked
+  const advice = occupied.some((o) => o.kind !== 'file')
     ? 'Move these out of the way (--force overwrites files, never folders), or run evidence init in another folder (-C DIR).'
-    : force
-      ? ''
-      : 'Run evidence init --force to overwrite them (.gitignore is only ever appended to), or run it in another folder (-C DIR).';
+    : 'Run evidence init --force to overwrite them (.gitignore is only ever appended to), or run it in another folder (-C DIR).';
   return `evidence init: nothing was written: ${occupied.length === 1 ? 'this path is' : 'these paths are'} taken already:\n${lines}${advice}\n`;
 }
 
@@ -44,18 +42,17 @@ export async function initVerb(inv: Invocation): Promise<number> {
   const v = inv.values;
   if (inv.positionals.length) throw new UsageError(`takes no arguments (got '${inv.positionals[0]}'); to write into another folder use -C DIR`);
   if (v.list) {
-    process.stdout.write(`Templates (evidence init --template NAME):\n${listing(templateNames().map((n) => loadTemplate(n)!))}`);
+    process.stdout.write(`Templates (evidence init --template NAME):\n${listing()}`);
     return EXIT.ok;
   }
   const name = (v.template as string | undefined) ?? DEFAULT_TEMPLATE;
   const template = loadTemplate(name);
-  if (!template) throw new UsageError(`no template '${name}'. Templates:\n${listing(templateNames().map((n) => loadTemplate(n)!))}`);
+  if (!template) throw new UsageError(`no template '${name}'. Templates:\n${listing()}`);
 
   const plan = planInit(process.cwd(), template);
   const occupied = occupiedPaths(plan);
-  const force = Boolean(v.force);
-  if (occupied.length && (!force || occupied.some((o) => o.kind !== 'file'))) {
-    process.stderr.write(refusal(occupied, force));
+  if (occupied.length && (!v.force || occupied.some((o) => o.kind !== 'file'))) {
+    process.stderr.write(refusal(occupied));
     return EXIT.usage;
   }
   writeInit(plan);

@@ -21,7 +21,7 @@ export interface InitPlan {
   gitignore: { add: string[]; current: string | undefined };
 }
 
-/** `/build/`, `build/` and `build` say the same to git for a folder at the top: compare them as one. */
+/** `/build/`, `build/`, `/build` and `build` all ignore the top folder build/: any of them counts as the line. */
 function ignoreKey(line: string): string {
   return line.trim().replace(/^\//, '').replace(/\/$/, '');
 }

@@ -5,8 +5,9 @@
 // exactly, whatever container (list, NumPy array, torch tensor, anything with .tolist()) holds it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TestProject } from '../helpers/project.js';
+import { REPO_ROOT, TestProject } from '../helpers/project.js';
 
 interface Rec {
   prefix: string;
@@ -121,6 +122,20 @@ describe('trace helpers written by evidence init', () => {
     const compared = ts.cli(['compare', 'c.log', 'ts.log']);
     expect(compared.code, compared.stderr).toBe(0);
     expect(compared.stdout).toMatch(/Verdict: \*\*MATCH\*\* — 8 compared: 8 MATCH/);
+  });
+
+  it('trace.d.mts types trace.mjs for a TypeScript port: numbers, bigints, arrays yes, strings no', () => {
+    ts.write('port/use.mts', `import { trace, makeTrace, type Traceable } from './trace.mjs';
+trace('a', 1, 2n, true, [1, [2, 3]], Float64Array.of(1));
+makeTrace('TRACE_TS_PHI', (line: string) => void line)('b', 1);
+const rows: Traceable[] = [[1, 2], [3, 4]];
+trace('rows', rows);
+// @ts-expect-error a string is not a traced value
+trace('c', 'text');
+`);
+    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'port/use.mts'], { cwd: ts.dir, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
   const PY_SOURCE = `import sys
