@@ -18,7 +18,8 @@ function goFile(): string {
   return join(mkdtempSync(join(tmpdir(), 'evidence-go-')), 'go');
 }
 
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+/** util-linux `script` that can open a pseudo-terminal here (a container may have no /dev/ptmx). */
+const hasScript = spawnSync('script', ['-qfc', 'test -t 1', '/dev/null'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
 
 describe('live output', () => {
   it('with -v, streams each stage’s output while it runs, line by line and named, also into a pipe', async () => {
