@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
+import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
-import type { TraceDocument } from './trace/record.js';
+import { compactJsonPieces } from './trace/compact.js';
+import type { TraceColumns } from './trace/columns.js';
+import { readTraceFile } from './trace/trace-json.js';
 
 export interface CompareTracesWith {
   reference: string;
@@ -39,21 +41,21 @@ export function compareOptionsFrom(w: Omit<CompareTracesWith, 'reference' | 'por
   };
 }
 
-/** Reads a trace document, failing with the schema error's instance path when it is malformed. */
-export function readTraceDocument(file: string): TraceDocument {
+/** Reads a trace document as columns, failing with the schema error's instance path when it is malformed. */
+export function readTraceDocument(file: string): TraceColumns {
   try {
-    return readValidatedJson<TraceDocument>(file, join(toolSchemasDir(), 'trace.schema.json'));
+    return readTraceFile(file);
   } catch (err) {
     throw new StageFailure('schema', (err as Error).message);
   }
 }
 
 /**
- * The comparison as JSON text, in pieces: the summary fields first, then one item per line, so a
- * comparison of millions of items never needs one giant string.
+ * The comparison as JSON text, in pieces: the summary fields first, then one item per line, then
+ * a compact comparison's columns, so a comparison of millions of items never needs one giant string.
  */
 export function* comparisonJsonPieces(c: Comparison): Generator<string> {
-  const { items, ...head } = c;
+  const { items, compact, ...head } = c;
   const headJson = JSON.stringify(head, null, 1);
   yield headJson.slice(0, -2) + ',\n "items": [';
   let batch = '';
@@ -64,7 +66,13 @@ export function* comparisonJsonPieces(c: Comparison): Generator<string> {
       batch = '';
     }
   }
-  yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
+  if (!compact) {
+    yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
+    return;
+  }
+  yield batch + (items.length ? '\n ],\n "compact": ' : '],\n "compact": ');
+  yield* compactJsonPieces(compact);
+  yield '\n}\n';
 }
 
 /** Writes the comparison to a temporary file next to `target` and renames it into place (no fsync, as in src/fs/atomic-write.ts). */

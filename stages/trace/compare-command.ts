@@ -9,12 +9,12 @@
 // 4 `--fail-on` was met (judged, as in a pipeline, on the items beyond round-off; the output is
 // complete); 2 an input cannot be read or parsed, or is a malformed trace document.
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readValidatedJson, toolSchemasDir } from '../../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type FailOn } from './compare.js';
 import { comparisonJsonPieces } from '../compare-traces.js';
 import { parseTraceFile } from './parse.js';
+import type { TraceColumns } from './columns.js';
 import type { TraceDocument } from './record.js';
+import { readTraceFile } from './trace-json.js';
 import { renderSummary } from './summary.js';
 
 export interface CompareCommandArgs {
@@ -57,9 +57,9 @@ async function looksLikeJson(path: string): Promise<boolean> {
   }
 }
 
-/** A trace document from a trace JSON file or a raw log. */
-export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument> {
-  if (await looksLikeJson(path)) return readValidatedJson<TraceDocument>(path, join(toolSchemasDir(), 'trace.schema.json'));
+/** A trace from a trace JSON file or a raw log. */
+export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument | TraceColumns> {
+  if (await looksLikeJson(path)) return readTraceFile(path);
   return parseTraceFile(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
 }
 
