@@ -26,6 +26,7 @@ const KIND_CODE: Readonly<Record<string, number>> = { number: 0, integer: 1, vec
 /** Record flags. */
 export const F_TEXT = 1; // a component is a string (text, or 'NaN' / 'Infinity' / '-Infinity')
 export const F_ODD = 2; // kept whole in `odd`
+export const F_EXTRA = 4; // has an entry in `extra`
 
 /** What few records carry besides their components. */
 export interface RecordExtra {
@@ -131,7 +132,9 @@ export class TraceColumns {
   }
 
   shapeOf(i: number): [number, number] | undefined {
-    if (this.flags[i]! & F_ODD) return this.odd.get(i)!.shape;
+    const f = this.flags[i]!;
+    if (!(f & (F_ODD | F_EXTRA))) return undefined;
+    if (f & F_ODD) return this.odd.get(i)!.shape;
     return this.extra.get(i)?.shape;
   }
 
@@ -277,16 +280,11 @@ export class ColumnsBuilder {
     this.num = num;
   }
 
-  /** Starts record n: its components follow with number/string. */
-  begin(prefix: number, key: number, kind: number, line: number): void {
+  /** Starts a record: its components follow, then setKeys and end. */
+  begin(): void {
     if (this.n >= this.prefix.length) this.growRecords();
-    const n = this.n;
-    this.prefix[n] = prefix;
-    this.key[n] = key;
-    this.kind[n] = kind;
-    this.line[n] = line;
-    this.flags[n] = 0;
-    this.start[n] = this.c;
+    this.flags[this.n] = 0;
+    this.start[this.n] = this.c;
   }
 
   /** A value of a `values` body. */
@@ -331,6 +329,7 @@ export class ColumnsBuilder {
   /** Sets the record's fields that the columns do not hold. */
   setExtra(x: RecordExtra): void {
     this.extra.set(this.n, x);
+    this.flags[this.n] |= F_EXTRA;
   }
 
   /** Ends the record begun last. */
@@ -341,7 +340,8 @@ export class ColumnsBuilder {
 
   /** A record kept whole. */
   whole(rec: TraceRecord): void {
-    this.begin(this.intern(rec.prefix), this.intern(rec.key), KIND_CODE[rec.kind] ?? K_STRING, rec.line);
+    this.begin();
+    this.setKeys(this.intern(rec.prefix), this.intern(rec.key), KIND_CODE[rec.kind] ?? K_STRING, rec.line);
     this.flags[this.n] = F_ODD;
     this.odd.set(this.n, rec);
     this.end();
@@ -402,7 +402,8 @@ export function columnsOf(doc: TraceDocument | TraceColumns): TraceColumns {
       continue;
     }
     const k = KIND_CODE[r.kind]!;
-    b.begin(b.intern(r.prefix), b.intern(r.key), k, r.line);
+    b.begin();
+    b.setKeys(b.intern(r.prefix), b.intern(r.key), k, r.line);
     const put = (v: Num | string) => (typeof v === 'number' ? b.number(v) : b.string(v));
     if (k <= K_MATRIX) {
       for (const v of r.values!) put(v);

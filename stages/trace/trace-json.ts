@@ -45,6 +45,11 @@ const M_PARTS = 512;
 const M_FIELDS = 1024;
 const M_TEXT = 2048;
 const REQUIRED = M_SEQ | M_LINE | M_PREFIX | M_KEY | M_KIND;
+const HEAD_SEQ = Buffer.from('{"seq":');
+const HEAD_LINE = Buffer.from(',"line":');
+const HEAD_PREFIX = Buffer.from(',"prefix":');
+const HEAD_KEY = Buffer.from(',"key":');
+const HEAD_KIND = Buffer.from(',"kind":');
 
 const MEMBER_NAMES = new Map([
   [M_SEQ, 'seq'],
@@ -76,6 +81,12 @@ function memberOf(length: number, first: number): number {
       return 0;
   }
 }
+
+/** Buffer's own latin1 decoding, without toString's argument handling (a third of a short number's cost). */
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
 
 function unread(): never {
   throw new Unread();
@@ -192,7 +203,7 @@ class TraceJsonReader {
 
   /** The string just scanned, decoded as JSON.parse would. */
   private decoded(): string {
-    if (this.plain) return this.buf.toString('latin1', this.ss, this.se);
+    if (this.plain) return latin1(this.buf, this.ss, this.se);
     return JSON.parse(this.buf.toString('utf8', this.ss - 1, this.se + 1)) as string;
   }
 
@@ -219,7 +230,7 @@ class TraceJsonReader {
       }
       slot = (slot + 1) & mask;
     }
-    const id = this.b.intern(buf.toString('latin1', s, this.se));
+    const id = this.b.intern(latin1(buf, s, this.se));
     if (this.at[id] === undefined) {
       if (this.arenaUsed + n > this.arena.length) {
         const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.arenaUsed + n));
@@ -319,7 +330,7 @@ class TraceJsonReader {
         return neg ? -x : x;
       }
     }
-    return Number(buf.toString('latin1', s, p));
+    return Number(latin1(buf, s, p));
   }
 
   private integer(min: number): number {
@@ -401,8 +412,8 @@ class TraceJsonReader {
 
   /** One record object, into the columns (or kept whole when its body does not fit them). */
   private record(): void {
+    this.ws();
     const start = this.pos;
-    this.expect(0x7b);
     const b = this.b;
     let seen = 0;
     let prefix = -1;
@@ -412,9 +423,25 @@ class TraceJsonReader {
     let values = 0;
     let fits = true;
     let extra: RecordExtra | undefined;
-    b.begin(0, 0, 0, 0);
-    if (this.ws() === 0x7d) unread(); // the required members are missing
-    for (;;) {
+    b.begin();
+    let more = true;
+    if (this.head()) {
+      seen = REQUIRED;
+      prefix = this.headPrefix;
+      key = this.headKey;
+      kind = this.headKind;
+      line = this.headLine;
+      if (line > 0x7fffffff) fits = false;
+      const c = this.ws();
+      this.pos++;
+      if (c === 0x7d) more = false;
+      else if (c !== 0x2c) unread();
+    } else {
+      this.pos = start;
+      this.expect(0x7b);
+      if (this.ws() === 0x7d) unread(); // the required members are missing
+    }
+    while (more) {
       this.memberName();
       const n = this.se - this.ss;
       // Member names by length and first byte, then checked byte by byte: no string is made.
@@ -439,19 +466,11 @@ class TraceJsonReader {
           else key = id;
           break;
         }
-        case M_KIND: {
+        case M_KIND:
           this.ws();
           this.scanString();
-          const id = this.interned();
-          let k = this.kindOf.get(id);
-          if (k === undefined) {
-            k = KIND_NAMES.indexOf(b.strings[id] as never);
-            this.kindOf.set(id, k);
-          }
-          if (k < 0) unread();
-          kind = k;
+          kind = this.kindCode(this.interned());
           break;
-        }
         case M_VALUES:
           values = this.values();
           break;
@@ -490,8 +509,8 @@ class TraceJsonReader {
       }
       const c = this.ws();
       this.pos++;
-      if (c === 0x7d) break;
-      if (c !== 0x2c) unread();
+      if (c === 0x7d) more = false;
+      else if (c !== 0x2c) unread();
     }
     if ((seen & REQUIRED) !== REQUIRED) unread();
     // The schema's conditions on kinds.
@@ -518,6 +537,66 @@ class TraceJsonReader {
   }
 
   private componentsAtBegin = 0;
+  private headPrefix = 0;
+  private headKey = 0;
+  private headKind = 0;
+  private headLine = 0;
+
+  /** Whether the bytes at the position are `lit` (throws MORE when the buffer ends first). */
+  private lit(lit: Uint8Array): boolean {
+    const buf = this.buf;
+    const p = this.pos;
+    const n = lit.length;
+    if (p + n > this.end) throw MORE;
+    for (let k = 0; k < n; k++) if (buf[p + k] !== lit[k]) return false;
+    this.pos = p + n;
+    return true;
+  }
+
+  /** A string member's value as an interned id, when it starts right at the position. */
+  private headString(): number {
+    if (this.pos >= this.end) throw MORE;
+    if (this.buf[this.pos] !== QUOTE) return -1;
+    this.scanString();
+    if (this.se === this.ss) unread();
+    return this.interned();
+  }
+
+  /** An integer member's value, when it starts right at the position; NaN when it does not. */
+  private headInteger(min: number): number {
+    if (this.pos >= this.end) throw MORE;
+    const c = this.buf[this.pos]!;
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) return NaN;
+    const x = this.number();
+    if (!Number.isInteger(x) || x < min) unread();
+    return x;
+  }
+
+  /**
+   * The head every record of parse-trace has, `{"seq":S,"line":L,"prefix":P,"key":K,"kind":T`,
+   * byte for byte (three times faster than member by member); false, having read only, when the
+   * record is written otherwise.
+   */
+  private head(): boolean {
+    if (!this.lit(HEAD_SEQ) || Number.isNaN(this.headInteger(0)) || !this.lit(HEAD_LINE)) return false;
+    this.headLine = this.headInteger(1);
+    if (Number.isNaN(this.headLine) || !this.lit(HEAD_PREFIX) || (this.headPrefix = this.headString()) < 0) return false;
+    if (!this.lit(HEAD_KEY) || (this.headKey = this.headString()) < 0 || !this.lit(HEAD_KIND)) return false;
+    const id = this.headString();
+    if (id < 0) return false;
+    this.headKind = this.kindCode(id);
+    return true;
+  }
+
+  private kindCode(id: number): number {
+    let k = this.kindOf.get(id);
+    if (k === undefined) {
+      k = KIND_NAMES.indexOf(this.b.strings[id] as never);
+      this.kindOf.set(id, k);
+    }
+    if (k < 0) unread();
+    return k;
+  }
 
   /** One `{ "label": …, "value": … }` of a parts array. */
   private part(): void {
