@@ -11,7 +11,7 @@ import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageMod
 import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
 import { compactJsonPieces } from './trace/compact.js';
 import type { TraceColumns } from './trace/columns.js';
-import { readTraceFile } from './trace/trace-json.js';
+import { readTracePair } from './trace/trace-pair.js';
 
 export interface CompareTracesWith {
   reference: string;
@@ -41,10 +41,10 @@ export function compareOptionsFrom(w: Omit<CompareTracesWith, 'reference' | 'por
   };
 }
 
-/** Reads a trace document as columns, failing with the schema error's instance path when it is malformed. */
-export function readTraceDocument(file: string): TraceColumns {
+/** Reads both trace documents as columns, failing with the schema error's instance path when one is malformed. */
+export async function readTraces(reference: string, port: string): Promise<[TraceColumns, TraceColumns]> {
   try {
-    return readTraceFile(file);
+    return await readTracePair(reference, port);
   } catch (err) {
     throw new StageFailure('schema', (err as Error).message);
   }
@@ -54,7 +54,7 @@ export function readTraceDocument(file: string): TraceColumns {
  * The comparison as JSON text, in pieces: the summary fields first, then one item per line, then
  * a compact comparison's columns, so a comparison of millions of items never needs one giant string.
  */
-export function* comparisonJsonPieces(c: Comparison): Generator<string> {
+export function* comparisonJsonPieces(c: Comparison): Generator<string | Buffer> {
   const { items, compact, ...head } = c;
   const headJson = JSON.stringify(head, null, 1);
   yield headJson.slice(0, -2) + ',\n "items": [';
@@ -82,7 +82,7 @@ export async function writeComparison(target: string, c: Comparison): Promise<vo
   const fh = await open(tmp, 'w');
   let closed = false;
   try {
-    for (const piece of comparisonJsonPieces(c)) await fh.write(piece);
+    for (const piece of comparisonJsonPieces(c)) await (typeof piece === 'string' ? fh.write(piece) : fh.write(piece));
     await fh.close();
     closed = true;
     await commitTemp(tmp, target);
@@ -96,8 +96,7 @@ export async function writeComparison(target: string, c: Comparison): Promise<vo
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as CompareTracesWith;
   const output = outputOf(ctx);
-  const reference = readTraceDocument(resolve(ctx.cwd, w.reference));
-  const port = readTraceDocument(resolve(ctx.cwd, w.port));
+  const [reference, port] = await readTraces(resolve(ctx.cwd, w.reference), resolve(ctx.cwd, w.port));
   ctx.signal.throwIfAborted();
   const comparison = compareTraces(reference, port, compareOptionsFrom(w));
   await writeComparison(output, comparison);

@@ -37,16 +37,23 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
   const n = table.length;
   const keys: string[] = [];
   const ids = new Map<string, number>();
+  // An item's key is its group's name in one side's spelling: looked up once per group and side.
+  const byGroup: number[] = [];
   const key = new Int32Array(n);
   const rel = new Float64Array(n);
   const letters = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const k = table.key(i);
-    let id = ids.get(k);
+    const slot = table.groupOf(i) * 2 + (table.fromReference(i) ? 0 : 1);
+    let id = byGroup[slot];
     if (id === undefined) {
-      id = keys.length;
-      keys.push(k);
-      ids.set(k, id);
+      const k = table.key(i);
+      const known = ids.get(k);
+      id = known ?? keys.length;
+      if (known === undefined) {
+        keys.push(k);
+        ids.set(k, id);
+      }
+      byGroup[slot] = id;
     }
     key[i] = id;
     rel[i] = table.rel(i);
@@ -56,31 +63,93 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
   return c;
 }
 
-/** The `compact` member as JSON text, in pieces of about a megabyte. */
-export function* compactJsonPieces(k: CompactItems): Generator<string> {
+/**
+ * The `compact` member as JSON, in pieces of about a megabyte: the columns are written as bytes
+ * (building a million numbers as strings, then encoding them, took three times as long).
+ */
+export function* compactJsonPieces(k: CompactItems): Generator<string | Buffer> {
   yield `{"threshold":${k.threshold},"items":${k.items},"keys":${JSON.stringify(k.keys)},\n  "key":[`;
   const n = k.items;
   const STEP = 1 << 16;
   for (let a = 0; a < n; a += STEP) {
     const b = Math.min(n, a + STEP);
-    let s = a ? ',' : '';
-    for (let i = a; i < b; i++) s += (i > a ? ',' : '') + k.key[i]!;
-    yield s;
+    const out = Buffer.allocUnsafe((b - a) * 12);
+    let p = 0;
+    for (let i = a; i < b; i++) {
+      if (i > 0) out[p++] = 0x2c;
+      p = putInteger(out, p, k.key[i]!);
+    }
+    yield out.subarray(0, p);
   }
   yield `],\n  "status":${JSON.stringify(k.status)},\n  "rel":[`;
   for (let a = 0; a < n; a += STEP) {
     const b = Math.min(n, a + STEP);
-    let s = a ? ',' : '';
-    for (let i = a; i < b; i++) s += (i > a ? ',' : '') + relText(k.rel[i]);
-    yield s;
+    const out = Buffer.allocUnsafe((b - a) * 12);
+    let p = 0;
+    for (let i = a; i < b; i++) {
+      if (i > 0) out[p++] = 0x2c;
+      p = putRel(out, p, k.rel[i]);
+    }
+    yield out.subarray(0, p);
   }
   yield ']}';
 }
 
-/** Δ rel as written: three significant digits, enough to read; 0 and null as such. */
-function relText(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return 'null';
-  return x === 0 ? '0' : x.toPrecision(3);
+function putInteger(out: Buffer, p: number, x: number): number {
+  if (x < 10) {
+    out[p] = 0x30 + x;
+    return p + 1;
+  }
+  const start = p;
+  while (x > 0) {
+    out[p++] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  out.subarray(start, p).reverse();
+  return p;
+}
+
+const NULL = Buffer.from('null');
+
+/**
+ * Δ rel as written: three significant digits (`d.dde-N`, a JSON number), enough to read; 0 and
+ * null as such. Within one unit of the third digit of x.toPrecision(3), at a third of its cost.
+ */
+function putRel(out: Buffer, p: number, x: number | null | undefined): number {
+  if (x === null || x === undefined || !Number.isFinite(x) || x < 0) {
+    NULL.copy(out, p);
+    return p + 4;
+  }
+  if (x === 0) {
+    out[p] = 0x30;
+    return p + 1;
+  }
+  if (x < 1e-290 || x > 1e290) return p + out.write(x.toPrecision(3), p, 'latin1'); // 10 ** (e - 2) would leave the doubles
+  let e = Math.floor(Math.log10(x));
+  let m = Math.round(x / 10 ** (e - 2));
+  if (m >= 1000) {
+    m = Math.round(m / 10);
+    e++;
+  } else if (m < 100) {
+    m *= 10;
+    e--;
+  }
+  out[p++] = 0x30 + Math.floor(m / 100);
+  const tail = m % 100;
+  if (tail !== 0) {
+    out[p++] = 0x2e;
+    out[p++] = 0x30 + Math.floor(tail / 10);
+    if (tail % 10 !== 0) out[p++] = 0x30 + (tail % 10);
+  }
+  if (e !== 0) {
+    out[p++] = 0x65;
+    if (e < 0) {
+      out[p++] = 0x2d;
+      e = -e;
+    }
+    p = putInteger(out, p, e);
+  }
+  return p;
 }
 
 const byIndex = new WeakMap<Comparison, Map<number, ComparedItem>>();

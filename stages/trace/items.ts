@@ -177,12 +177,16 @@ export class ItemTable implements ItemList {
   }
 
   key(i: number): string {
-    return this.detail.get(i)?.key ?? this.origin.keyOf(this.group[i]!, this.ri[i]!);
+    return this.origin.keyOf(this.group[i]!, this.ri[i]!);
+  }
+
+  /** Whether item i has a reference side (its key is then the reference's spelling). */
+  fromReference(i: number): boolean {
+    return this.ri[i]! >= 0;
   }
 
   portKey(i: number): string | undefined {
-    const kept = this.detail.get(i);
-    return kept ? kept.portKey : this.origin.portKeyOf(this.group[i]!, this.ri[i]!, this.pi[i]!);
+    return this.origin.portKeyOf(this.group[i]!, this.ri[i]!, this.pi[i]!);
   }
 
   field(i: number): string | undefined {
