@@ -15,6 +15,7 @@ import { parseTraceFile } from './parse.js';
 import type { TraceColumns } from './columns.js';
 import type { TraceDocument } from './record.js';
 import { readTraceFile } from './trace-json.js';
+import { readTracePair } from './trace-pair.js';
 import { renderSummary } from './summary.js';
 
 export interface CompareCommandArgs {
@@ -40,7 +41,7 @@ export interface CompareCommandArgs {
 /** The exit code of a met gate, as `evidence run` uses for a compare stage's fail_on. */
 const GATE_EXIT = 4;
 
-function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+function write(out: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   return new Promise((res, rej) => out.write(text, (e) => (e ? rej(e) : res())));
 }
 
@@ -65,7 +66,10 @@ export async function loadTrace(path: string, prefixes: string[] | undefined): P
 
 export async function compareCommand(args: CompareCommandArgs): Promise<number> {
   try {
-    const [reference, port] = await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
+    const [reference, port] =
+      (await looksLikeJson(args.ref)) && (await looksLikeJson(args.port))
+        ? await readTracePair(args.ref, args.port)
+        : await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
     const tolerance = { ...(args.tol !== undefined ? { rel: args.tol } : {}), ...(args.abs !== undefined ? { abs: args.abs } : {}) };
     const options: CompareOptions = {
       ...(Object.keys(tolerance).length ? { tolerance } : {}),
