@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
+import { commitTemp, tempPathFor, StageFailure, type StageContext, type StageModule, toolSchemasDir, outputOf } from '../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type Comparison, type FailOn, type ToleranceOptions } from './trace/compare.js';
-import type { TraceDocument } from './trace/record.js';
+import { compactJsonPieces } from './trace/compact.js';
+import type { TraceColumns } from './trace/columns.js';
+import { readTracePair } from './trace/trace-pair.js';
 
 export interface CompareTracesWith {
   reference: string;
@@ -39,21 +41,21 @@ export function compareOptionsFrom(w: Omit<CompareTracesWith, 'reference' | 'por
   };
 }
 
-/** Reads a trace document, failing with the schema error's instance path when it is malformed. */
-export function readTraceDocument(file: string): TraceDocument {
+/** Reads both trace documents as columns, failing with the schema error's instance path when one is malformed. */
+export async function readTraces(reference: string, port: string): Promise<[TraceColumns, TraceColumns]> {
   try {
-    return readValidatedJson<TraceDocument>(file, join(toolSchemasDir(), 'trace.schema.json'));
+    return await readTracePair(reference, port);
   } catch (err) {
     throw new StageFailure('schema', (err as Error).message);
   }
 }
 
 /**
- * The comparison as JSON text, in pieces: the summary fields first, then one item per line, so a
- * comparison of millions of items never needs one giant string.
+ * The comparison as JSON text, in pieces: the summary fields first, then one item per line, then
+ * a compact comparison's columns, so a comparison of millions of items never needs one giant string.
  */
-export function* comparisonJsonPieces(c: Comparison): Generator<string> {
-  const { items, ...head } = c;
+export function* comparisonJsonPieces(c: Comparison): Generator<string | Buffer> {
+  const { items, compact, ...head } = c;
   const headJson = JSON.stringify(head, null, 1);
   yield headJson.slice(0, -2) + ',\n "items": [';
   let batch = '';
@@ -64,7 +66,13 @@ export function* comparisonJsonPieces(c: Comparison): Generator<string> {
       batch = '';
     }
   }
-  yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
+  if (!compact) {
+    yield batch + (items.length ? '\n ]\n}\n' : ']\n}\n');
+    return;
+  }
+  yield batch + (items.length ? '\n ],\n "compact": ' : '],\n "compact": ');
+  yield* compactJsonPieces(compact);
+  yield '\n}\n';
 }
 
 /** Writes the comparison to a temporary file next to `target` and renames it into place (no fsync, as in src/fs/atomic-write.ts). */
@@ -74,7 +82,7 @@ export async function writeComparison(target: string, c: Comparison): Promise<vo
   const fh = await open(tmp, 'w');
   let closed = false;
   try {
-    for (const piece of comparisonJsonPieces(c)) await fh.write(piece);
+    for (const piece of comparisonJsonPieces(c)) await (typeof piece === 'string' ? fh.write(piece) : fh.write(piece));
     await fh.close();
     closed = true;
     await commitTemp(tmp, target);
@@ -88,8 +96,7 @@ export async function writeComparison(target: string, c: Comparison): Promise<vo
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as CompareTracesWith;
   const output = outputOf(ctx);
-  const reference = readTraceDocument(resolve(ctx.cwd, w.reference));
-  const port = readTraceDocument(resolve(ctx.cwd, w.port));
+  const [reference, port] = await readTraces(resolve(ctx.cwd, w.reference), resolve(ctx.cwd, w.port));
   ctx.signal.throwIfAborted();
   const comparison = compareTraces(reference, port, compareOptionsFrom(w));
   await writeComparison(output, comparison);

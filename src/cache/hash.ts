@@ -64,17 +64,33 @@ export class StatCache {
   }
 }
 
+/**
+ * The sha256 of a file, read in two alternating buffers: the next piece is read (on libuv's thread
+ * pool) while this one is hashed (on this thread), so reading costs almost nothing. One buffer,
+ * read then hashed in turn, ran at 0.63 of node's sha256 over memory; two at ~0.9 (bench/runner.mjs).
+ */
 export async function hashFileContent(abs: string): Promise<string> {
   const h = createHash('sha256');
   const fh = await open(abs, 'r');
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let pending: Promise<{ bytesRead: number }> | undefined;
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    let position = 0;
+    let k = 0;
+    pending = fh.read(buffers[0]!, 0, CHUNK, 0);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      const { bytesRead } = await pending;
+      pending = undefined;
       if (bytesRead === 0) break;
+      const buf = buffers[k]!;
+      position += bytesRead;
+      k ^= 1;
+      pending = fh.read(buffers[k]!, 0, CHUNK, position);
       h.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
     }
   } finally {
+    // A read still in flight (after an error) must not land in a closed file's buffers.
+    await pending?.catch(() => {});
     await fh.close();
   }
   return h.digest('hex');

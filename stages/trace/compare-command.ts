@@ -9,12 +9,13 @@
 // 4 `--fail-on` was met (judged, as in a pipeline, on the items beyond round-off; the output is
 // complete); 2 an input cannot be read or parsed, or is a malformed trace document.
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readValidatedJson, toolSchemasDir } from '../../src/stage-api/index.js';
 import { compareTraces, type CompareOptions, type FailOn } from './compare.js';
 import { comparisonJsonPieces } from '../compare-traces.js';
 import { parseTraceFile } from './parse.js';
+import type { TraceColumns } from './columns.js';
 import type { TraceDocument } from './record.js';
+import { readTraceFile } from './trace-json.js';
+import { readTracePair } from './trace-pair.js';
 import { renderSummary } from './summary.js';
 
 export interface CompareCommandArgs {
@@ -40,7 +41,7 @@ export interface CompareCommandArgs {
 /** The exit code of a met gate, as `evidence run` uses for a compare stage's fail_on. */
 const GATE_EXIT = 4;
 
-function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+function write(out: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   return new Promise((res, rej) => out.write(text, (e) => (e ? rej(e) : res())));
 }
 
@@ -57,15 +58,18 @@ async function looksLikeJson(path: string): Promise<boolean> {
   }
 }
 
-/** A trace document from a trace JSON file or a raw log. */
-export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument> {
-  if (await looksLikeJson(path)) return readValidatedJson<TraceDocument>(path, join(toolSchemasDir(), 'trace.schema.json'));
+/** A trace from a trace JSON file or a raw log. */
+export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument | TraceColumns> {
+  if (await looksLikeJson(path)) return readTraceFile(path);
   return parseTraceFile(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
 }
 
 export async function compareCommand(args: CompareCommandArgs): Promise<number> {
   try {
-    const [reference, port] = await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
+    const [reference, port] =
+      (await looksLikeJson(args.ref)) && (await looksLikeJson(args.port))
+        ? await readTracePair(args.ref, args.port)
+        : await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
     const tolerance = { ...(args.tol !== undefined ? { rel: args.tol } : {}), ...(args.abs !== undefined ? { abs: args.abs } : {}) };
     const options: CompareOptions = {
       ...(Object.keys(tolerance).length ? { tolerance } : {}),

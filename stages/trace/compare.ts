@@ -29,16 +29,24 @@
 // is the headline. The strict first divergence (the first item beyond tolerance, MINOR and
 // round-off included) is kept as `firstDivergence`: a user asking for 1e-6 still gets it.
 //
-// Pure: no files, no printing. Must stay fast: a million records per side in well under 3 s.
+// Memory (columns.ts, items.ts): both traces are read as columns, and the items as a table in
+// which only the items that are not MATCH are objects; a MATCH item is made again from its records
+// when a reader asks for it. Above `compactAbove` items (default COMPACT_ABOVE) the comparison is
+// written compact (compact.ts): the detailed items, and one key, status and Δ rel per item.
+//
+// Pure: no files, no printing. Must stay fast: a million records per side in well under a second.
+import { columnsOf, K_INTEGER, K_RECORD, type TraceColumns } from './columns.js';
 import type { ComparedItem, Comparison, CompareOptions, Component, Diagnosis, ToleranceSpec } from './comparison.js';
 import { DEFAULT_TOLERANCE } from './comparison.js';
-import { compareInto, componentNumber, componentsOf, magnitudeOf, sameLabels, sameShape, signedDeltas, type PrecisionSource } from './components.js';
+import { compactComparison, COMPACT_ABOVE } from './compact.js';
+import { compareInto, componentNumber, componentsOf, magnitudeOf, sameLabels, sameShape, signedDeltas, type Outcome, type PrecisionSource } from './components.js';
 import { diagnose } from './diagnose.js';
 import { SEP, traceFamily } from './family.js';
+import { ItemTable } from './items.js';
 import { readOnsets } from './onsets.js';
 import { indexSide, matchKey, pairRecords, type Decision, type Group, type Tolerance } from './pairing.js';
 import { budgetAt, effectivePrecision, keyPrecision, lessPrecise, precisionLabel, sidePrecision, ulpIn, type Precision, BUDGET_ULPS, FLOOR_ULPS } from './precision.js';
-import type { TraceDocument, TraceRecord } from './record.js';
+import type { TraceDocument } from './record.js';
 import { relateItems } from './relations.js';
 import { compilePatterns, resolveTol, targetsSelectors } from './selection.js';
 import { findingCheckpoints, summarise } from './summarise.js';
@@ -48,8 +56,18 @@ export { STATUSES, type Status } from './status.js';
 export { traceFamily } from './family.js';
 export { compareComponents, type Outcome } from './components.js';
 export { itemMatchesKey } from './summarise.js';
+export { COMPACT_ABOVE } from './compact.js';
 
-export function compareTraces(reference: TraceDocument, port: TraceDocument, options: CompareOptions = {}): Comparison {
+/** Components of an item that is not a record field, and their labels. */
+interface Whole {
+  r: Component[] | null;
+  p: Component[] | null;
+  labels: string[] | undefined;
+}
+
+export function compareTraces(reference: TraceDocument | TraceColumns, port: TraceDocument | TraceColumns, options: CompareOptions = {}): Comparison {
+  const refCols = columnsOf(reference);
+  const portCols = columnsOf(port);
   const tolOpt = options.tolerance ?? {};
   const baseTol: Tolerance = {
     rel: tolOpt.rel ?? DEFAULT_TOLERANCE.rel,
@@ -62,23 +80,24 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
   const anyPatterns = ignorePatterns.length > 0 || keyTols.length > 0;
   const ignoreSelectors = targetsSelectors(ignorePatterns);
   const tolSelectors = targetsSelectors(keyTols.map((k) => k.pattern));
-  const refFamily = options.families?.reference ?? traceFamily(reference);
-  const portFamily = options.families?.port ?? traceFamily(port);
-  const refPrecision = sidePrecision(reference);
-  const portPrecision = sidePrecision(port);
+  const refFamily = options.families?.reference ?? traceFamily(refCols);
+  const portFamily = options.families?.port ?? traceFamily(portCols);
+  const refPrecision = sidePrecision(refCols);
+  const portPrecision = sidePrecision(portCols);
 
   // Index both traces into groups of records sharing an identity, then pair them.
   const groups = new Map<string, Group>();
-  const ref = indexSide(reference.records, refFamily, true, groups, undefined);
+  const groupList: Group[] = [];
+  const ref = indexSide(refCols, refFamily, true, groups, undefined, groupList);
   const aliasEntries = Object.entries(options.aliases ?? {});
-  let aliasOf: ((rec: TraceRecord, name: string) => string | undefined) | undefined;
+  let aliasOf: ((key: string, name: string) => string | undefined) | undefined;
   if (aliasEntries.length) {
     const idByRefName = new Map<string, string>();
     for (const g of groups.values()) if (g.refName !== undefined && !idByRefName.has(g.refName)) idByRefName.set(g.refName, g.id);
     const aliasIds = new Map(aliasEntries.map(([from, to]) => [from, idByRefName.get(to) ?? SEP + to]));
-    aliasOf = (rec, name) => aliasIds.get(name) ?? aliasIds.get(rec.key);
+    aliasOf = (key, name) => aliasIds.get(name) ?? aliasIds.get(key);
   }
-  const prt = indexSide(port.records, portFamily, false, groups, aliasOf);
+  const prt = indexSide(portCols, portFamily, false, groups, aliasOf, groupList);
   pairRecords(groups, ref, prt, options.matchBy);
 
   // The precision of a group's field on both sides, computed the first time an item needs it.
@@ -87,8 +106,8 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     const memoKey = field ?? '';
     let p = g.precision.get(memoKey);
     if (!p) {
-      const rk = keyPrecision(reference.records, g.ref, field);
-      const pk = keyPrecision(port.records, g.port, field);
+      const rk = keyPrecision(refCols, g.ref, field);
+      const pk = keyPrecision(portCols, g.port, field);
       const name = field === undefined ? undefined : `.${field}`;
       if (rk !== undefined && refPrecision.type !== 'decimal' && rk !== refPrecision.type && g.refName !== undefined) (refPrecision.keys ??= {})[g.refName + (name ?? '')] = rk;
       if (pk !== undefined && portPrecision.type !== 'decimal' && pk !== portPrecision.type && g.portName !== undefined) (portPrecision.keys ??= {})[g.portName + (name ?? '')] = pk;
@@ -104,9 +123,9 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     },
   };
 
-  const items: ComparedItem[] = [];
   let ignored = 0;
   const NO_DECISION: Decision = { ignore: false, tol: null };
+  const needNames = ignoreSelectors || tolSelectors;
 
   // Patterns are tried against the group's names in both spellings (whichever side the item comes
   // from), so one decision per group and field can be remembered.
@@ -125,7 +144,7 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
       d = { ignore: ignorePatterns.length > 0 && cands.some(ignoreMatch), tol: resolveTol(cands, keyTols, baseTol) };
       g.memo.set(memoKey, d);
     }
-    if ((ignoreSelectors || tolSelectors) && (name !== key || portName !== undefined)) {
+    if (needNames && (name !== key || portName !== undefined)) {
       const full = portName !== undefined && portName !== name ? [name, portName] : [name];
       const cands = [...groupCandidates(g, field), ...full];
       return {
@@ -136,44 +155,44 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     return d;
   };
 
-  const emit = (g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined) => {
-    const rr = ri >= 0 ? reference.records[ri] : undefined;
-    const pr = pi >= 0 ? port.records[pi] : undefined;
-    const main = (rr ?? pr)!;
-    const occ = ri >= 0 ? ref.occ[ri]! : prt.occ[pi]!;
-    const key = rr ? g.refName! : g.portName!;
-    const portKey = rr && pr && g.portName !== undefined && g.portName !== key ? g.portName : undefined;
+  // An item's names: `name` is unique (key, selector, field); `portName` the port's spelling.
+  let itemName = '';
+  let itemPortName: string | undefined;
+  let itemMatch: ComparedItem['match'];
+  const nameItem = (g: Group, ri: number, pi: number, field: string | undefined, key: string, portKey: string | undefined): void => {
+    const [cols, mi, occ] = ri >= 0 ? [refCols, ri, ref.occ[ri]!] : [portCols, pi, prt.occ[pi]!];
     let selector = '';
-    let match: ComparedItem['match'];
-    if (g.matchField !== undefined && main.kind === 'record' && main.fields && g.matchField in main.fields) {
-      const value = main.fields[g.matchField]!;
-      match = { field: g.matchField, value };
+    itemMatch = undefined;
+    if (g.matchField !== undefined && cols.kind[mi] === K_RECORD && cols.hasField(mi, g.matchField)) {
+      const value = cols.fieldValue(mi, g.matchField)!;
+      itemMatch = { field: g.matchField, value };
       selector = `[${g.matchField}=${matchKey(value)}]` + (occ > 0 ? `#${occ}` : '');
     } else if (g.ref.length > 1 || g.port.length > 1) {
       selector = '#' + occ;
     }
-    const name = field === undefined ? key + selector : `${key}${selector}.${field}`;
-    const portName = portKey === undefined ? undefined : field === undefined ? portKey + selector : `${portKey}${selector}.${field}`;
-    const decision = decide(g, key, field, name, portName);
-    if (decision.ignore) {
-      ignored++;
-      return;
-    }
-    const item: ComparedItem = {
-      name,
+    itemName = field === undefined ? key + selector : `${key}${selector}.${field}`;
+    itemPortName = portKey === undefined ? undefined : field === undefined ? portKey + selector : `${portKey}${selector}.${field}`;
+  };
+
+  /** The item as every reader sees it; the property order is the JSON's. */
+  const newItem = (g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined, key: string, portKey: string | undefined): ComparedItem => {
+    nameItem(g, ri, pi, field, key, portKey);
+    const [cols, mi] = ri >= 0 ? [refCols, ri] : [portCols, pi];
+    return {
+      name: itemName,
       key,
       portKey,
       field,
-      match,
-      occurrence: occ,
-      kind: field !== undefined ? 'field' : main.kind,
+      match: itemMatch,
+      occurrence: ri >= 0 ? ref.occ[ri]! : prt.occ[pi]!,
+      kind: field !== undefined ? 'field' : cols.kindOf(mi),
       status: 'MISSING',
       reference: r,
       port: p,
       labels,
-      shape: main.shape,
-      refLine: rr?.line,
-      portLine: pr?.line,
+      shape: cols.shapeOf(mi),
+      refLine: ri >= 0 ? refCols.lineOf(ri) : undefined,
+      portLine: pi >= 0 ? portCols.lineOf(pi) : undefined,
       abs: null,
       rel: null,
       delta: null,
@@ -182,24 +201,99 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
       // deltas, diagnoses, tolerance and the round-off fields are added only to the few items that
       // need them: a million MATCH items should not carry empty slots each.
     };
-    if (r && p) {
-      const t = decision.tol ?? baseTol;
-      const refShape = field === undefined ? rr!.shape : undefined;
-      const portShape = field === undefined ? pr!.shape : undefined;
-      const exact = field === undefined && rr!.kind === 'integer' && pr!.kind === 'integer';
-      let detail: boolean;
-      if (!sameShape(refShape, portShape)) {
-        item.status = 'CRITICAL';
-        detail = true;
-      } else {
+  };
+
+  const keyOf = (g: Group, ri: number) => (ri >= 0 ? g.refName! : g.portName!);
+  const portKeyOf = (g: Group, ri: number, pi: number, key: string) => (ri >= 0 && pi >= 0 && g.portName !== undefined && g.portName !== key ? g.portName : undefined);
+  const decisionOf = (g: Group, ri: number, pi: number, field: string | undefined, key: string, portKey: string | undefined): Decision => {
+    if (!anyPatterns) return NO_DECISION;
+    if (!needNames) return decide(g, key, field, key, undefined);
+    nameItem(g, ri, pi, field, key, portKey);
+    return decide(g, key, field, itemName, itemPortName);
+  };
+
+  const table: ItemTable = new ItemTable(
+    {
+      materialize(gi, ri, pi, field) {
+        const g = groupList[gi]!;
+        const key = keyOf(g, ri);
+        const portKey = portKeyOf(g, ri, pi, key);
+        let r: Component[] | null;
+        let p: Component[] | null;
+        let labels: string[] | undefined;
+        if (field !== undefined) {
+          r = [refCols.fieldValue(ri, field)!];
+          p = [portCols.fieldValue(pi, field)!];
+        } else {
+          const w = wholeOf(ri, pi);
+          r = w.r;
+          p = w.p;
+          labels = w.labels;
+        }
+        const item = newItem(g, ri, pi, field, r, p, labels, key, portKey);
+        const tol = decisionOf(g, ri, pi, field, key, portKey).tol;
+        // Compared again: the same outcome, and no precision asked for that was not asked before.
         source.g = g;
         source.field = field;
-        detail = compareInto(item, r, p, t, exact, source);
+        compareInto(item, r!, p!, tol ?? baseTol, field === undefined && refCols.kind[ri] === K_INTEGER && portCols.kind[pi] === K_INTEGER, source);
+        if (tol) item.tolerance = { ...tol };
+        return item;
+      },
+      keyOf: (gi, ri) => keyOf(groupList[gi]!, ri),
+      portKeyOf: (gi, ri, pi) => {
+        const g = groupList[gi]!;
+        return portKeyOf(g, ri, pi, keyOf(g, ri));
+      },
+    },
+    Math.ceil((refCols.length + portCols.length) * 1.25),
+  );
+  const outcome: Outcome = { status: 'MATCH', abs: null, rel: null, delta: null, ratio: null, worst: null };
+
+  const emit = (g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined) => {
+    const key = keyOf(g, ri);
+    const portKey = portKeyOf(g, ri, pi, key);
+    const decision = decisionOf(g, ri, pi, field, key, portKey);
+    if (decision.ignore) {
+      ignored++;
+      return;
+    }
+    let critical = false;
+    let detail = true;
+    let t = baseTol;
+    let exact = false;
+    let refShape: [number, number] | undefined;
+    let portShape: [number, number] | undefined;
+    if (r && p) {
+      t = decision.tol ?? baseTol;
+      refShape = field === undefined ? refCols.shapeOf(ri) : undefined;
+      portShape = field === undefined ? portCols.shapeOf(pi) : undefined;
+      exact = field === undefined && refCols.kind[ri] === K_INTEGER && portCols.kind[pi] === K_INTEGER;
+      if (!sameShape(refShape, portShape)) critical = true;
+      else {
+        source.g = g;
+        source.field = field;
+        detail = compareInto(outcome, r, p, t, exact, source);
+        if (!detail) {
+          table.addMatch(g.index, ri, pi, field, r.length, outcome.rel);
+          return;
+        }
+      }
+    }
+    const item = newItem(g, ri, pi, field, r, p, labels, key, portKey);
+    if (r && p) {
+      if (critical) item.status = 'CRITICAL';
+      else {
+        item.status = outcome.status;
+        item.abs = outcome.abs;
+        item.rel = outcome.rel;
+        item.delta = outcome.delta;
+        item.ratio = outcome.ratio;
+        item.worst = outcome.worst;
       }
       if (decision.tol) item.tolerance = { ...decision.tol };
-      if (detail) describeDifference(item, g, field, r, p, t, exact, refShape, portShape, labels);
+      describeDifference(item, g, field, r, p, t, exact, refShape, portShape, labels);
     }
-    items.push(item);
+    table.addDetail(item, g.index, ri, pi);
   };
 
   /** Deltas, precision, round-off budget and diagnoses of an item that is not MATCH. */
@@ -247,38 +341,23 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     item.diagnoses = diagnoses;
   };
 
-  const emitPair = (g: Group, ri: number, pi: number) => {
-    const rr = ri >= 0 ? reference.records[ri] : undefined;
-    const pr = pi >= 0 ? port.records[pi] : undefined;
-    if ((rr && rr.kind === 'record') || (pr && pr.kind === 'record')) {
-      if (rr && pr && rr.kind !== pr.kind) {
-        // A record line paired with an ordinary line: compare as a whole.
-        const a = componentsOf(rr);
-        const b = componentsOf(pr);
-        emit(g, ri, pi, undefined, a.values, b.values, a.labels);
-        return;
-      }
-      const rf = rr?.fields ?? {};
-      const pf = pr?.fields ?? {};
-      const skip = g.matchField;
-      for (const f of Object.keys(rf)) {
-        if (f === skip) continue;
-        emit(g, ri, pi, f, [rf[f]!], pr ? (f in pf ? [pf[f]!] : null) : null, undefined);
-      }
-      if (pr) {
-        for (const f of Object.keys(pf)) {
-          if (f === skip || (rr && f in rf)) continue;
-          emit(g, ri, pi, f, null, [pf[f]!], undefined);
-        }
-      }
-      return;
+  /** The components of a pair that is not compared field by field (the only way `materialize` gets them again). */
+  const wholeOf = (ri: number, pi: number): Whole => {
+    const rk = ri >= 0 ? refCols.kind[ri]! : -1;
+    const pk = pi >= 0 ? portCols.kind[pi]! : -1;
+    if (rk === K_RECORD || pk === K_RECORD) {
+      // A record line paired with an ordinary line: compared as a whole.
+      const a = componentsOf(refCols.record(ri));
+      const b = componentsOf(portCols.record(pi));
+      return { r: a.values, p: b.values, labels: a.labels };
     }
-    if (rr && pr && rr.values && pr.values) {
-      emit(g, ri, pi, undefined, rr.values, pr.values, undefined); // the common case, without allocation
-      return;
+    if (ri >= 0 && pi >= 0) {
+      const rv = refCols.values(ri);
+      const pv = rv && portCols.values(pi);
+      if (rv && pv) return { r: rv, p: pv, labels: undefined }; // the common case
     }
-    const a = rr ? componentsOf(rr) : undefined;
-    const b = pr ? componentsOf(pr) : undefined;
+    const a = ri >= 0 ? componentsOf(refCols.record(ri)) : undefined;
+    const b = pi >= 0 ? componentsOf(portCols.record(pi)) : undefined;
     if (a && b && (a.labels || b.labels) && !sameLabels(a.labels, b.labels)) {
       // Labelled parts with different labels: line them up by label where both sides have all.
       const al = a.labels ?? [];
@@ -286,27 +365,47 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
       const union = [...al, ...bl.filter((l) => !al.includes(l))];
       const av = union.map((l) => (al.includes(l) ? a.values[al.indexOf(l)] : undefined));
       const bv = union.map((l) => (bl.includes(l) ? b.values[bl.indexOf(l)] : undefined));
-      if (av.every((v) => v !== undefined) && bv.every((v) => v !== undefined)) {
-        emit(g, ri, pi, undefined, av as Component[], bv as Component[], union);
-      } else {
-        emit(g, ri, pi, undefined, a.values, b.values, a.labels ?? b.labels);
+      if (av.every((v) => v !== undefined) && bv.every((v) => v !== undefined)) return { r: av as Component[], p: bv as Component[], labels: union };
+      return { r: a.values, p: b.values, labels: a.labels ?? b.labels };
+    }
+    return { r: a ? a.values : null, p: b ? b.values : null, labels: a?.labels ?? b?.labels };
+  };
+
+  const emitPair = (g: Group, ri: number, pi: number) => {
+    const rk = ri >= 0 ? refCols.kind[ri]! : -1;
+    const pk = pi >= 0 ? portCols.kind[pi]! : -1;
+    if ((rk === K_RECORD || pk === K_RECORD) && !(ri >= 0 && pi >= 0 && rk !== pk)) {
+      // Record lines: one item per field.
+      const rf = ri >= 0 ? (refCols.record(ri).fields ?? {}) : {};
+      const pf = pi >= 0 ? (portCols.record(pi).fields ?? {}) : {};
+      const skip = g.matchField;
+      for (const f of Object.keys(rf)) {
+        if (f === skip) continue;
+        emit(g, ri, pi, f, [rf[f]!], pi >= 0 ? (f in pf ? [pf[f]!] : null) : null, undefined);
+      }
+      if (pi >= 0) {
+        for (const f of Object.keys(pf)) {
+          if (f === skip || (ri >= 0 && f in rf)) continue;
+          emit(g, ri, pi, f, null, [pf[f]!], undefined);
+        }
       }
       return;
     }
-    emit(g, ri, pi, undefined, a ? a.values : null, b ? b.values : null, a?.labels ?? b?.labels);
+    const w = wholeOf(ri, pi);
+    emit(g, ri, pi, undefined, w.r, w.p, w.labels);
   };
 
-  for (let i = 0; i < ref.records.length; i++) emitPair(ref.group[i]!, i, ref.pair[i]!);
-  for (let j = 0; j < prt.records.length; j++) if (prt.pair[j]! < 0) emitPair(prt.group[j]!, -1, j);
+  for (let i = 0; i < ref.records.length; i++) emitPair(groupList[ref.group[i]!]!, i, ref.pair[i]!);
+  for (let j = 0; j < prt.records.length; j++) if (prt.pair[j]! < 0) emitPair(groupList[prt.group[j]!]!, -1, j);
 
-  relateItems(items);
+  relateItems(table);
   const failOn = options.failOn ?? 'never';
-  const summary = summarise(items, ignored, failOn, options.checkpoints ?? []);
-  const findings = readOnsets(items).map((f) => ({ ...f, checkpoints: findingCheckpoints(f.index, items, summary.checkpoints) }));
-  return {
+  const summary = summarise(table, ignored, failOn, options.checkpoints ?? []);
+  const findings = readOnsets(table).map((f) => ({ ...f, checkpoints: findingCheckpoints(f.index, table, summary.checkpoints) }));
+  const comparison: Comparison = {
     format: 'evidence-comparison/1',
-    reference: { source: reference.source, family: refFamily, records: reference.records.length },
-    port: { source: port.source, family: portFamily, records: port.records.length },
+    reference: { source: refCols.source, family: refFamily, records: refCols.length },
+    port: { source: portCols.source, family: portFamily, records: portCols.length },
     options: {
       tolerance: { ...baseTol, keys: (options.tolerance?.keys ?? {}) as Record<string, ToleranceSpec> },
       aliases: options.aliases ?? {},
@@ -325,8 +424,12 @@ export function compareTraces(reference: TraceDocument, port: TraceDocument, opt
     firstNonMatch: summary.firstNonMatch,
     checkpoints: summary.checkpoints,
     divergences: summary.divergences,
-    items,
+    items: [],
   };
+  const threshold = options.compactAbove ?? COMPACT_ABOVE;
+  if (table.length > threshold) return compactComparison(comparison, table, threshold);
+  for (let i = 0; i < table.length; i++) comparison.items.push(table.item(i));
+  return comparison;
 }
 
 /** Whether every component pair is two finite numbers, or the same non-finite value or text. */

@@ -35,6 +35,8 @@ export interface CompareOptions {
   failOn?: FailOn;
   /** Override the detected main families, e.g. { reference: 'TRACE_C', port: 'TRACE_PY' }. */
   families?: { reference?: string; port?: string };
+  /** Items above which the comparison is compact (compact.ts); default COMPACT_ABOVE. */
+  compactAbove?: number;
 }
 
 export const DEFAULT_TOLERANCE = { rel: 1e-6, abs: 0, minor: 1e-3 } as const;
@@ -82,6 +84,8 @@ export interface Diagnosis {
 }
 
 export interface ComparedItem {
+  /** In a compact comparison: the item's position among all compared items. */
+  index?: number;
   name: string;
   /** The group name in the reference's spelling (the port's for port-only items). */
   key: string;
@@ -213,5 +217,27 @@ export interface Comparison {
   checkpoints: CheckpointResult[];
   /** Indices (into items) of every item beyond tolerance (MINOR, DIVERGENT or CRITICAL), in order. */
   divergences: number[];
+  /** Every item; in a compact comparison only the detailed ones, each with its `index`. */
   items: ComparedItem[];
+  /** Set when the comparison is compact: every item's key, status and Δ rel (compact.ts). */
+  compact?: CompactItems;
+}
+
+/**
+ * Every item of a large comparison in a few columns, one entry per item in the comparison's
+ * order; `items` then holds the detail of the items that are not MATCH (and of those they point at).
+ */
+export interface CompactItems {
+  /** The number of items above which a comparison is written compact. */
+  threshold: number;
+  /** How many items were compared (every column has this length). */
+  items: number;
+  /** Item keys (`key`, the reference's spelling), in order of first appearance. */
+  keys: string[];
+  /** Per item: its key, as an index into `keys`. */
+  key: ArrayLike<number>;
+  /** Per item: its status as one letter, M MATCH, m MINOR, D DIVERGENT, C CRITICAL, X MISSING. */
+  status: string;
+  /** Per item: Δ rel (three significant digits once written), null (NaN in memory) where none. */
+  rel: ArrayLike<number | null>;
 }

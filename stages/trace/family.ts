@@ -1,7 +1,8 @@
 // A trace's main family (TRACE_C, TRACE_PY, TRACE_TS) and a record's family-free identity, which
 // is what pairs a reference record with a port record (see compare.ts for the rules and why).
 // Pure; knows records, not comparisons.
-import type { RecordKind, TraceDocument, TraceRecord } from './record.js';
+import { columnsOf, K_RECORD, type TraceColumns } from './columns.js';
+import type { RecordKind, TraceDocument } from './record.js';
 
 /**
  * The main family of a trace: prefixes are grouped under their shortest `_`-ancestor present in the
@@ -9,13 +10,20 @@ import type { RecordKind, TraceDocument, TraceRecord } from './record.js';
  * and the group with the most records wins, ties to the first seen. A family made only of `P k=v`
  * record lines stands for its parent: TRACE_PY_PHI → TRACE_PY.
  */
-export function traceFamily(doc: TraceDocument): string {
+export function traceFamily(trace: TraceDocument | TraceColumns): string {
+  const doc = columnsOf(trace);
+  // Counted by prefix id first: a million records, a handful of prefixes.
+  const byId = new Map<number, number>();
+  const plainIds = new Set<number>();
+  for (let i = 0; i < doc.length; i++) {
+    const id = doc.prefix[i]!;
+    byId.set(id, (byId.get(id) ?? 0) + 1);
+    if (doc.kind[i] !== K_RECORD) plainIds.add(id);
+  }
   const counts = new Map<string, number>();
   const plain = new Set<string>();
-  for (const r of doc.records) {
-    counts.set(r.prefix, (counts.get(r.prefix) ?? 0) + 1);
-    if (r.kind !== 'record') plain.add(r.prefix);
-  }
+  for (const [id, n] of byId) counts.set(doc.strings[id]!, n);
+  for (const id of plainIds) plain.add(doc.strings[id]!);
   const prefixes = [...counts.keys()];
   const rootOf = (p: string): string => {
     let best = p;
@@ -59,7 +67,7 @@ export function identityOf(prefix: string, key: string, kind: RecordKind, family
 }
 
 /** The group name a person reads: key, PREFIX (record lines), or PREFIX:key (sub-family lines). */
-export function groupName(rec: TraceRecord, family: string): string {
-  if (rec.kind === 'record' || rec.key === rec.prefix) return rec.prefix;
-  return rec.prefix === family ? rec.key : `${rec.prefix}:${rec.key}`;
+export function groupName(prefix: string, key: string, kind: RecordKind, family: string): string {
+  if (kind === 'record' || key === prefix) return prefix;
+  return prefix === family ? key : `${prefix}:${key}`;
 }

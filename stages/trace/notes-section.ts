@@ -1,6 +1,7 @@
 // The dated section write-notes appends to notes.md for one comparison: git state, the verdict and
 // headline finding, the strict first divergence against the checkpoints, and the key deltas of the
 // items beyond round-off. Pure text; the caller passes the date and the git state.
+import { itemAt } from './compact.js';
 import type { Comparison } from './comparison.js';
 import { headlineText } from './summary-findings.js';
 import { code, describeCheckpoint, describeItem, diagnosisText, tableHeader, tableRow, toleranceLine, verdictLine } from './summary-text.js';
@@ -32,7 +33,7 @@ export function renderNotesSection(c: Comparison, n: NotesContext): string {
     out.push(`- Headline finding: ${headlineText(c)}`);
     if (c.findings.length > 1) out.push(`- Later findings: ${c.findings.slice(1).map((f) => code(f.name)).join(', ')}`);
   }
-  const first = c.firstDivergence ? c.items[c.firstDivergence.index] : undefined;
+  const first = c.firstDivergence ? itemAt(c, c.firstDivergence.index) : undefined;
   out.push(first ? `- First divergence: ${describeItem(first)}; ${diagnosisText(first)}` : '- First divergence: none');
   for (const cp of c.checkpoints) out.push(`- Checkpoint ${describeCheckpoint(cp, c)}`);
   out.push('');
@@ -41,7 +42,7 @@ export function renderNotesSection(c: Comparison, n: NotesContext): string {
     for (const cmd of n.commands) out.push(`# ${cmd.name}`, cmd.command);
     out.push('```', '');
   }
-  const divergent = c.divergences.map((i) => c.items[i]!).filter((it) => !it.roundOff);
+  const divergent = c.divergences.map((i) => itemAt(c, i)!).filter((it) => !it.roundOff);
   if (divergent.length) {
     const max = n.maxItems ?? 50;
     out.push('Key deltas (items beyond round-off):', '', ...tableHeader());

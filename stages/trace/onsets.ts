@@ -28,7 +28,8 @@
 import type { ComparedItem, Diagnosis, Finding, ItemRelation, OnsetReason } from './comparison.js';
 import { finiteNumbers } from './components.js';
 import { formatNumber, simpleFraction } from './factors.js';
-import { isBeyondNoise, isWithinNoise } from './relations.js';
+import type { ItemList } from './items.js';
+import { beyondNoiseAt, isWithinNoise, withinNoiseAt } from './relations.js';
 
 /** Items beyond round-off that get the repeat / same-factor / combination lookups; later ones follow their neighbours. */
 const MAX_RELATED = 2000;
@@ -56,7 +57,7 @@ interface Character {
 
 type OnsetFinding = Omit<Finding, 'checkpoints'>;
 
-export function readOnsets(items: ComparedItem[]): OnsetFinding[] {
+export function readOnsets(items: ItemList): OnsetFinding[] {
   const findings: OnsetFinding[] = [];
   const byValues = new Map<string, number>();
   const strongSeen = new Map<string, number>();
@@ -76,12 +77,12 @@ export function readOnsets(items: ComparedItem[]): OnsetFinding[] {
   };
 
   for (let i = 0; i < items.length; i++) {
-    const it = items[i]!;
-    if (it.status === 'MISSING') continue;
-    if (!isBeyondNoise(it)) {
-      if (!broke && prev >= 0 && isBreak(it)) broke = true;
+    if (items.status(i) === 'MISSING') continue;
+    if (!beyondNoiseAt(items, i)) {
+      if (!broke && prev >= 0 && isBreak(items.at(i))) broke = true;
       continue;
     }
+    const it = items.at(i);
     const related = examined < MAX_RELATED;
     const ch: Character = related ? characterOf(it, items) : { strong: [] };
     let relation: ItemRelation | undefined;
@@ -111,8 +112,8 @@ export function readOnsets(items: ComparedItem[]): OnsetFinding[] {
     let reason: OnsetReason | undefined;
     if (relation === undefined) {
       if (!findings.length) reason = 'first';
-      else if (items[prev]!.status === 'CRITICAL' && it.status !== 'CRITICAL' && agreementFollows(items, i)) reason = 'after-large';
-      else if (broke && ((it.status === 'CRITICAL' && items[prev]!.status !== 'CRITICAL' && wild(positive(ch.ratio ?? ch.loose))) || ch.strong.length > 0)) {
+      else if (items.status(prev) === 'CRITICAL' && it.status !== 'CRITICAL' && agreementFollows(items, i)) reason = 'after-large';
+      else if (broke && ((it.status === 'CRITICAL' && items.status(prev) !== 'CRITICAL' && wild(positive(ch.ratio ?? ch.loose))) || ch.strong.length > 0)) {
         reason = 'after-agreement';
       }
       else if (!broke && ch.strong.some((k) => /^(unit|carry|perm|scale):/.test(k))) reason = 'new-factor';
@@ -123,7 +124,7 @@ export function readOnsets(items: ComparedItem[]): OnsetFinding[] {
       findings.push({ index: i, name: it.name, status: it.status, diagnoses: it.diagnoses ?? [], reason, items: 0 });
     } else {
       const rel = relation ?? { kind: 'downstream' as const, item: prev };
-      const from = rel.items ? Math.max(...rel.items.map((j) => items[j]!.finding ?? 0)) : items[rel.item!]!.finding ?? 0;
+      const from = rel.items ? Math.max(...rel.items.map((j) => items.at(j).finding ?? 0)) : items.at(rel.item!).finding ?? 0;
       it.finding = from;
       it.relation = rel;
     }
@@ -184,11 +185,10 @@ function isBreak(item: ComparedItem): boolean {
 }
 
 /** Whether values agree again right after item i (record fields within round-off aside), or the trace ends. */
-function agreementFollows(items: ComparedItem[], i: number): boolean {
+function agreementFollows(items: ItemList, i: number): boolean {
   for (let j = i + 1; j < items.length && j <= i + LOOKAHEAD; j++) {
-    const it = items[j]!;
-    if (it.status === 'MISSING' || (it.field !== undefined && isWithinNoise(it))) continue;
-    return isBreak(it);
+    if (items.status(j) === 'MISSING' || (items.field(j) !== undefined && withinNoiseAt(items, j))) continue;
+    return isBreak(items.at(j));
   }
   return true;
 }
@@ -208,13 +208,13 @@ function componentKeys(it: ComparedItem): string[] {
   return it.reference.map((c, k) => valuesKey({ reference: [c], port: [it.port![k]!] } as ComparedItem));
 }
 
-function characterOf(it: ComparedItem, items: ComparedItem[]): Character {
+function characterOf(it: ComparedItem, items: ItemList): Character {
   const strong: string[] = [];
   let ratio: number | undefined;
   for (const d of it.diagnoses ?? []) {
     if (d.kind === 'unit-factor' && d.components === undefined) strong.push(`unit:${d.power ?? d.units}:${Math.sign(d.ratio ?? 1)}`);
     // Keyed by the record carried over from, whatever the field: every field of a stale record is one finding.
-    if (d.kind === 'carry-over' && d.related) strong.push(`carry:${d.message.split(' ')[0]}:${recordOf(items[d.related[0]!]!)}`);
+    if (d.kind === 'carry-over' && d.related) strong.push(`carry:${d.message.split(' ')[0]}:${recordOf(items.at(d.related[0]!))}`);
     if (d.kind === 'permutation') strong.push(`perm:${d.map?.join(',')}:${d.signs?.join(',')}`);
     if (d.kind === 'shift') strong.push(`shift:${d.related?.join(',')}:${d.ratio ?? ''}`);
     // A simple fraction (steps 4 against 2) is a count or a normalisation: as telling as a unit factor.
@@ -279,15 +279,15 @@ function combinationOf(
   return undefined;
 }
 
-function addCombination(it: ComparedItem, items: ComparedItem[], [a, b]: [number, number], chars: Map<number, Character>, r: number): void {
+function addCombination(it: ComparedItem, items: ItemList, [a, b]: [number, number], chars: Map<number, Character>, r: number): void {
   const ra = chars.get(a)!.ratio!;
   const rb = chars.get(b)!.ratio!;
   const product = Math.abs(Math.log(Math.abs(ra * rb)) - Math.log(Math.abs(r))) <= SAME;
   const op = product ? '×' : Math.abs(Math.log(Math.abs(ra / rb)) - Math.log(Math.abs(r))) <= SAME ? '÷' : 'into';
   const text =
     op === 'into'
-      ? `${items[b]!.name}'s ${formatNumber(rb, 6)} ÷ ${items[a]!.name}'s ${formatNumber(ra, 6)}`
-      : `${items[a]!.name}'s ${formatNumber(ra, 6)} ${op} ${items[b]!.name}'s ${formatNumber(rb, 6)}`;
+      ? `${items.at(b).name}'s ${formatNumber(rb, 6)} ÷ ${items.at(a).name}'s ${formatNumber(ra, 6)}`
+      : `${items.at(a).name}'s ${formatNumber(ra, 6)} ${op} ${items.at(b).name}'s ${formatNumber(rb, 6)}`;
   const d: Diagnosis = {
     kind: 'combination',
     message: `ratio ${formatNumber(r, 6)} = ${text}: this value carries those two differences`,

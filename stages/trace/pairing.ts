@@ -2,10 +2,11 @@
 // identity (family.ts), aliases renaming port keys first; within a group they pair by occurrence,
 // or, for record groups named by `matchBy`, by the value of a field (phi_tic=3 with phi_tic=3).
 // Knows records and identities, not values or statuses.
+import { KIND_NAMES, K_RECORD, type TraceColumns } from './columns.js';
 import type { CompareOptions } from './comparison.js';
 import { groupName, identityOf } from './family.js';
 import type { Precision } from './precision.js';
-import type { Num, TraceRecord } from './record.js';
+import type { Num } from './record.js';
 
 export interface Tolerance {
   rel: number;
@@ -22,11 +23,14 @@ export interface Decision {
 /** Records of both traces that share an identity, in each trace's order. */
 export interface Group {
   id: string;
+  /** Position among the comparison's groups, in order of first appearance. */
+  index: number;
   /** The group name in each trace's spelling (first record seen). */
   refName?: string;
   portName?: string;
-  ref: number[];
-  port: number[];
+  /** The group's records on each side (indices into that trace), in order. */
+  ref: Int32Array;
+  port: Int32Array;
   /** Set when the group's records pair by this field's value instead of by occurrence. */
   matchField?: string;
   refByValue?: Map<string, number[]>;
@@ -37,8 +41,9 @@ export interface Group {
 }
 
 export interface Side {
-  records: TraceRecord[];
-  group: Group[];
+  records: TraceColumns;
+  /** Each record's group (its index). */
+  group: Int32Array;
   /** Occurrence of each record within its group (within its match value, for matched groups). */
   occ: Int32Array;
   /** Index of the paired record in the other trace, -1 when none. */
@@ -52,46 +57,61 @@ export function matchKey(v: Num | string | undefined): string {
 }
 
 export function indexSide(
-  records: TraceRecord[],
+  records: TraceColumns,
   family: string,
   isRef: boolean,
   groups: Map<string, Group>,
-  aliasOf: ((rec: TraceRecord, name: string) => string | undefined) | undefined,
+  aliasOf: ((key: string, name: string) => string | undefined) | undefined,
+  list: Group[],
 ): Side {
   const n = records.length;
-  const group = new Array<Group>(n);
+  const group = new Int32Array(n);
   const occ = new Int32Array(n);
   const pair = new Int32Array(n).fill(-1);
-  // prefix → key → group: two lookups on strings whose hashes are cached, no string building.
-  const cache = new Map<string, Map<string, Group>>();
+  // (prefix, key) → group, by the ids of the interned strings: no string is built or hashed.
+  const width = records.strings.length + 1;
+  const cache = new Map<number, Group>();
+  const counts: number[] = [];
   for (let i = 0; i < n; i++) {
-    const rec = records[i]!;
-    let byKey = cache.get(rec.prefix);
-    if (!byKey) {
-      byKey = new Map();
-      cache.set(rec.prefix, byKey);
-    }
-    const k = rec.kind === 'record' ? '' : rec.key;
-    let g = byKey.get(k);
+    const isRecord = records.kind[i] === K_RECORD;
+    const slot = records.prefix[i]! * width + (isRecord ? 0 : records.key[i]! + 1);
+    let g = cache.get(slot);
     if (!g) {
-      const name = groupName(rec, family);
-      const id = aliasOf?.(rec, name) ?? identityOf(rec.prefix, rec.key, rec.kind, family);
+      const prefix = records.prefixOf(i);
+      const key = records.keyOf(i);
+      const kind = KIND_NAMES[records.kind[i]!]!;
+      const name = groupName(prefix, key, kind, family);
+      const id = aliasOf?.(key, name) ?? identityOf(prefix, key, kind, family);
       g = groups.get(id);
       if (!g) {
-        g = { id, ref: [], port: [] };
+        g = { id, index: list.length, ref: NONE, port: NONE };
         groups.set(id, g);
+        list.push(g);
       }
       if (isRef) g.refName ??= name;
       else g.portName ??= name;
-      byKey.set(k, g);
+      cache.set(slot, g);
     }
-    const list = isRef ? g.ref : g.port;
-    occ[i] = list.length;
-    list.push(i);
-    group[i] = g;
+    const gi = g.index;
+    while (counts.length <= gi) counts.push(0);
+    occ[i] = counts[gi]!++;
+    group[i] = gi;
   }
+  // Each group's records as one slice of a single array (one array per group took 8 bytes a
+  // record more, as boxed growable lists).
+  const members = new Int32Array(n);
+  const at = new Int32Array(counts.length + 1);
+  for (let k = 0; k < counts.length; k++) at[k + 1] = at[k]! + counts[k]!;
+  for (let k = 0; k < counts.length; k++) {
+    const slice = members.subarray(at[k]!, at[k + 1]!);
+    if (isRef) list[k]!.ref = slice;
+    else list[k]!.port = slice;
+  }
+  for (let i = 0; i < n; i++) members[at[group[i]!]! + occ[i]!] = i;
   return { records, group, occ, pair };
 }
+
+const NONE = new Int32Array(0);
 
 /** Pairs the records of every group: by a field's value for matched record groups, else by occurrence. */
 export function pairRecords(groups: Map<string, Group>, ref: Side, prt: Side, matchBy: CompareOptions['matchBy']): void {
@@ -121,25 +141,24 @@ export function pairRecords(groups: Map<string, Group>, ref: Side, prt: Side, ma
 }
 
 /** The field a group's records pair by, if `matchBy` names one that its record lines carry. */
-function matchFieldFor(g: Group, matchBy: CompareOptions['matchBy'], refRecords: TraceRecord[], portRecords: TraceRecord[]): string | undefined {
+function matchFieldFor(g: Group, matchBy: CompareOptions['matchBy'], refRecords: TraceColumns, portRecords: TraceColumns): string | undefined {
   if (matchBy === undefined) return undefined;
-  const sample = g.ref.length ? refRecords[g.ref[0]!] : portRecords[g.port[0]!];
-  if (!sample || sample.kind !== 'record') return undefined;
+  const [sample, at] = g.ref.length ? [refRecords, g.ref[0]] : [portRecords, g.port[0]];
+  if (at === undefined || sample.kind[at] !== K_RECORD) return undefined;
   const field =
     typeof matchBy === 'string'
       ? matchBy
       : ((g.refName !== undefined ? matchBy[g.refName] : undefined) ?? (g.portName !== undefined ? matchBy[g.portName] : undefined));
   if (field === undefined) return undefined;
-  const has = (records: TraceRecord[], list: number[]) => list.some((i) => records[i]!.fields !== undefined && field in records[i]!.fields!);
+  const has = (records: TraceColumns, list: Int32Array) => list.some((i) => records.hasField(i, field));
   return has(refRecords, g.ref) || has(portRecords, g.port) ? field : undefined;
 }
 
 /** Groups a side's records of one group by their match value; sets each record's occurrence within it. */
-function byValue(list: number[], records: TraceRecord[], field: string, occ: Int32Array): Map<string, number[]> {
+function byValue(list: Int32Array, records: TraceColumns, field: string, occ: Int32Array): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const i of list) {
-    const f = records[i]!.fields;
-    const vk = matchKey(f && field in f ? f[field] : undefined);
+    const vk = matchKey(records.fieldValue(i, field));
     let l = out.get(vk);
     if (!l) {
       l = [];

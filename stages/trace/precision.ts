@@ -17,8 +17,9 @@
 // factors amplified by their steep sinc at hundreds to thousands (those are reported, not excused).
 // The floor of the per-component tolerance is FLOOR_ULPS ulps at S: what is zero beside S.
 // Pure; knows nothing about keys' meaning, statuses or files.
+import { columnsOf, type TraceColumns } from './columns.js';
 import type { SidePrecision } from './comparison.js';
-import type { TraceDocument, TraceRecord } from './record.js';
+import type { TraceDocument } from './record.js';
 
 export const ROUNDING_ULPS = 4;
 export const ACCUMULATION = 32;
@@ -124,15 +125,6 @@ function digitsOf(x: number): number {
   return mantissa.replace(/0+$/, '').length || 1;
 }
 
-function forEachNumber(r: TraceRecord, f: (x: number) => void): void {
-  if (r.values) for (const v of r.values) if (typeof v === 'number') f(v);
-  if (r.fields) for (const k in r.fields) {
-    const v = r.fields[k];
-    if (typeof v === 'number') f(v);
-  }
-  if (r.parts) for (const p of r.parts) if (typeof p.value === 'number') f(p.value);
-}
-
 /**
  * How many telling numbers decide a side's precision, and how many of them the digit count looks
  * at: enough to see a format, cheap on a trace of millions (keys decide for themselves anyway).
@@ -141,19 +133,21 @@ const SAMPLE = 100_000;
 const DIGIT_SAMPLE = 5_000;
 
 /** The precision of a whole trace (see the module header). */
-export function sidePrecision(doc: TraceDocument): SidePrecision {
+export function sidePrecision(trace: TraceDocument | TraceColumns): SidePrecision {
+  const doc = columnsOf(trace);
   let tellingCount = 0;
   let float32 = 0;
   let maxDigits = 0;
-  for (const r of doc.records) {
+  const look = (x: number) => {
+    const e = evidenceOf(x);
+    if (e === undefined) return;
+    tellingCount++;
+    if (e === 'float32') float32++;
+    if (tellingCount <= DIGIT_SAMPLE) maxDigits = Math.max(maxDigits, digitsOf(x));
+  };
+  for (let i = 0; i < doc.length; i++) {
     if (tellingCount >= SAMPLE) break;
-    forEachNumber(r, (x) => {
-      const e = evidenceOf(x);
-      if (e === undefined) return;
-      tellingCount++;
-      if (e === 'float32') float32++;
-      if (tellingCount <= DIGIT_SAMPLE) maxDigits = Math.max(maxDigits, digitsOf(x));
-    });
+    doc.forEachNumber(i, look);
   }
   // A double computation never prints float32 values by chance, so a majority of them means the
   // side computes in float32 (the odd double is a loop variable or an input printed as given).
@@ -166,7 +160,7 @@ export function sidePrecision(doc: TraceDocument): SidePrecision {
  * The precision of one key on one side from its records (`field`: one field of record lines), or
  * undefined when it has no telling value (the side's precision applies then).
  */
-export function keyPrecision(records: TraceRecord[], list: number[], field: string | undefined): 'float32' | 'float64' | undefined {
+export function keyPrecision(records: TraceColumns, list: ArrayLike<number> & Iterable<number>, field: string | undefined): 'float32' | 'float64' | undefined {
   let seen = false;
   let all32 = true;
   const look = (x: number) => {
@@ -176,11 +170,10 @@ export function keyPrecision(records: TraceRecord[], list: number[], field: stri
     if (e === 'float64') all32 = false;
   };
   for (const i of list) {
-    const r = records[i]!;
     if (field !== undefined) {
-      const v = r.fields?.[field];
+      const v = records.fieldValue(i, field);
       if (typeof v === 'number') look(v);
-    } else forEachNumber(r, look);
+    } else records.forEachNumber(i, look);
     if (seen && !all32) break;
   }
   return seen ? (all32 ? 'float32' : 'float64') : undefined;

@@ -10,6 +10,7 @@
 import type { ComparedItem, Diagnosis } from './comparison.js';
 import { finiteNumbers } from './components.js';
 import { formatNumber } from './factors.js';
+import type { ItemList } from './items.js';
 
 /** Items beyond round-off examined (the first ones in order): relations are for reading, not for counting. */
 const MAX_EXAMINED = 2000;
@@ -24,9 +25,19 @@ export function isWithinNoise(item: ComparedItem): boolean {
   return item.status === 'MATCH' || item.roundOff === true;
 }
 
-export function relateItems(items: ComparedItem[]): void {
+/** isBeyondNoise and isWithinNoise of item i, without its object. */
+export function beyondNoiseAt(items: ItemList, i: number): boolean {
+  const s = items.status(i);
+  return (s === 'MINOR' || s === 'DIVERGENT' || s === 'CRITICAL') && !items.roundOff(i);
+}
+
+export function withinNoiseAt(items: ItemList, i: number): boolean {
+  return items.status(i) === 'MATCH' || items.roundOff(i);
+}
+
+export function relateItems(items: ItemList): void {
   const beyond: number[] = [];
-  for (let i = 0; i < items.length && beyond.length < MAX_EXAMINED; i++) if (isBeyondNoise(items[i]!)) beyond.push(i);
+  for (let i = 0; i < items.length && beyond.length < MAX_EXAMINED; i++) if (beyondNoiseAt(items, i)) beyond.push(i);
   if (!beyond.length) return;
   carryOvers(items, beyond);
   shifts(items, beyond);
@@ -65,22 +76,22 @@ function recordLabel(item: ComparedItem): string {
 // ---------------------------------------------------------------------------------------------
 // Carry-over
 
-function carryOvers(items: ComparedItem[], beyond: number[]): void {
-  const groupOf = (item: ComparedItem) => `${item.key}\u0000${item.field ?? ''}`;
-  const wanted = new Set(beyond.map((i) => groupOf(items[i]!)));
-  const wantedKeys = new Set(beyond.map((i) => items[i]!.key));
+function carryOvers(items: ItemList, beyond: number[]): void {
+  const groupOf = (i: number) => `${items.key(i)}\u0000${items.field(i) ?? ''}`;
+  const wanted = new Set(beyond.map(groupOf));
+  const wantedKeys = new Set(beyond.map((i) => items.key(i)));
   const members = new Map<string, number[]>();
   for (let i = 0; i < items.length; i++) {
-    if (!wantedKeys.has(items[i]!.key)) continue; // no string built for the million others
-    const g = groupOf(items[i]!);
+    if (!wantedKeys.has(items.key(i))) continue; // no string built for the million others
+    const g = groupOf(i);
     if (!wanted.has(g)) continue;
     let list = members.get(g);
     if (!list) members.set(g, (list = []));
     list.push(i);
   }
   for (const x of beyond) {
-    const X = items[x]!;
-    const list = members.get(groupOf(X))!;
+    const X = items.at(x);
+    const list = members.get(groupOf(x))!;
     if (list.length < 2 || list.length > MAX_GROUP) continue;
     const rX = finiteNumbers(X.reference);
     const pX = finiteNumbers(X.port);
@@ -90,7 +101,7 @@ function carryOvers(items: ComparedItem[], beyond: number[]): void {
       let before: number | undefined;
       let after: number | undefined;
       for (const y of list) {
-        if (y === x || !test(items[y]!)) continue;
+        if (y === x || !test(items.at(y))) continue;
         if (y < x) before = y;
         else if (after === undefined) after = y;
       }
@@ -104,7 +115,7 @@ function carryOvers(items: ComparedItem[], beyond: number[]): void {
       if (y !== undefined) {
         add(X, {
           kind: 'carry-over',
-          message: `port ${recordLabel(X)} equals reference ${recordLabel(items[y]!)}: a value carried over from another record (stale state, a cache not invalidated)`,
+          message: `port ${recordLabel(X)} equals reference ${recordLabel(items.at(y))}: a value carried over from another record (stale state, a cache not invalidated)`,
           related: [y],
         });
         continue;
@@ -122,7 +133,7 @@ function carryOvers(items: ComparedItem[], beyond: number[]): void {
       if (y !== undefined) {
         add(X, {
           kind: 'carry-over',
-          message: `reference ${recordLabel(X)} equals reference ${recordLabel(items[y]!)} while the port's differ: the reference carries a value over from another record`,
+          message: `reference ${recordLabel(X)} equals reference ${recordLabel(items.at(y))} while the port's differ: the reference carries a value over from another record`,
           related: [y],
         });
       }
@@ -196,20 +207,22 @@ function axisGloss(name: string): string {
   return '';
 }
 
-function shifts(items: ComparedItem[], beyond: number[]): void {
+function shifts(items: ItemList, beyond: number[]): void {
   const vectors: Direction[] = [];
   const scalars: Scalar[] = [];
   // Candidates are values both sides agree on, traced in the window before an examined item.
   let from = 0;
   for (const x of beyond) {
     for (let i = Math.max(from, x - WINDOW); i < x; i++) {
-      const it = items[i]!;
-      if (!it.reference || it.reference.length > 4) continue;
+      const n = items.refLength(i);
+      if (n < 0 || n > 4) continue;
+      const it = items.at(i);
+      if (!it.reference) continue;
       if (it.labels && it.port) {
         // A labelled part both sides agree on is a traced scalar, whatever its neighbours do
         // (`beam_center_m=X:… Y:… pixel_mm:0.05` with X and Y in other units).
         const labels = it.labels;
-        it.reference.forEach((c, k) => {
+        it.reference!.forEach((c, k) => {
           if (typeof c === 'number' && c === it.port![k]) pushScalar(scalars, i, `${it.name}.${labels[k]}`, c);
         });
         continue;
@@ -226,7 +239,7 @@ function shifts(items: ComparedItem[], beyond: number[]): void {
     from = Math.max(from, x);
   }
   for (const x of beyond) {
-    const X = items[x]!;
+    const X = items.at(x);
     const r = finiteNumbers(X.reference);
     const p = finiteNumbers(X.port);
     if (r && p && r.length === 1 && p.length === 1) {

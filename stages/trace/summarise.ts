@@ -2,6 +2,7 @@
 // what lies beyond round-off, `failed` (fail_on), the strict first divergence, and where it and each
 // finding lie against the checkpoints. Pure; knows items and statuses, not how they were compared.
 import type { CheckpointResult, ComparedItem, Comparison, FailOn, Finding } from './comparison.js';
+import type { ItemList } from './items.js';
 import { SEVERITY, type Status } from './status.js';
 
 type Verdict = Comparison['verdict'];
@@ -31,25 +32,24 @@ export interface Summary {
   checkpoints: CheckpointResult[];
 }
 
-export function summarise(items: ComparedItem[], ignored: number, failOn: FailOn, checkpoints: string[]): Summary {
+export function summarise(items: ItemList, ignored: number, failOn: FailOn, checkpoints: string[]): Summary {
   const totals = { MATCH: 0, MINOR: 0, DIVERGENT: 0, CRITICAL: 0, MISSING: 0, compared: items.length, ignored, roundOff: 0 };
   const divergences: number[] = [];
   let firstNonMatch: Comparison['firstNonMatch'] = null;
   let verdict: Verdict = 'MATCH';
   let findingVerdict: Verdict = 'MATCH';
   for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    const s = item.status;
+    const s = items.status(i);
     totals[s]++;
     if (s === 'MATCH') continue;
-    if (!firstNonMatch) firstNonMatch = { index: i, name: item.name, status: s };
+    if (!firstNonMatch) firstNonMatch = { index: i, name: items.at(i).name, status: s };
     if (s === 'MISSING') continue;
     divergences.push(i);
     if (SEVERITY[s] > SEVERITY[verdict]) verdict = s;
-    if (item.roundOff) totals.roundOff++;
+    if (items.roundOff(i)) totals.roundOff++;
     else if (SEVERITY[s] > SEVERITY[findingVerdict]) findingVerdict = s;
   }
-  const first = divergences.length ? items[divergences[0]!]! : undefined;
+  const first = divergences.length ? items.at(divergences[0]!) : undefined;
   const firstDivergence = first ? { index: divergences[0]!, name: first.name, status: first.status, diagnoses: first.diagnoses ?? [] } : null;
   return {
     totals,
@@ -65,14 +65,14 @@ export function summarise(items: ComparedItem[], ignored: number, failOn: FailOn
   };
 }
 
-function locateCheckpoint(key: string, items: ComparedItem[], firstDiv: number | null): CheckpointResult {
+function locateCheckpoint(key: string, items: ItemList, firstDiv: number | null): CheckpointResult {
   let index: number | null = null;
   let worst: Status | null = null;
   let firstIsCheckpoint = false;
   for (let i = 0; i < items.length; i++) {
-    if (!itemMatchesKey(items[i]!, key)) continue;
+    if (!mayMatchKey(items, i, key) || !itemMatchesKey(items.at(i), key)) continue;
     if (index === null) index = i;
-    const s = items[i]!.status;
+    const s = items.status(i);
     if (worst === null || SEVERITY[s] > SEVERITY[worst]) worst = s;
     if (i === firstDiv) firstIsCheckpoint = true;
   }
@@ -84,11 +84,20 @@ function locateCheckpoint(key: string, items: ComparedItem[], firstDiv: number |
   return { key, index, status: worst, relation };
 }
 
+/**
+ * Whether item i could belong to `key`, without making its object: every name itemMatchesKey
+ * tries is its key or port key, alone or followed by a selector or a field.
+ */
+function mayMatchKey(items: ItemList, i: number, key: string): boolean {
+  const spelt = (k: string | undefined) => k !== undefined && key.startsWith(k) && (key.length === k.length || '.#['.includes(key[k.length]!));
+  return spelt(items.key(i)) || spelt(items.portKey(i));
+}
+
 /** Where a finding lies against each checkpoint (the checkpoint's first item in the reference's order). */
-export function findingCheckpoints(finding: number, items: ComparedItem[], checkpoints: CheckpointResult[]): Finding['checkpoints'] {
+export function findingCheckpoints(finding: number, items: ItemList, checkpoints: CheckpointResult[]): Finding['checkpoints'] {
   return checkpoints.map((cp) => {
     if (cp.index === null) return { key: cp.key, relation: 'not-found' as const };
-    if (itemMatchesKey(items[finding]!, cp.key)) return { key: cp.key, relation: 'at' as const };
+    if (itemMatchesKey(items.at(finding), cp.key)) return { key: cp.key, relation: 'at' as const };
     return { key: cp.key, relation: finding < cp.index ? ('upstream' as const) : ('downstream' as const) };
   });
 }

@@ -2,6 +2,7 @@
 // with its diagnosis, size against the round-off budget, checkpoint relation and what reads with
 // it), a short table of the items beyond round-off, and one line each for round-off, port-only
 // record fields and keys in one trace only. Pure text.
+import { indexOf, itemAt } from './compact.js';
 import type { ComparedItem, Comparison, Finding } from './comparison.js';
 import { aliasShown, budgetText, cell, code, describeItem, diagnosisText, formatDelta, formatValue, itemLabel } from './summary-text.js';
 
@@ -32,7 +33,7 @@ function checkpointText(f: Finding): string {
 export function headlineText(c: Comparison): string {
   const f = c.findings[0];
   if (!f) return '';
-  const item = c.items[f.index]!;
+  const item = itemAt(c, f.index)!;
   return `${itemLabel(item, c)} (${item.status}): ${diagnosisText(item, item.diagnoses, false)}`;
 }
 
@@ -46,7 +47,7 @@ export function findingsSection(c: Comparison): string[] {
   }
   out.push(`**Headline: ${headlineText(c)}**`, '');
   c.findings.forEach((f, k) => {
-    const item = c.items[f.index]!;
+    const item = itemAt(c, f.index)!;
     const alias = aliasShown(item, c);
     const lines = [`${k + 1}. ${describeItem(item)}${alias ? ` (port key ${code(alias)})` : ''}.`];
     lines.push(`   Diagnosis: ${diagnosisText(item)}.`);
@@ -55,7 +56,7 @@ export function findingsSection(c: Comparison): string[] {
     if (item.deltas && item.deltas.length > 1) lines.push(`   Δ per component (port − reference): ${item.deltas.map((d) => formatDelta(d)).join(', ')}.`);
     const cps = checkpointText(f);
     if (cps) lines.push(`   Checkpoints: ${cps}.`);
-    const more = c.items.filter((it, i) => it.finding === k && i !== f.index).map((it) => code(it.name));
+    const more = c.items.filter((it, i) => it.finding === k && indexOf(c, it, i) !== f.index).map((it) => code(it.name));
     lines.push(`   Why a finding: ${REASONS[f.reason]}.${more.length ? ` Read with it: ${more.length} more item${more.length === 1 ? '' : 's'} beyond round-off (${names(more)}).` : ''}`);
     out.push(...lines, '');
   });
@@ -64,7 +65,7 @@ export function findingsSection(c: Comparison): string[] {
 
 function reading(item: ComparedItem, c: Comparison): string {
   const rel = item.relation;
-  const other = (i: number | undefined) => (i === undefined ? '' : code(c.items[i]!.name));
+  const other = (i: number | undefined) => (i === undefined ? '' : code(itemAt(c, i)?.name ?? `item ${i}`));
   switch (rel?.kind) {
     case 'onset':
       return `**finding ${item.finding! + 1}**: ${diagnosisText(item, item.diagnoses, false)}`;
@@ -86,7 +87,7 @@ function reading(item: ComparedItem, c: Comparison): string {
  * order, and a count of the rest (a garbage cascade of forty rows hides the next finding).
  */
 export function divergentTable(c: Comparison): string[] {
-  const beyond = c.divergences.map((i) => c.items[i]!).filter((it) => !it.roundOff);
+  const beyond = c.divergences.map((i) => itemAt(c, i)!).filter((it) => !it.roundOff);
   if (!beyond.length) return [];
   const out = ['## Divergent keys', '', '| finding | key | reference | port | Δ rel | status | reading |', '|---|---|---|---|---|---|---|'];
   const shown = new Map<number, number>();
@@ -121,7 +122,7 @@ export function divergentTable(c: Comparison): string[] {
 /** One line each for the round-off items, the port-only record fields and the keys in one trace only. */
 export function oneLiners(c: Comparison): string[] {
   const out: string[] = [];
-  const roundOff = c.divergences.map((i) => c.items[i]!).filter((it) => it.roundOff);
+  const roundOff = c.divergences.map((i) => itemAt(c, i)!).filter((it) => it.roundOff);
   if (roundOff.length) {
     const precisions = [...new Set(roundOff.map((it) => it.precision))].join(', ');
     out.push(`Within round-off (${roundOff.length}, ${precisions}; not findings): ${names(roundOff.map((it) => `${code(it.name)} ${it.ulps} ulps`))}.`);

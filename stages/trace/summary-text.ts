@@ -46,11 +46,21 @@ export function formatSetting(x: number): string {
   return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x);
 }
 
-/** The items the table shows, in the comparison's order. */
+/**
+ * The items the table shows, in the comparison's order (of a compact comparison, those it keeps in
+ * detail); `notFound`: the keys that name no item (of a compact one, no key either).
+ */
 export function selectItems(c: Comparison, keys: string[] | undefined): { items: ComparedItem[]; notFound: string[] } {
   if (!keys || keys.length === 0) return { items: c.items, notFound: [] };
   const globs = keys.map((k) => picomatch(k, { dot: true }));
   const found = new Set<number>();
+  if (c.compact) {
+    // A key may name MATCH items the compact form keeps no detail of: it is found when it names
+    // one of the comparison's keys, alone or with a selector or a field.
+    keys.forEach((k, i) => {
+      if (c.compact!.keys.some((name) => globs[i]!(name) || (k.startsWith(name) && (k.length === name.length || '.#['.includes(k[name.length]!))))) found.add(i);
+    });
+  }
   const items = c.items.filter((item) => {
     let hit = false;
     keys.forEach((k, i) => {

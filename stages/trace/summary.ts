@@ -3,7 +3,9 @@
 // one side prints alone, the strict first divergence and the checkpoints, then everything that
 // diverges and the full table, collapsed. Used by summarize and the one-off compare command; the
 // notes section (write-notes) is in ./notes-section.ts. Pure text building: no files, no clock.
+import { itemAt } from './compact.js';
 import type { Comparison } from './comparison.js';
+import { compactNote, keyTable } from './summary-keys.js';
 import { divergentTable, findingsSection, oneLiners } from './summary-findings.js';
 import {
   budgetText,
@@ -50,7 +52,7 @@ export function renderSummary(c: Comparison, options: SummaryOptions = {}): stri
   out.push(...oneLiners(c));
 
   out.push('## First divergence', '');
-  const first = c.firstDivergence ? c.items[c.firstDivergence.index] : undefined;
+  const first = c.firstDivergence ? itemAt(c, c.firstDivergence.index) : undefined;
   if (!first) out.push('None: every compared value is within tolerance.', '');
   else {
     out.push(describeItem(first) + '.', '', `Diagnosis: ${diagnosisText(first)}.`, '');
@@ -70,7 +72,7 @@ export function renderSummary(c: Comparison, options: SummaryOptions = {}): stri
   }
 
   out.push('## All divergent keys', '');
-  const divergent = c.divergences.map((i) => c.items[i]!);
+  const divergent = c.divergences.map((i) => itemAt(c, i)!);
   if (divergent.length === 0) out.push('None.', '');
   else {
     out.push(`<details><summary>${divergent.length} item${divergent.length === 1 ? '' : 's'} beyond tolerance, with diagnoses</summary>`, '');
@@ -82,10 +84,13 @@ export function renderSummary(c: Comparison, options: SummaryOptions = {}): stri
   }
 
   const { items, notFound } = selectItems(c, options.keys);
-  out.push('## All compared items', '', `<details><summary>${items.length} item${items.length === 1 ? '' : 's'}${options.keys?.length ? ' of the selected keys' : ''}</summary>`, '');
+  out.push('## All compared items', '');
+  if (c.compact) out.push(...compactNote(c));
+  out.push(`<details><summary>${items.length} item${items.length === 1 ? '' : 's'}${options.keys?.length ? ' of the selected keys' : ''}${c.compact ? ' kept in detail' : ''}</summary>`, '');
   out.push(...tableHeader());
   for (const item of items) out.push(tableRow(item, c));
   for (const k of notFound) out.push(`| ${code(k)} | — | — | — | — | not in either trace |`);
   out.push('', '</details>', '');
+  if (c.compact) out.push(...keyTable(c));
   return out.join('\n');
 }

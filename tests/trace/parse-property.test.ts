@@ -119,6 +119,31 @@ describe('parser properties', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('writes text byte for byte as JSON.stringify of the decoded text, whatever bytes it holds', async () => {
+    // Lines of text with UTF-8 sequences, well-formed or not (lone continuation bytes, overlong
+    // forms, encoded surrogates, cut sequences), escapes and control characters.
+    const piece = fc.oneof(
+      fc.constantFrom('a', ' ', 'x=1', '←', 'é', 'Å', '\uD83D\uDE00', '"', '\\', '\t', '\u007f'),
+      fc.constantFrom([0x80], [0xc0, 0xaf], [0xc2], [0xe2, 0x86], [0xed, 0xa0, 0x80], [0xf0, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xff], [0xe0, 0x80, 0xaf], [0xf0, 0x9f, 0x98]).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(piece, { maxLength: 8 }), { minLength: 1, maxLength: 6 }), async (lines) => {
+        const bytes = Buffer.concat(lines.map((l) => Buffer.concat([Buffer.from('TRACE_C:convention='), ...l.map((s) => (/^[\x00-\x7f]*$/.test(s) ? Buffer.from(s) : Buffer.from(s, /[\u0080-\u00ff]/.test(s) && !/[^\x00-\xff]/.test(s) ? 'latin1' : 'utf8'))), Buffer.from('\n')])));
+        const file = join(dir, `utf8-${run}.log`);
+        const out = join(dir, `utf8-${run++}.json`);
+        writeFileSync(file, bytes);
+        const memory = await parseTraceFile(file);
+        await parseTraceFileTo(file, out);
+        const text = readFileSync(out);
+        const start = text.indexOf('"records":[\n') + '"records":[\n'.length;
+        const end = text.lastIndexOf('\n],"prefixes"');
+        expect(text.subarray(start, end).equals(Buffer.from(memory.records.map(traceRecordJson).join(',\n')))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   // PyTorch/NumPy printouts and units (stages/trace/parse/printouts.ts): pieces of them, shuffled.
   const printoutFragment = fc.oneof(
     fragment,

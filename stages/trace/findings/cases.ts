@@ -27,7 +27,7 @@ export function comparisonCases(stage: string, c: Comparison, failOn: FailOn): F
     const failing = offending.filter((i) => failsOn(failOn, i.status));
     if (failing.length) {
       const first = failing[0]!;
-      const message = `${failing.length} of ${g.items.length} item(s) ${failOn === 'critical' ? 'CRITICAL' : 'beyond tolerance'}; first ${first.name} (${first.status}, Δ rel ${formatRel(first.rel)})`;
+      const message = `${failing.length} of ${g.count} item(s) ${failOn === 'critical' ? 'CRITICAL' : 'beyond tolerance'}; first ${first.name} (${first.status}, Δ rel ${formatRel(first.rel)})`;
       return { group, name: g.key, outcome: 'failed', message, type: first.status, text: describe(failing) };
     }
     if (offending.length || g.worst !== 'MATCH') {

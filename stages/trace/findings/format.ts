@@ -1,4 +1,5 @@
 // Short text forms of a comparison's numbers and items, shared by the findings and their renderings.
+import { itemAt, statusAt } from '../compact.js';
 import type { ComparedItem, Comparison } from '../comparison.js';
 import { formatNumber } from '../factors.js';
 import { SEVERITY, type Status } from '../status.js';
@@ -40,7 +41,7 @@ export function headlineLine(c: Comparison): string {
   const findings = c.findings ?? [];
   const f = findings[0];
   if (f) {
-    const item = c.items[f.index]!;
+    const item = itemAt(c, f.index)!;
     const strict = c.firstDivergence;
     const word = strict && strict.index === f.index ? 'first divergence' : 'first finding';
     const after = strict && strict.index !== f.index ? `; the first divergence, ${strict.name}, is round-off` : '';
@@ -48,7 +49,7 @@ export function headlineLine(c: Comparison): string {
     return `${word} ${f.name} (${f.status}, Δ rel ${formatRel(item.rel)}): ${diagnosisOrNone(item)}${after}${more}`;
   }
   if (!findings.length && c.findings === undefined && c.firstDivergence) {
-    const item = c.items[c.firstDivergence.index];
+    const item = itemAt(c, c.firstDivergence.index);
     const d = diagnosisOf(item);
     return `first divergence ${c.firstDivergence.name} (${c.firstDivergence.status}, Δ rel ${formatRel(item?.rel)})${d ? `: ${d}` : ''}`;
   }
@@ -59,7 +60,10 @@ export function headlineLine(c: Comparison): string {
 
 export interface KeyGroup {
   key: string;
+  /** The group's items; in a compact comparison only those it details (every one not MATCH). */
   items: ComparedItem[];
+  /** How many items the group has. */
+  count: number;
   /** Worst status among the group's items, in the one order of status.ts. */
   worst: Status;
 }
@@ -67,10 +71,25 @@ export interface KeyGroup {
 /** Items grouped by key (the reference's spelling), in the reference's order. */
 export function keyGroups(c: Comparison): KeyGroup[] {
   const groups = new Map<string, KeyGroup>();
+  if (c.compact) {
+    const k = c.compact;
+    const byId: KeyGroup[] = [];
+    for (let i = 0; i < k.items; i++) {
+      const id = k.key[i]!;
+      let g = byId[id];
+      if (!g) groups.set(k.keys[id]!, (g = byId[id] = { key: k.keys[id]!, items: [], count: 0, worst: 'MATCH' }));
+      g.count++;
+      const s = statusAt(c, i);
+      if (SEVERITY[s] > SEVERITY[g.worst]) g.worst = s;
+    }
+    for (const item of c.items) groups.get(item.key)?.items.push(item);
+    return [...groups.values()];
+  }
   for (const item of c.items) {
     let g = groups.get(item.key);
-    if (!g) groups.set(item.key, (g = { key: item.key, items: [], worst: 'MATCH' }));
+    if (!g) groups.set(item.key, (g = { key: item.key, items: [], count: 0, worst: 'MATCH' }));
     g.items.push(item);
+    g.count++;
     if (SEVERITY[item.status] > SEVERITY[g.worst]) g.worst = item.status;
   }
   return [...groups.values()];

@@ -49,7 +49,7 @@ export function summarySection(s: SectionInput): string {
       const worstRel = Math.max(...bad.map((i) => (i.rel !== null && Number.isFinite(i.rel) ? i.rel : -Infinity)));
       const first = bad.find((i) => i.status === g.worst) ?? bad[0]!;
       lines.push(
-        `| \`${cell(g.key)}\` | ${g.worst} | ${bad.length} of ${g.items.length} | ${formatRel(Number.isFinite(worstRel) ? worstRel : null)} | \`${cell(first.name)}\` | ${first.portLine ?? '—'} | ${cell(first.diagnoses?.[0]?.message ?? '')} |`,
+        `| \`${cell(g.key)}\` | ${g.worst} | ${bad.length} of ${g.count} | ${formatRel(Number.isFinite(worstRel) ? worstRel : null)} | \`${cell(first.name)}\` | ${first.portLine ?? '—'} | ${cell(first.diagnoses?.[0]?.message ?? '')} |`,
       );
     }
     if (groups.length > MAX_GROUP_ROWS) lines.push('', `… and ${groups.length - MAX_GROUP_ROWS} more key groups in \`${s.file}\`.`);

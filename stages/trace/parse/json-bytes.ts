@@ -24,21 +24,45 @@ export function putUint(out: Buffer, p: number, v: number): number {
 }
 
 /**
- * src[a, e) as a JSON string. Printable ASCII is copied as it is checked; anything else goes
- * through JSON.stringify (at most 6 bytes per byte).
+ * src[a, e) as a JSON string. Printable ASCII and well-formed UTF-8 sequences are copied as they
+ * are checked: JSON.stringify leaves both as they are, so the bytes are the same (decoding and
+ * encoding a line with an arrow in it cost 3% of a parse). Anything else (a control character, a
+ * quote, a backslash, a byte the decoder would replace) goes through JSON.stringify (at most 6
+ * bytes per byte).
  */
 export function putQuoted(out: Buffer, p: number, src: Buffer, a: number, e: number): number {
   let q = p;
   out[q++] = QUOTE;
   for (let i = a; i < e; i++) {
     const c = src[i];
-    if (c < SPACE || c > 126 || c === QUOTE || c === BACKSLASH) {
-      return p + out.write(JSON.stringify(utf8(src, a, e)), p, 'utf8');
+    if (c >= SPACE && c <= 126 && c !== QUOTE && c !== BACKSLASH) {
+      out[q++] = c;
+      continue;
     }
-    out[q++] = c;
+    const n = c >= 0xc2 ? utf8Length(src, i, e) : 0;
+    if (n === 0) return p + out.write(JSON.stringify(utf8(src, a, e)), p, 'utf8');
+    for (let k = 0; k < n; k++) out[q++] = src[i + k];
+    i += n - 1;
   }
   out[q++] = QUOTE;
   return q;
+}
+
+/** The length of the well-formed UTF-8 sequence at src[i] (a lead byte ≥ 0xC2), 0 when it is not one. */
+function utf8Length(src: Buffer, i: number, e: number): number {
+  const c = src[i];
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < e && src[i + k] >= lo && src[i + k] <= hi;
+  if (c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c <= 0xef) {
+    // No overlong forms (E0 A0..) and no surrogates (ED ..9F).
+    const ok = c === 0xe0 ? cont(1, 0xa0) : c === 0xed ? cont(1, 0x80, 0x9f) : cont(1);
+    return ok && cont(2) ? 3 : 0;
+  }
+  if (c <= 0xf4) {
+    const ok = c === 0xf0 ? cont(1, 0x90) : c === 0xf4 ? cont(1, 0x80, 0x8f) : cont(1);
+    return ok && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
 }
 
 const J_NAN = ascii('"NaN"');

@@ -1,0 +1,187 @@
+// The compact form of a large comparison, and how readers find an item in either form.
+//
+// Above COMPACT_ABOVE items a comparison keeps the full detail (values, deltas, diagnoses,
+// findings' relations) only for the items that are not MATCH and for the items those point at
+// (a carry-over's source, a shift's vector, a checkpoint's first item), each with its `index`;
+// every item, MATCH included, is still there as one key, one status letter and one Δ rel in
+// `compact` (schemas/comparison.schema.json). A million-record comparison is then a few MB instead
+// of ~300, and reading or validating it stays small. Totals, verdicts, findings, the first
+// divergence, checkpoints and `divergences` are the same as the full form's: they are computed
+// before the form is chosen. Below the threshold nothing changes (README, "How two traces are
+// compared").
+import type { ComparedItem, CompactItems, Comparison } from './comparison.js';
+import type { ItemTable } from './items.js';
+import { STATUSES, type Status } from './status.js';
+
+/** Items above which a comparison is written compact: ~30 MB of full JSON. */
+export const COMPACT_ABOVE = 100_000;
+
+/** Status letters, in the order of status.ts's STATUSES. */
+const LETTERS = 'MmDCX';
+const STATUS_OF_LETTER: Readonly<Record<string, Status>> = Object.fromEntries(STATUSES.map((s, k) => [LETTERS[k]!, s]));
+
+/** The comparison `c` (every field but items set) in compact form, from its item table. */
+export function compactComparison(c: Comparison, table: ItemTable, threshold: number): Comparison {
+  const wanted = new Set<number>(table.detail.keys());
+  const point = (i: number | null | undefined) => {
+    if (i !== undefined && i !== null && i >= 0 && i < table.length) wanted.add(i);
+  };
+  for (const it of table.detail.values()) {
+    point(it.relation?.item);
+    it.relation?.items?.forEach(point);
+    for (const d of it.diagnoses ?? []) d.related?.forEach(point);
+  }
+  for (const cp of c.checkpoints) point(cp.index);
+  c.items = [...wanted].sort((a, b) => a - b).map((i) => ({ index: i, ...table.at(i) }));
+
+  const n = table.length;
+  const keys: string[] = [];
+  const ids = new Map<string, number>();
+  // An item's key is its group's name in one side's spelling: looked up once per group and side.
+  const byGroup: number[] = [];
+  const key = new Int32Array(n);
+  const rel = new Float64Array(n);
+  const letters = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const slot = table.groupOf(i) * 2 + (table.fromReference(i) ? 0 : 1);
+    let id = byGroup[slot];
+    if (id === undefined) {
+      const k = table.key(i);
+      const known = ids.get(k);
+      id = known ?? keys.length;
+      if (known === undefined) {
+        keys.push(k);
+        ids.set(k, id);
+      }
+      byGroup[slot] = id;
+    }
+    key[i] = id;
+    rel[i] = table.rel(i);
+    letters[i] = LETTERS.charCodeAt(table.statusCode(i));
+  }
+  c.compact = { threshold, items: n, keys, key, status: Buffer.from(letters.buffer, letters.byteOffset, n).toString('latin1'), rel };
+  return c;
+}
+
+/**
+ * The `compact` member as JSON, in pieces of about a megabyte: the columns are written as bytes
+ * (building a million numbers as strings, then encoding them, took three times as long).
+ */
+export function* compactJsonPieces(k: CompactItems): Generator<string | Buffer> {
+  yield `{"threshold":${k.threshold},"items":${k.items},"keys":${JSON.stringify(k.keys)},\n  "key":[`;
+  const n = k.items;
+  const STEP = 1 << 16;
+  for (let a = 0; a < n; a += STEP) {
+    const b = Math.min(n, a + STEP);
+    const out = Buffer.allocUnsafe((b - a) * 12);
+    let p = 0;
+    for (let i = a; i < b; i++) {
+      if (i > 0) out[p++] = 0x2c;
+      p = putInteger(out, p, k.key[i]!);
+    }
+    yield out.subarray(0, p);
+  }
+  yield `],\n  "status":${JSON.stringify(k.status)},\n  "rel":[`;
+  for (let a = 0; a < n; a += STEP) {
+    const b = Math.min(n, a + STEP);
+    const out = Buffer.allocUnsafe((b - a) * 12);
+    let p = 0;
+    for (let i = a; i < b; i++) {
+      if (i > 0) out[p++] = 0x2c;
+      p = putRel(out, p, k.rel[i]);
+    }
+    yield out.subarray(0, p);
+  }
+  yield ']}';
+}
+
+function putInteger(out: Buffer, p: number, x: number): number {
+  if (x < 10) {
+    out[p] = 0x30 + x;
+    return p + 1;
+  }
+  const start = p;
+  while (x > 0) {
+    out[p++] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  out.subarray(start, p).reverse();
+  return p;
+}
+
+const NULL = Buffer.from('null');
+
+/**
+ * Δ rel as written: three significant digits (`d.dde-N`, a JSON number), enough to read; 0 and
+ * null as such. Within one unit of the third digit of x.toPrecision(3), at a third of its cost.
+ */
+function putRel(out: Buffer, p: number, x: number | null | undefined): number {
+  if (x === null || x === undefined || !Number.isFinite(x) || x < 0) {
+    NULL.copy(out, p);
+    return p + 4;
+  }
+  if (x === 0) {
+    out[p] = 0x30;
+    return p + 1;
+  }
+  if (x < 1e-290 || x > 1e290) return p + out.write(x.toPrecision(3), p, 'latin1'); // 10 ** (e - 2) would leave the doubles
+  let e = Math.floor(Math.log10(x));
+  let m = Math.round(x / 10 ** (e - 2));
+  if (m >= 1000) {
+    m = Math.round(m / 10);
+    e++;
+  } else if (m < 100) {
+    m *= 10;
+    e--;
+  }
+  out[p++] = 0x30 + Math.floor(m / 100);
+  const tail = m % 100;
+  if (tail !== 0) {
+    out[p++] = 0x2e;
+    out[p++] = 0x30 + Math.floor(tail / 10);
+    if (tail % 10 !== 0) out[p++] = 0x30 + (tail % 10);
+  }
+  if (e !== 0) {
+    out[p++] = 0x65;
+    if (e < 0) {
+      out[p++] = 0x2d;
+      e = -e;
+    }
+    p = putInteger(out, p, e);
+  }
+  return p;
+}
+
+const byIndex = new WeakMap<Comparison, Map<number, ComparedItem>>();
+
+/** Item i of a comparison, full or compact; undefined when a compact one keeps no detail of it. */
+export function itemAt(c: Comparison, i: number): ComparedItem | undefined {
+  if (!c.compact) return c.items[i];
+  let m = byIndex.get(c);
+  if (!m) {
+    m = new Map(c.items.map((it) => [it.index!, it]));
+    byIndex.set(c, m);
+  }
+  return m.get(i);
+}
+
+/** The position of an item among all compared items. */
+export function indexOf(c: Comparison, item: ComparedItem, position: number): number {
+  return c.compact ? item.index! : position;
+}
+
+/** Item i's status in either form. */
+export function statusAt(c: Comparison, i: number): Status {
+  return c.compact ? STATUS_OF_LETTER[c.compact.status[i]!]! : c.items[i]!.status;
+}
+
+/** Item i's Δ rel in either form, null when none. */
+export function relAt(c: Comparison, i: number): number | null {
+  const x = c.compact ? c.compact.rel[i] : c.items[i]!.rel;
+  return x === null || x === undefined || Number.isNaN(x) ? null : x;
+}
+
+/** How many items were compared (a compact comparison's items hold only some of them). */
+export function itemCount(c: Comparison): number {
+  return c.compact ? c.compact.items : c.items.length;
+}
