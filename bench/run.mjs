@@ -92,6 +92,13 @@ const grepMs = Number(process.hrtime.bigint() - t0) / 1e6;
 rmSync(dir, { recursive: true, force: true });
 add(`compare-traces, ${records.toLocaleString('en')} records a side`, ms(cmp.compareMs), `${(cmp.compareMs / grepMs).toFixed(0)}× grep -c TRACE over ${records.toLocaleString('en')} lines (${ms(grepMs)})`, '< 3 s', cmp.compareMs < 3000);
 
+const { benchSweep } = await import('./sweep.mjs');
+const sw = benchSweep({ reps: quick ? 3 : 5 });
+add('validate, 1,000-instance sweep (matrix expanded from the YAML)', ms(sw.validateMs), `${(sw.validateMs / sw.bareMs).toFixed(2)}× bare node (${ms(sw.bareMs)})`, '≤ 0.3 s', sw.validateMs <= 300);
+add('no-op run, 1,000-instance sweep', ms(sw.noopMs), `${(sw.noopMs / sw.bareMs).toFixed(2)}× bare node`, '≤ 1 s', sw.noopMs <= 1000);
+const [few, , many] = sw.cold;
+add('cold sweep: time per instance at 1,000 / at 10', `${(many.perInstanceMs / few.perInstanceMs).toFixed(2)}×`, sw.cold.map((c) => `${c.n}: ${ms(c.perInstanceMs)}`).join(', '), 'flat (≤ 1.2×)', many.perInstanceMs / few.perInstanceMs <= 1.2);
+
 const watch = await benchWatch();
 add('watch: save → first affected stage starts (median)', ms(watch.medianMs), `p90 ${ms(watch.p90Ms ?? watch.medianMs)}`, '≤ 100 ms', watch.medianMs <= 100);
 

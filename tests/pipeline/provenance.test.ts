@@ -128,7 +128,7 @@ describe('provenance across a changing pipeline (the stale-snapshot sequence)', 
     p.write(SOURCE, original.source);
     const out = run();
     expect(out).toMatch(/snapshot@multi-phi restored from cache/);
-    expect(out).toMatch(/summarize restored from cache/);
+    expect(out).toMatch(/summarize@multi-phi restored from cache/);
     const s = state();
     expect(s.count).toBe(5);
     expect(s.snapshotText).toBe(first.snapshotText);

@@ -255,7 +255,7 @@ describe('pipeline diagnostics', () => {
     expect(p.cli(['run', '--no-such-flag']).code).toBe(2);
     const r = p.cli(['run', 'nosuchstage']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no stage named 'nosuchstage'/);
+    expect(r.stderr).toMatch(/no stage matches 'nosuchstage'/);
     expect(p.takeRuns()).toEqual([]);
   });
 });
