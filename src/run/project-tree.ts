@@ -88,7 +88,7 @@ export class ProjectTree {
   private relist = new Set<string>();
   private eventsSinceLook = 0;
   private readonly overflowAt: number;
-  private barrier: { watcher: FSWatcher; fd: number; waiting?: { done: (ok: boolean) => void } } | undefined;
+  private barrier: { watcher: FSWatcher; fd: number; timer: NodeJS.Timeout; waiting?: { done: (ok: boolean) => void } } | undefined;
   private lost = false;
   /** A watch was refused: the tree goes on by statting. */
   private refused = false;
@@ -191,6 +191,7 @@ export class ProjectTree {
     if (!b) return;
     b.watcher.close();
     b.waiting?.done(false);
+    clearTimeout(b.timer);
     closeSync(b.fd);
   }
 
@@ -202,7 +203,9 @@ export class ProjectTree {
       const watcher = watch(this.opts.barrierDir, { persistent: false }, (_type, name) => {
         if (name === BARRIER) this.barrier?.waiting?.done(true);
       });
-      this.barrier = { watcher, fd };
+      // One timer for the run, re-armed by each wait: a new 30 s timer per look showed in profiles.
+      const timer = setTimeout(() => this.barrier?.waiting?.done(false), 30_000).unref();
+      this.barrier = { watcher, fd, timer };
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -219,9 +222,9 @@ export class ProjectTree {
     if (!b) return Promise.resolve(false);
     return new Promise((resolve) => {
       // The timer also keeps the process alive while waiting: the watches do not.
-      const timer = setTimeout(() => finish(false), 30_000);
+      b.timer.refresh().ref();
       const finish = (ok: boolean) => {
-        clearTimeout(timer);
+        b.timer.unref();
         b.waiting = undefined;
         if (!ok) this.refused = true;
         resolve(ok);
