@@ -88,7 +88,7 @@ export class ProjectTree {
   private relist = new Set<string>();
   private eventsSinceLook = 0;
   private readonly overflowAt: number;
-  private barrier: { watcher: FSWatcher; fd: number; waiting?: { done: (ok: boolean) => void } } | undefined;
+  private barrier: { watcher: FSWatcher; fd: number; timer: NodeJS.Timeout; waiting?: { done: (ok: boolean) => void } } | undefined;
   private lost = false;
   /** A watch was refused: the tree goes on by statting. */
   private refused = false;
@@ -191,6 +191,7 @@ export class ProjectTree {
     if (!b) return;
     b.watcher.close();
     b.waiting?.done(false);
+    clearTimeout(b.timer);
     closeSync(b.fd);
   }
 
@@ -202,7 +203,9 @@ export class ProjectTree {
       const watcher = watch(this.opts.barrierDir, { persistent: false }, (_type, name) => {
         if (name === BARRIER) this.barrier?.waiting?.done(true);
       });
-      this.barrier = { watcher, fd };
+      // One timer for the run, re-armed by each wait: a new 30 s timer per look showed in profiles.
+      const timer = setTimeout(() => this.barrier?.waiting?.done(false), 30_000).unref();
+      this.barrier = { watcher, fd, timer };
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -219,9 +222,9 @@ export class ProjectTree {
     if (!b) return Promise.resolve(false);
     return new Promise((resolve) => {
       // The timer also keeps the process alive while waiting: the watches do not.
-      const timer = setTimeout(() => finish(false), 30_000);
+      b.timer.refresh().ref();
       const finish = (ok: boolean) => {
-        clearTimeout(timer);
+        b.timer.unref();
         b.waiting = undefined;
         if (!ok) this.refused = true;
         resolve(ok);
@@ -325,6 +328,14 @@ export class ProjectTree {
       this.removeFromParent(rel, out);
       return;
     }
+    if (this.mode === 'events') {
+      // The folder may have been replaced under the same name (even with the same inode number,
+      // which file systems reuse): watch what is there now, before the old watch ends, so that no
+      // event falls between the two.
+      const old = folder.watcher;
+      folder.watcher = this.watchFolder(rel);
+      old?.close();
+    }
     const seen = new Set<string>();
     for (const e of entries) {
       const child = childOf(rel, e.name);
@@ -359,6 +370,14 @@ export class ProjectTree {
     for (const name of [...folder.opaque]) if (!seen.has(name)) folder.opaque.delete(name);
   }
 
+  /** relistFolder for a folder and every folder below it that was already known. */
+  private relistTree(rel: string, out: Set<string>): void {
+    const known = [...(this.folders.get(rel)?.subdirs ?? [])];
+    this.relistFolder(rel, out, this.mode === 'poll');
+    const folder = this.folders.get(rel);
+    for (const name of known) if (folder?.subdirs.has(name)) this.relistTree(childOf(rel, name), out);
+  }
+
   private removeFromParent(rel: string, out: Set<string>): void {
     if (!rel) return;
     const cut = rel.lastIndexOf('/');
@@ -378,8 +397,10 @@ export class ProjectTree {
     if (st?.isDirectory()) {
       if (parent.opaque.has(name)) return;
       if (parent.subdirs.has(name)) {
-        if (this.folders.get(rel)?.ino === st.ino) return; // the same folder (its attributes changed)
-        this.dropTree(rel, out); // replaced: what it held is gone, what it holds now is new
+        // The same folder (touched, renamed away and back) or a new one that got the old inode
+        // number: its names are compared. A new inode number is surely a new folder: all new.
+        if (this.folders.get(rel)?.ino === st.ino) return this.relistTree(rel, out);
+        this.dropTree(rel, out);
       } else {
         if (parent.files.delete(name)) out.add(rel);
         parent.subdirs.add(name);

@@ -155,6 +155,21 @@ describe('what the write guard sees', () => {
     });
   }
 
+  for (const overflowAt of [undefined, 1]) {
+    it(`follows a folder a stage replaces: what it held is gone, what is written there later is seen${overflowAt ? ' (after an overflow)' : ''}`, async () => {
+      const p = new Project(STAGES(3));
+      p.tree(2, 4);
+      await p.open({ overflowAt });
+      await p.stage('s0', 'echo 0 > out/s0.txt; rm -rf src/m1 && mkdir -p src/m1/deep && echo n > src/m1/deep/new.c');
+      await p.stage('s1', 'echo 1 > out/s1.txt; echo later > src/m1/deep/later.c');
+      const partial = overflowAt ? ' (more changes than the file watcher could follow at once: files changed in place may be missing from this list)' : '';
+      expect(p.takeWarnings()).toEqual([
+        `s0: created or changed files that no stage declares as outs: src/m1/deep/f1.c, src/m1/deep/f3.c, src/m1/deep/new.c${partial}; declare them as outs, or ignore them in .gitignore`,
+        `s1: created or changed files that no stage declares as outs: src/m1/deep/later.c${partial}; declare them as outs, or ignore them in .gitignore`,
+      ]);
+    });
+  }
+
   it('fails a stage that rewrites a protected tracked file in place; hands each new content to the archive once', async () => {
     const p = new Project(`protect: [src/**]\n${STAGES(3)}`);
     p.tree(4, 40);
