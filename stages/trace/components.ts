@@ -230,14 +230,13 @@ export function compareInto(into: Outcome, r: Component[], p: Component[], tol: 
   let normR = 0;
   let normP = 0;
   let textDiff = -1;
-  let allNumbers = true;
+  // Some component is text or a non-finite name here (all numbers went to compareNumbersInto).
   for (let i = 0; i < n; i++) {
     const ri = r[i]!;
     const pi = p[i]!;
     const a = typeof ri === 'number' ? ri : componentNumber(ri);
     const b = typeof pi === 'number' ? pi : componentNumber(pi);
     if (a === undefined || b === undefined) {
-      allNumbers = false;
       if (a !== undefined || b !== undefined) {
         into.status = 'CRITICAL'; // text versus number
         into.worst = i;
@@ -247,7 +246,6 @@ export function compareInto(into: Outcome, r: Component[], p: Component[], tol: 
       continue;
     }
     if (a !== a || b !== b || a === Infinity || a === -Infinity || b === Infinity || b === -Infinity) {
-      allNumbers = false;
       if (!((a !== a && b !== b) || a === b)) {
         into.status = 'CRITICAL';
         into.worst = i;
@@ -271,16 +269,9 @@ export function compareInto(into: Outcome, r: Component[], p: Component[], tol: 
   let failed = false;
   let signFlip = false;
   for (let i = 0; i < n; i++) {
-    let a: number | undefined;
-    let b: number | undefined;
-    if (allNumbers) {
-      a = r[i] as number;
-      b = p[i] as number;
-    } else {
-      a = componentNumber(r[i]!);
-      b = componentNumber(p[i]!);
-      if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) continue;
-    }
+    const a = componentNumber(r[i]!);
+    const b = componentNumber(p[i]!);
+    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) continue;
     const d = b > a ? b - a : a - b;
     if (d > maxD) {
       maxD = d;
