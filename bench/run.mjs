@@ -90,7 +90,7 @@ const t0 = process.hrtime.bigint();
 spawnSync('grep', ['-c', 'TRACE', log]);
 const grepMs = Number(process.hrtime.bigint() - t0) / 1e6;
 rmSync(dir, { recursive: true, force: true });
-add(`compare-traces, ${records.toLocaleString('en')} records a side`, ms(cmp.compareMs), `${(cmp.compareMs / grepMs).toFixed(0)}× grep -c TRACE over ${records.toLocaleString('en')} lines (${ms(grepMs)})`, '< 3 s', cmp.compareMs < 3000);
+add(`evidence compare (CLI, --json), ${records.toLocaleString('en')} records a side`, `${ms(cmp.compareMs)}, peak RSS ${cmp.peakRssMB} MB`, `${(cmp.compareMs / cmp.parseBaselineMs).toFixed(2)}× JSON.parse of both traces (${ms(cmp.parseBaselineMs)}); ${(cmp.compareMs / grepMs).toFixed(0)}× grep -c TRACE over ${records.toLocaleString('en')} lines (${ms(grepMs)})`, '≤ 3 s, ≤ 300 MB', cmp.compareMs <= 3000 && cmp.peakRssMB <= 300);
 
 const { benchSweep } = await import('./sweep.mjs');
 const sw = benchSweep({ reps: quick ? 3 : 5 });

@@ -35,11 +35,11 @@
 // written compact (compact.ts): the detailed items, and one key, status and Δ rel per item.
 //
 // Pure: no files, no printing. Must stay fast: a million records per side in well under a second.
-import { columnsOf, K_INTEGER, K_RECORD, type TraceColumns } from './columns.js';
+import { columnsOf, F_ODD, F_TEXT, K_INTEGER, K_MATRIX, K_RECORD, type TraceColumns } from './columns.js';
 import type { ComparedItem, Comparison, CompareOptions, Component, Diagnosis, ToleranceSpec } from './comparison.js';
 import { DEFAULT_TOLERANCE } from './comparison.js';
 import { compactComparison, COMPACT_ABOVE } from './compact.js';
-import { compareInto, componentNumber, componentsOf, magnitudeOf, sameLabels, sameShape, signedDeltas, type Outcome, type PrecisionSource } from './components.js';
+import { compareInto, compareNumbersInto, componentNumber, componentsOf, magnitudeOf, sameLabels, sameShape, signedDeltas, type Outcome, type PrecisionSource } from './components.js';
 import { diagnose } from './diagnose.js';
 import { SEP, traceFamily } from './family.js';
 import { ItemTable } from './items.js';
@@ -371,7 +371,33 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
     return { r: a ? a.values : null, p: b ? b.values : null, labels: a?.labels ?? b?.labels };
   };
 
+  /**
+   * Two records of plain numbers, compared in place in the columns: a MATCH leaves no array and no
+   * object behind. False when the pair needs the general path (which then compares it again: the
+   * same outcome, and no precision is asked for twice).
+   */
+  const emitNumbers = (g: Group, ri: number, pi: number): boolean => {
+    const key = keyOf(g, ri);
+    const decision = decisionOf(g, ri, pi, undefined, key, portKeyOf(g, ri, pi, key));
+    if (decision.ignore) {
+      ignored++;
+      return true;
+    }
+    if (!sameShape(refCols.shapeOf(ri), portCols.shapeOf(pi))) return false;
+    const exact = refCols.kind[ri] === K_INTEGER && portCols.kind[pi] === K_INTEGER;
+    source.g = g;
+    source.field = undefined;
+    const rs = refCols.start[ri]!;
+    const ps = portCols.start[pi]!;
+    const rn = refCols.start[ri + 1]! - rs;
+    if (compareNumbersInto(outcome, refCols.num, rs, rn, portCols.num, ps, portCols.start[pi + 1]! - ps, decision.tol ?? baseTol, exact, source)) return false;
+    table.addMatch(g.index, ri, pi, undefined, rn, outcome.rel);
+    return true;
+  };
+  const plainNumbers = (cols: TraceColumns, i: number) => cols.kind[i]! <= K_MATRIX && (cols.flags[i]! & (F_ODD | F_TEXT)) === 0;
+
   const emitPair = (g: Group, ri: number, pi: number) => {
+    if (ri >= 0 && pi >= 0 && plainNumbers(refCols, ri) && plainNumbers(portCols, pi) && emitNumbers(g, ri, pi)) return;
     const rk = ri >= 0 ? refCols.kind[ri]! : -1;
     const pk = pi >= 0 ? portCols.kind[pi]! : -1;
     if ((rk === K_RECORD || pk === K_RECORD) && !(ri >= 0 && pi >= 0 && rk !== pk)) {

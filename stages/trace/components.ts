@@ -96,43 +96,35 @@ export function magnitudeOf(r: Component[], p: Component[]): number {
 
 const FLOAT64_SOURCE: PrecisionSource = { precision: () => FLOAT64 };
 
+function numbersOnly(v: Component[]): boolean {
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number') return false;
+  return true;
+}
+
 /**
- * Compares component arrays and writes status, abs, rel, delta, ratio and worst into `into`;
- * returns true when the item is not MATCH (the caller then adds deltas and diagnoses).
- * `exact`: integers on both sides, no tolerance and no MINOR.
+ * compareInto for components that are all numbers (finite or not), read in place: r[ro, ro + rn)
+ * against p[po, po + pn), as a trace's columns hold them. The same rules, step for step, without
+ * an array per item: most of a large comparison goes through here.
  */
-export function compareInto(into: Outcome, r: Component[], p: Component[], tol: Tol, exact: boolean, source: PrecisionSource = FLOAT64_SOURCE): boolean {
-  const n = r.length;
+export function compareNumbersInto(into: Outcome, r: ArrayLike<number>, ro: number, rn: number, p: ArrayLike<number>, po: number, pn: number, tol: Tol, exact: boolean, source: PrecisionSource = FLOAT64_SOURCE): boolean {
   into.abs = null;
   into.rel = null;
   into.delta = null;
   into.ratio = null;
   into.worst = null;
-  if (n !== p.length) {
+  if (rn !== pn) {
     into.status = 'CRITICAL';
     return true;
   }
+  const n = rn;
   let normR = 0;
   let normP = 0;
-  let textDiff = -1;
-  let allNumbers = true;
+  let finite = true;
   for (let i = 0; i < n; i++) {
-    const ri = r[i]!;
-    const pi = p[i]!;
-    const a = typeof ri === 'number' ? ri : componentNumber(ri);
-    const b = typeof pi === 'number' ? pi : componentNumber(pi);
-    if (a === undefined || b === undefined) {
-      allNumbers = false;
-      if (a !== undefined || b !== undefined) {
-        into.status = 'CRITICAL'; // text versus number
-        into.worst = i;
-        return true;
-      }
-      if (ri !== pi && textDiff < 0) textDiff = i;
-      continue;
-    }
+    const a = r[ro + i]!;
+    const b = p[po + i]!;
     if (a !== a || b !== b || a === Infinity || a === -Infinity || b === Infinity || b === -Infinity) {
-      allNumbers = false;
+      finite = false;
       if (!((a !== a && b !== b) || a === b)) {
         into.status = 'CRITICAL';
         into.worst = i;
@@ -156,16 +148,130 @@ export function compareInto(into: Outcome, r: Component[], p: Component[], tol: 
   let failed = false;
   let signFlip = false;
   for (let i = 0; i < n; i++) {
-    let a: number | undefined;
-    let b: number | undefined;
-    if (allNumbers) {
-      a = r[i] as number;
-      b = p[i] as number;
-    } else {
-      a = componentNumber(r[i]!);
-      b = componentNumber(p[i]!);
-      if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) continue;
+    const a = r[ro + i]!;
+    const b = p[po + i]!;
+    if (!finite && !(Number.isFinite(a) && Number.isFinite(b))) continue;
+    const d = b > a ? b - a : a - b;
+    if (d > maxD) {
+      maxD = d;
+      maxAt = i;
     }
+    if (d === 0) continue;
+    let allowed = 0;
+    if (!exact) {
+      const ma = a < 0 ? -a : a;
+      const mb = b < 0 ? -b : b;
+      allowed = tol.rel * (ma > mb ? ma : mb);
+      if (tol.abs > allowed) allowed = tol.abs;
+      if (d > allowed) {
+        if (floor < 0) floor = Math.min(FLOOR_ULPS * ulpIn(scale, source.precision()), tol.rel * scale);
+        if (floor > allowed) allowed = floor;
+      }
+    }
+    if (d > allowed) {
+      failed = true;
+      const excess = allowed > 0 ? d / allowed : Infinity;
+      if (worst < 0 || excess > worstExcess || (excess === worstExcess && d > worstD)) {
+        worst = i;
+        worstExcess = excess;
+        worstD = d;
+      }
+      if (a * b < 0 && d > minorAllowed) signFlip = true;
+    }
+  }
+  if (!failed) {
+    into.status = 'MATCH';
+    into.abs = maxD;
+    into.rel = scale === 0 ? 0 : maxD / scale;
+    into.worst = maxAt >= 0 ? maxAt : n > 0 ? 0 : null;
+    return false;
+  }
+  const rel = scale === 0 ? 0 : maxD / scale;
+  let status: Status;
+  const orders =
+    (normR === 0) !== (normP === 0) || (normR > 0 && normP > 0 && (normR / normP >= CRITICAL_FACTOR || normP / normR >= CRITICAL_FACTOR));
+  if (orders) status = 'CRITICAL';
+  else if (signFlip) status = 'CRITICAL';
+  else if (!exact && rel < tol.minor) status = 'MINOR';
+  else status = 'DIVERGENT';
+  if (worst < 0) worst = n > 0 ? 0 : -1;
+  into.status = status;
+  into.abs = maxD;
+  into.rel = rel;
+  if (worst >= 0) {
+    into.worst = worst;
+    const a = r[ro + worst]!;
+    const b = p[po + worst]!;
+    if (Number.isFinite(a) && Number.isFinite(b)) {
+      into.delta = b - a;
+      if (a !== 0 && Number.isFinite(b / a)) into.ratio = b / a;
+    }
+  }
+  return true;
+}
+
+/**
+ * Compares component arrays and writes status, abs, rel, delta, ratio and worst into `into`;
+ * returns true when the item is not MATCH (the caller then adds deltas and diagnoses).
+ * `exact`: integers on both sides, no tolerance and no MINOR.
+ */
+export function compareInto(into: Outcome, r: Component[], p: Component[], tol: Tol, exact: boolean, source: PrecisionSource = FLOAT64_SOURCE): boolean {
+  if (numbersOnly(r) && numbersOnly(p)) return compareNumbersInto(into, r as number[], 0, r.length, p as number[], 0, p.length, tol, exact, source);
+  const n = r.length;
+  into.abs = null;
+  into.rel = null;
+  into.delta = null;
+  into.ratio = null;
+  into.worst = null;
+  if (n !== p.length) {
+    into.status = 'CRITICAL';
+    return true;
+  }
+  let normR = 0;
+  let normP = 0;
+  let textDiff = -1;
+  // Some component is text or a non-finite name here (all numbers went to compareNumbersInto).
+  for (let i = 0; i < n; i++) {
+    const ri = r[i]!;
+    const pi = p[i]!;
+    const a = typeof ri === 'number' ? ri : componentNumber(ri);
+    const b = typeof pi === 'number' ? pi : componentNumber(pi);
+    if (a === undefined || b === undefined) {
+      if (a !== undefined || b !== undefined) {
+        into.status = 'CRITICAL'; // text versus number
+        into.worst = i;
+        return true;
+      }
+      if (ri !== pi && textDiff < 0) textDiff = i;
+      continue;
+    }
+    if (a !== a || b !== b || a === Infinity || a === -Infinity || b === Infinity || b === -Infinity) {
+      if (!((a !== a && b !== b) || a === b)) {
+        into.status = 'CRITICAL';
+        into.worst = i;
+        return true;
+      }
+      continue;
+    }
+    const ma = a < 0 ? -a : a;
+    const mb = b < 0 ? -b : b;
+    if (ma > normR) normR = ma;
+    if (mb > normP) normP = mb;
+  }
+  const scale = normR > normP ? normR : normP;
+  const minorAllowed = tol.minor * scale;
+  let floor = -1; // computed once, the first time a component exceeds rel and abs
+  let maxD = 0;
+  let maxAt = -1;
+  let worst = -1;
+  let worstExcess = 0;
+  let worstD = 0;
+  let failed = false;
+  let signFlip = false;
+  for (let i = 0; i < n; i++) {
+    const a = componentNumber(r[i]!);
+    const b = componentNumber(p[i]!);
+    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) continue;
     const d = b > a ? b - a : a - b;
     if (d > maxD) {
       maxD = d;

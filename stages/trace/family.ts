@@ -13,17 +13,20 @@ import type { RecordKind, TraceDocument } from './record.js';
 export function traceFamily(trace: TraceDocument | TraceColumns): string {
   const doc = columnsOf(trace);
   // Counted by prefix id first: a million records, a handful of prefixes.
-  const byId = new Map<number, number>();
-  const plainIds = new Set<number>();
+  const byId = new Int32Array(doc.strings.length);
+  const plainId = new Uint8Array(doc.strings.length);
+  const order: number[] = [];
   for (let i = 0; i < doc.length; i++) {
     const id = doc.prefix[i]!;
-    byId.set(id, (byId.get(id) ?? 0) + 1);
-    if (doc.kind[i] !== K_RECORD) plainIds.add(id);
+    if (byId[id]++ === 0) order.push(id);
+    if (doc.kind[i] !== K_RECORD) plainId[id] = 1;
   }
   const counts = new Map<string, number>();
   const plain = new Set<string>();
-  for (const [id, n] of byId) counts.set(doc.strings[id]!, n);
-  for (const id of plainIds) plain.add(doc.strings[id]!);
+  for (const id of order) {
+    counts.set(doc.strings[id]!, byId[id]!);
+    if (plainId[id]) plain.add(doc.strings[id]!);
+  }
   const prefixes = [...counts.keys()];
   const rootOf = (p: string): string => {
     let best = p;

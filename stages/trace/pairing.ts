@@ -68,15 +68,22 @@ export function indexSide(
   const group = new Int32Array(n);
   const occ = new Int32Array(n);
   const pair = new Int32Array(n).fill(-1);
-  // (prefix, key) → group, by the ids of the interned strings: no string is built or hashed.
+  // (prefix, key) → group + 1, by the ids of the interned strings: no string is built or hashed.
+  // One table of keys per prefix while they stay small (a trace has a handful of prefixes), else a map.
   const width = records.strings.length + 1;
-  const cache = new Map<number, Group>();
+  const tables: Array<Int32Array | null | undefined> = [];
+  let tableCount = 0;
+  const map = new Map<number, number>();
   const counts: number[] = [];
   for (let i = 0; i < n; i++) {
     const isRecord = records.kind[i] === K_RECORD;
-    const slot = records.prefix[i]! * width + (isRecord ? 0 : records.key[i]! + 1);
-    let g = cache.get(slot);
-    if (!g) {
+    const prefixId = records.prefix[i]!;
+    const keySlot = isRecord ? 0 : records.key[i]! + 1;
+    let table = tables[prefixId];
+    if (table === undefined) table = tables[prefixId] = width <= 1 << 16 && tableCount++ < 32 ? new Int32Array(width) : null;
+    let gi = (table ? table[keySlot]! : (map.get(prefixId * width + keySlot) ?? 0)) - 1;
+    if (gi < 0) {
+      let g: Group | undefined;
       const prefix = records.prefixOf(i);
       const key = records.keyOf(i);
       const kind = KIND_NAMES[records.kind[i]!]!;
@@ -90,9 +97,10 @@ export function indexSide(
       }
       if (isRef) g.refName ??= name;
       else g.portName ??= name;
-      cache.set(slot, g);
+      gi = g.index;
+      if (table) table[keySlot] = gi + 1;
+      else map.set(prefixId * width + keySlot, gi + 1);
     }
-    const gi = g.index;
     while (counts.length <= gi) counts.push(0);
     occ[i] = counts[gi]!++;
     group[i] = gi;
