@@ -214,11 +214,11 @@ function unquotableRefs(cmd: unknown, base: PathSeg[], at: Locator): Diagnostic[
   const argv = Array.isArray(cmd) ? cmd.map(String) : undefined;
   const script = argv ? shellScriptIndex(argv) : -1;
   const text = argv ? argv[script] : String(cmd);
-  if (text === undefined) return [];
-  const node = at.node(argv ? [...base, 'cmd', script] : [...base, 'cmd']);
+  if (text === undefined || !text.includes('${')) return [];
   const out: Diagnostic[] = [];
   for (const ref of shellRefs(text)) {
     if (ref.context.kind !== 'unsafe') continue;
+    const node = at.node(argv ? [...base, 'cmd', script] : [...base, 'cmd']);
     const written = ref.text;
     out.push(at.diag(at.locOfText(node, text, ref.index, written), `${written} in a shell command ${ref.context.why}`, ref.context.hint.replaceAll('${params.x}', written)));
   }

@@ -7,6 +7,9 @@ import type { SourceLoc } from './model.js';
 
 export type PathSeg = string | number;
 
+/** Mappings up to this many keys are searched in place rather than indexed. */
+const SCAN_UP_TO = 16;
+
 export class Locator {
   constructor(
     readonly file: string,
@@ -42,16 +45,23 @@ export class Locator {
     return at < 0 ? this.locOfNode(node) : this.locOfOffset(start + at, needle.length);
   }
 
-  private readonly pairs = new WeakMap<YAMLMap, Map<string, Pair>>();
+  /** Indexes of large mappings (a Locator lives for one load, so a plain Map holds them). */
+  private readonly pairs = new Map<YAMLMap, Map<string, Pair>>();
 
   private pairOf(map: YAMLMap, key: PathSeg): Pair | undefined {
+    const name = String(key);
+    // A stage's own mapping has a handful of keys: scanning them costs less than indexing each.
+    if (map.items.length <= SCAN_UP_TO) {
+      for (const item of map.items) if (isPair(item) && isScalar(item.key) && String(item.key.value) === name) return item;
+      return undefined;
+    }
     let index = this.pairs.get(map);
     if (!index) {
       index = new Map();
       for (const item of map.items) if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
       this.pairs.set(map, index);
     }
-    return index.get(String(key));
+    return index.get(name);
   }
 
   node(path: PathSeg[]): Node | undefined {
