@@ -260,9 +260,10 @@ stages:
     expect(p.takeRuns()).toEqual(['check']);
 
     p.write('input/c.txt', 'ok\n');
-    await w.waitForCycle(4);
+    // On a loaded machine one save can arrive as two events further apart than the debounce: the
+    // second makes a cycle with nothing to do. Wait for the cycle that ran check, not for a count.
+    await w.waitFor(/ran check, after/);
     expect(p.takeRuns()).toEqual(['after', 'check']);
-    expect(w.cycleLine(4)).toMatch(/ran check, after/);
     expect(await w.stop()).toBe(130);
   });
 
