@@ -128,8 +128,9 @@ describe('evidence watch', () => {
     const maxGap = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
     const span = times[9]! - times[0]!;
     await w.waitForCycle(2);
+    // Whatever the spacing turned out to be, the last save is the one that ends up built.
+    await w.waitFor(() => p.read('out/gen.txt') === 'save 9\n');
     const burstRuns = p.takeRuns();
-    expect(p.read('out/gen.txt')).toBe('save 9\n');
     // The next cycle after the burst's is the next real edit's: no trailing cycle from the burst.
     p.write('input/b.txt', 'beta 2\n');
     const next = await cycleOfChange(w, 'input/b.txt');
