@@ -55,7 +55,16 @@ export function undeclaredReads(pipeline: Pipeline, catalog: StageCatalog, file:
   const outsByPath = new Map<string, string>();
   for (const s of pipeline.stages.values()) for (const o of s.outs) outsByPath.set(o.path, s.name);
   const out: Diagnostic[] = [];
-  let picomatch: ((p: string, o?: object) => (s: string) => boolean) | undefined;
+  // One matcher per glob dep, however many words are checked against it.
+  const matchers = new Map<string, (s: string) => boolean>();
+  const matcherOf = (pattern: string) => {
+    let m = matchers.get(pattern);
+    if (!m) {
+      const picomatch = require('picomatch') as (p: string, o?: object) => (s: string) => boolean;
+      matchers.set(pattern, (m = picomatch(pattern, { dot: true })));
+    }
+    return m;
+  };
   for (const stage of pipeline.stages.values()) {
     const seen = new Set<string>();
     for (const word of wordsOf(stage, catalog)) {
@@ -66,8 +75,7 @@ export function undeclaredReads(pipeline: Pipeline, catalog: StageCatalog, file:
       seen.add(path);
       const listed = stage.deps.some((d) => {
         if (!d.isGlob) return covers(d.pattern, path) || covers(d.pattern, producer.out);
-        picomatch ??= require('picomatch') as typeof picomatch;
-        return picomatch!(d.pattern, { dot: true })(path);
+        return matcherOf(d.pattern)(path);
       });
       if (listed) continue;
       const ordered = stage.needs.some((n) => n.stage === producer.stage);
