@@ -6,6 +6,8 @@ import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { commitTemp, tempPathFor } from '../../../src/stage-api/index.js';
 import type { TraceDocument, TraceRecord } from '../record.js';
+import type { TraceColumns } from '../columns.js';
+import { ColumnsEmitter } from './columns.js';
 import { RecordJsonWriter } from './json-writer.js';
 import { shapeToRecord } from './records.js';
 import type { TraceScanner } from './scanner.js';
@@ -93,6 +95,15 @@ export async function parseTraceFile(path: string, opts: ParseTraceOptions = {})
   const sess = startSession(opts, (sh, seq, line) => records.push(shapeToRecord(sh, seq, line)));
   const bytes = await scanFile(path, sess.scanner, opts.signal, async () => {});
   return withRecords(finishSession(sess, opts.source ?? path, bytes, opts), records);
+}
+
+/** Parses a log file straight into columns: no object per record (compare's one-off command). */
+export async function parseTraceFileColumns(path: string, opts: ParseTraceOptions = {}): Promise<TraceColumns> {
+  const out = new ColumnsEmitter();
+  const sess = startSession(opts, out.emit);
+  const bytes = await scanFile(path, sess.scanner, opts.signal, async () => {});
+  const summary = finishSession(sess, opts.source ?? path, bytes, opts);
+  return out.finish({ source: summary.source, prefixes: summary.prefixes, stats: summary.stats });
 }
 
 /** Anything that takes output in order: a file handle, a process stream (see parse-command). */
