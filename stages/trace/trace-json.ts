@@ -419,11 +419,16 @@ function checkedMeta(m: Partial<TraceMeta> & { format?: unknown }): TraceMeta {
 
 /**
  * The trace document in `file` as columns, or undefined when it must take the general path (see
- * the module header). Throws only when the file cannot be read. `piece`: bytes read at a time (tests
+ * the module header), a file it cannot open included. `piece`: bytes read at a time (tests
  * make it tiny to cut values at every place).
  */
 export function readTraceJsonFast(file: string, piece = PIECE): TraceColumns | undefined {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined; // the general path names the file and what is wrong with it, as it always did
+  }
   try {
     return new TraceJsonReader(fd, fstatSync(fd).size, piece).read();
   } catch (e) {
