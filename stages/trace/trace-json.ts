@@ -40,6 +40,7 @@ const HEAD_LINE = Buffer.from(',"line":');
 const HEAD_PREFIX = Buffer.from(',"prefix":');
 const HEAD_KEY = Buffer.from(',"key":');
 const HEAD_KIND = Buffer.from(',"kind":');
+const HEAD_VALUES = Buffer.from(',"values":');
 
 const MEMBER_NAMES = new Map([
   [M_SEQ, 'seq'],
@@ -135,6 +136,11 @@ class TraceJsonReader extends JsonFileReader {
       kind = this.headKind;
       line = this.headLine;
       if (line > 0x7fffffff) fits = false;
+      // Most records go on with their values, read here without a member name to match.
+      if (this.lit(HEAD_VALUES)) {
+        seen |= M_VALUES;
+        values = this.values();
+      }
       const c = this.ws();
       this.pos++;
       if (c === 0x7d) more = false;
