@@ -383,8 +383,13 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
    * same outcome, and no precision is asked for twice).
    */
   const emitNumbers = (g: Group, ri: number, pi: number): boolean => {
-    const key = keyOf(g, ri);
-    const decision = decisionOf(g, ri, pi, undefined, key, portKeyOf(g, ri, pi, key));
+    // Without selectors in the patterns a group's records share one decision: remembered here.
+    let decision = needNames ? undefined : g.whole;
+    if (!decision) {
+      const key = keyOf(g, ri);
+      decision = decisionOf(g, ri, pi, undefined, key, portKeyOf(g, ri, pi, key));
+      if (!needNames) g.whole = decision;
+    }
     if (decision.ignore) {
       ignored++;
       return true;
