@@ -143,7 +143,8 @@ export async function parseTraceFileToSink(path: string, sink: TextSink, opts: P
  * temporary file next to it, renamed into place only when the parse (and `require`) succeeded.
  * Not synced, as no artifact the runner writes is (src/fs/atomic-write.ts): a file torn by a
  * power cut no longer has its recorded hash, and its stage runs again. Syncing as it went (a
- * datasync every 32 MB) held a 200 MB parse to the disk's pace: 20% of its time here.
+ * datasync every 32 MB) tied the parse to the disk's pace: a third slower while other processes
+ * kept the disk busy (bench/parse.mjs).
  */
 export async function parseTraceFileTo(path: string, outPath: string, opts: ParseTraceOptions = {}): Promise<TraceSummary> {
   await mkdir(dirname(outPath), { recursive: true });
