@@ -227,8 +227,3 @@ export function relAt(c: Comparison, i: number): number | null {
   const x = c.compact ? c.compact.rel[i] : c.items[i]!.rel;
   return x === null || x === undefined || Number.isNaN(x) ? null : x;
 }
-
-/** How many items were compared (a compact comparison's items hold only some of them). */
-export function itemCount(c: Comparison): number {
-  return c.compact ? c.compact.items : c.items.length;
-}

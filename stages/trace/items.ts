@@ -1,12 +1,12 @@
 // The compared items of one comparison, as columns: a comparison of a million records must not be
-// a million objects (they were most of its time and memory). An item that is not MATCH is kept as
+// a million objects (they were most of its time and memory). An item beyond round-off is kept as
 // its ComparedItem (the detail every reader shows, which relations and findings add to); any
 // other item (MATCH, within round-off, MISSING: nothing adds to those) as where it came from (its
 // group, records and field), its status and Δ rel, made into an object again (compared again: the
 // same numbers give the same outcome) only when asked: by the relations that look at the values
 // upstream of a divergence, or for the full output of a small comparison. 26 bytes an item.
-// relations.ts, onsets.ts and summarise.ts read items through ItemList, so the same code reads
-// this table and a plain array. Knows items, not how they were compared.
+// relations.ts, onsets.ts and summarise.ts read items through ItemList, the few questions they ask
+// of every item answered without an object. Knows items, not how they were compared.
 import type { ComparedItem } from './comparison.js';
 import { STATUSES, type Status } from './status.js';
 
@@ -24,20 +24,6 @@ export interface ItemList {
   field(i: number): string | undefined;
   /** The number of reference components, -1 when the reference side is missing. */
   refLength(i: number): number;
-}
-
-/** A plain array of items as an ItemList. */
-export function arrayItems(items: ComparedItem[]): ItemList {
-  return {
-    length: items.length,
-    at: (i) => items[i]!,
-    status: (i) => items[i]!.status,
-    roundOff: (i) => items[i]!.roundOff === true,
-    key: (i) => items[i]!.key,
-    portKey: (i) => items[i]!.portKey,
-    field: (i) => items[i]!.field,
-    refLength: (i) => items[i]!.reference?.length ?? -1,
-  };
 }
 
 const STATUS_CODE: Readonly<Record<Status, number>> = { MATCH: 0, MINOR: 1, DIVERGENT: 2, CRITICAL: 3, MISSING: 4 };
