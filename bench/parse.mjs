@@ -23,8 +23,9 @@
 // their own module: with plain named imports, which V8 reads through a module cell at every use, the
 // parse took 25% more instructions (callgrind, 10 MB). Loading eleven modules instead of one costs
 // ~10 ms once per process (module loading is excluded from the figures here). The output was
-// datasynced every 32 MB and fsynced at the end: that held the parse to the disk's pace (a 30%
-// difference in wall and CPU time, A/B in one run) and it is gone, as from every other artifact
+// datasynced every 32 MB and fsynced at the end, which tied the parse to the disk's pace: with the
+// disk busy (other processes writing), 3.3 against 2.3 s for 100 MB, A/B in one run; with the disk
+// idle the two ran alike (161-168 MB/s). It is gone, as from every other artifact
 // (src/fs/atomic-write.ts). Text with an arrow or an Å in it is copied as UTF-8 bytes rather than
 // decoded and encoded again (3% of a parse).
 //

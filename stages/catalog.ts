@@ -42,7 +42,7 @@ export const builtinKinds: Record<string, BuiltinKind> = {
   },
   'parse-trace': { version: '1', module: 'parse-trace.js', inputSchema: 'parse-trace.input.schema.json', inputPaths: ['input'], outputPaths: ['output'] },
   'compare-traces': {
-    version: '3',
+    version: '4', // 4: compact above 100,000 items
     module: 'compare-traces.js',
     inputSchema: 'compare-traces.input.schema.json',
     inputPaths: ['reference', 'port'],

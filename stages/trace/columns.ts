@@ -107,11 +107,6 @@ export class TraceColumns {
     return k === K_PARTS || k === K_RECORD ? 2 : 1;
   }
 
-  /** How many components record i holds (not an odd one). */
-  count(i: number): number {
-    return (this.start[i + 1]! - this.start[i]!) / this.stride(i);
-  }
-
   /** The components of record i's body, in file order (a new array). */
   components(i: number): Array<Num | string> {
     const a = this.start[i]!;

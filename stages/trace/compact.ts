@@ -1,30 +1,42 @@
 // The compact form of a large comparison, and how readers find an item in either form.
 //
 // Above COMPACT_ABOVE items a comparison keeps the full detail (values, deltas, diagnoses,
-// findings' relations) only for the items that are not MATCH and for the items those point at
-// (a carry-over's source, a shift's vector, a checkpoint's first item), each with its `index`;
-// every item, MATCH included, is still there as one key, one status letter and one Δ rel in
-// `compact` (schemas/comparison.schema.json). A million-record comparison is then a few MB instead
-// of ~300, and reading or validating it stays small. Totals, verdicts, findings, the first
+// findings' relations) of the items beyond round-off, of those they point at (a carry-over's
+// source, a shift's vector), and of the few any reader names: the first divergence, the first item
+// that is not MATCH, each checkpoint's first item, each key's first item of its worst status and
+// its item of largest Δ rel, the first MAX_NAMED items within round-off and the first MAX_MISSING
+// items in one trace only; each with its `index`. Every item, MATCH included, is still there as one key, one status letter and
+// one Δ rel in `compact` (schemas/comparison.schema.json). A million-record comparison is then a
+// few MB instead of ~300 (or 670 with a float32 port at a tight tolerance, every item within
+// round-off), and reading or validating it stays small. Totals, verdicts, findings, the first
 // divergence, checkpoints and `divergences` are the same as the full form's: they are computed
 // before the form is chosen. Below the threshold nothing changes (README, "How two traces are
 // compared").
 import type { ComparedItem, CompactItems, Comparison } from './comparison.js';
 import type { ItemTable } from './items.js';
-import { STATUSES, type Status } from './status.js';
+import { SEVERITY, STATUSES, type Status } from './status.js';
 
 /** Items above which a comparison is written compact: ~30 MB of full JSON. */
 export const COMPACT_ABOVE = 100_000;
+/** Items within round-off kept in detail: as many as a summary names. */
+export const MAX_NAMED = 12;
+/** Items in one trace only kept in detail. */
+export const MAX_MISSING = 1000;
 
-/** Status letters, in the order of status.ts's STATUSES. */
-const LETTERS = 'MmDCX';
-const STATUS_OF_LETTER: Readonly<Record<string, Status>> = Object.fromEntries(STATUSES.map((s, k) => [LETTERS[k]!, s]));
+/** Status letters, in the order of status.ts's STATUSES; then the same statuses within round-off. */
+const LETTERS = 'MNDCX';
+const ROUND_OFF_LETTERS = 'Mndc';
+const STATUS_OF_LETTER: Readonly<Record<string, Status>> = Object.fromEntries([
+  ...STATUSES.map((s, k) => [LETTERS[k]!, s]),
+  ...STATUSES.slice(1, 4).map((s, k) => [ROUND_OFF_LETTERS[k + 1]!, s]),
+]);
 
 /** The comparison `c` (every field but items set) in compact form, from its item table. */
 export function compactComparison(c: Comparison, table: ItemTable, threshold: number): Comparison {
+  const n = table.length;
   const wanted = new Set<number>(table.detail.keys());
   const point = (i: number | null | undefined) => {
-    if (i !== undefined && i !== null && i >= 0 && i < table.length) wanted.add(i);
+    if (i !== undefined && i !== null && i >= 0 && i < n) wanted.add(i);
   };
   for (const it of table.detail.values()) {
     point(it.relation?.item);
@@ -32,9 +44,9 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
     for (const d of it.diagnoses ?? []) d.related?.forEach(point);
   }
   for (const cp of c.checkpoints) point(cp.index);
-  c.items = [...wanted].sort((a, b) => a - b).map((i) => ({ index: i, ...table.at(i) }));
+  point(c.firstDivergence?.index);
+  point(c.firstNonMatch?.index);
 
-  const n = table.length;
   const keys: string[] = [];
   const ids = new Map<string, number>();
   // An item's key is its group's name in one side's spelling: looked up once per group and side.
@@ -42,6 +54,13 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
   const key = new Int32Array(n);
   const rel = new Float64Array(n);
   const letters = new Uint8Array(n);
+  // Each key's worst status, its first item of that status and its item of largest Δ rel: the
+  // step summary names the one and shows the other's Δ rel.
+  const worst: number[] = [];
+  const first: number[] = [];
+  const largest: number[] = [];
+  let roundOff = 0;
+  let missing = 0;
   for (let i = 0; i < n; i++) {
     const slot = table.groupOf(i) * 2 + (table.fromReference(i) ? 0 : 1);
     let id = byGroup[slot];
@@ -52,13 +71,31 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
       if (known === undefined) {
         keys.push(k);
         ids.set(k, id);
+        worst.push(0);
+        first.push(-1);
+        largest.push(-1);
       }
       byGroup[slot] = id;
     }
     key[i] = id;
     rel[i] = table.rel(i);
-    letters[i] = LETTERS.charCodeAt(table.statusCode(i));
+    const code = table.statusCode(i);
+    const within = table.roundOff(i);
+    letters[i] = (within ? ROUND_OFF_LETTERS : LETTERS).charCodeAt(code);
+    if (code !== 0) {
+      const severity = SEVERITY[STATUSES[code]!];
+      if (severity > worst[id]!) {
+        worst[id] = severity;
+        first[id] = i;
+      }
+      if (!Number.isNaN(rel[i]!) && (largest[id]! < 0 || rel[i]! > rel[largest[id]!]!)) largest[id] = i;
+      if (within && roundOff++ < MAX_NAMED) wanted.add(i);
+      if (code === 4 && missing++ < MAX_MISSING) wanted.add(i);
+    }
   }
+  for (const i of first) point(i);
+  for (const i of largest) point(i);
+  c.items = [...wanted].sort((a, b) => a - b).map((i) => ({ index: i, ...table.at(i) }));
   c.compact = { threshold, items: n, keys, key, status: Buffer.from(letters.buffer, letters.byteOffset, n).toString('latin1'), rel };
   return c;
 }
@@ -178,13 +215,15 @@ export function statusAt(c: Comparison, i: number): Status {
   return c.compact ? STATUS_OF_LETTER[c.compact.status[i]!]! : c.items[i]!.status;
 }
 
+/** Whether item i's difference is within round-off, in either form. */
+export function roundOffAt(c: Comparison, i: number): boolean {
+  if (!c.compact) return c.items[i]!.roundOff === true;
+  const letter = c.compact.status.charCodeAt(i);
+  return letter >= 0x61 && letter <= 0x7a; // lower case: n, d, c
+}
+
 /** Item i's Δ rel in either form, null when none. */
 export function relAt(c: Comparison, i: number): number | null {
   const x = c.compact ? c.compact.rel[i] : c.items[i]!.rel;
   return x === null || x === undefined || Number.isNaN(x) ? null : x;
-}
-
-/** How many items were compared (a compact comparison's items hold only some of them). */
-export function itemCount(c: Comparison): number {
-  return c.compact ? c.compact.items : c.items.length;
 }

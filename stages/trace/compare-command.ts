@@ -11,9 +11,8 @@
 import { open } from 'node:fs/promises';
 import { compareTraces, type CompareOptions, type FailOn } from './compare.js';
 import { comparisonJsonPieces } from '../compare-traces.js';
-import { parseTraceFile } from './parse.js';
+import { parseTraceFileColumns } from './parse.js';
 import type { TraceColumns } from './columns.js';
-import type { TraceDocument } from './record.js';
 import { readTraceFile } from './trace-json.js';
 import { readTracePair } from './trace-pair.js';
 import { renderSummary } from './summary.js';
@@ -59,9 +58,9 @@ async function looksLikeJson(path: string): Promise<boolean> {
 }
 
 /** A trace from a trace JSON file or a raw log. */
-export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceDocument | TraceColumns> {
+export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceColumns> {
   if (await looksLikeJson(path)) return readTraceFile(path);
-  return parseTraceFile(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
+  return parseTraceFileColumns(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
 }
 
 export async function compareCommand(args: CompareCommandArgs): Promise<number> {

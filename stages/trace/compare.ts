@@ -216,28 +216,22 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
     {
       materialize(gi, ri, pi, field) {
         const g = groupList[gi]!;
-        const key = keyOf(g, ri);
-        const portKey = portKeyOf(g, ri, pi, key);
         let r: Component[] | null;
         let p: Component[] | null;
         let labels: string[] | undefined;
         if (field !== undefined) {
-          r = [refCols.fieldValue(ri, field)!];
-          p = [portCols.fieldValue(pi, field)!];
+          r = ri >= 0 && refCols.hasField(ri, field) ? [refCols.fieldValue(ri, field)!] : null;
+          p = pi >= 0 && portCols.hasField(pi, field) ? [portCols.fieldValue(pi, field)!] : null;
         } else {
           const w = wholeOf(ri, pi);
           r = w.r;
           p = w.p;
           labels = w.labels;
         }
-        const item = newItem(g, ri, pi, field, r, p, labels, key, portKey);
-        const tol = decisionOf(g, ri, pi, field, key, portKey).tol;
+        const key = keyOf(g, ri);
+        const portKey = portKeyOf(g, ri, pi, key);
         // Compared again: the same outcome, and no precision asked for that was not asked before.
-        source.g = g;
-        source.field = field;
-        compareInto(item, r!, p!, tol ?? baseTol, field === undefined && refCols.kind[ri] === K_INTEGER && portCols.kind[pi] === K_INTEGER, source);
-        if (tol) item.tolerance = { ...tol };
-        return item;
+        return itemOf(g, ri, pi, field, r, p, labels, key, portKey, decisionOf(g, ri, pi, field, key, portKey), false);
       },
       keyOf: (gi, ri) => keyOf(groupList[gi]!, ri),
       portKeyOf: (gi, ri, pi) => {
@@ -249,16 +243,15 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
   );
   const outcome: Outcome = { status: 'MATCH', abs: null, rel: null, delta: null, ratio: null, worst: null };
 
-  const emit = (g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined) => {
-    const key = keyOf(g, ri);
-    const portKey = portKeyOf(g, ri, pi, key);
-    const decision = decisionOf(g, ri, pi, field, key, portKey);
-    if (decision.ignore) {
-      ignored++;
-      return;
-    }
+  /**
+   * The item of a pair, compared: status, differences, tolerance and, when it is not MATCH, its
+   * deltas, round-off and diagnoses. With `lean`, a MATCH gives undefined and only `outcome` holds
+   * what the comparison found (no object for the million items that match).
+   */
+  function itemOf(g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined, key: string, portKey: string | undefined, decision: Decision, lean: true): ComparedItem | undefined;
+  function itemOf(g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined, key: string, portKey: string | undefined, decision: Decision, lean: false): ComparedItem;
+  function itemOf(g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined, key: string, portKey: string | undefined, decision: Decision, lean: boolean): ComparedItem | undefined {
     let critical = false;
-    let detail = true;
     let t = baseTol;
     let exact = false;
     let refShape: [number, number] | undefined;
@@ -272,11 +265,7 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
       else {
         source.g = g;
         source.field = field;
-        detail = compareInto(outcome, r, p, t, exact, source);
-        if (!detail) {
-          table.addMatch(g.index, ri, pi, field, r.length, outcome.rel);
-          return;
-        }
+        if (!compareInto(outcome, r, p, t, exact, source) && lean) return undefined;
       }
     }
     const item = newItem(g, ri, pi, field, r, p, labels, key, portKey);
@@ -291,9 +280,26 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
         item.worst = outcome.worst;
       }
       if (decision.tol) item.tolerance = { ...decision.tol };
-      describeDifference(item, g, field, r, p, t, exact, refShape, portShape, labels);
+      if (item.status !== 'MATCH') describeDifference(item, g, field, r, p, t, exact, refShape, portShape, labels);
     }
-    table.addDetail(item, g.index, ri, pi);
+    return item;
+  }
+
+  const emit = (g: Group, ri: number, pi: number, field: string | undefined, r: Component[] | null, p: Component[] | null, labels: string[] | undefined) => {
+    const key = keyOf(g, ri);
+    const portKey = portKeyOf(g, ri, pi, key);
+    const decision = decisionOf(g, ri, pi, field, key, portKey);
+    if (decision.ignore) {
+      ignored++;
+      return;
+    }
+    const item = itemOf(g, ri, pi, field, r, p, labels, key, portKey, decision, true);
+    if (!item) table.addMatch(g.index, ri, pi, field, r!.length, outcome.rel);
+    // Only what relations and findings add to stays an object: a round-off difference or a key
+    // one side prints alone is made again when asked (a float32 port at a tight tolerance has a
+    // million of them).
+    else if (item.status === 'MISSING' || item.roundOff) table.addKept(item, g.index, ri, pi);
+    else table.addDetail(item, g.index, ri, pi);
   };
 
   /** Deltas, precision, round-off budget and diagnoses of an item that is not MATCH. */
@@ -377,8 +383,13 @@ export function compareTraces(reference: TraceDocument | TraceColumns, port: Tra
    * same outcome, and no precision is asked for twice).
    */
   const emitNumbers = (g: Group, ri: number, pi: number): boolean => {
-    const key = keyOf(g, ri);
-    const decision = decisionOf(g, ri, pi, undefined, key, portKeyOf(g, ri, pi, key));
+    // Without selectors in the patterns a group's records share one decision: remembered here.
+    let decision = needNames ? undefined : g.whole;
+    if (!decision) {
+      const key = keyOf(g, ri);
+      decision = decisionOf(g, ri, pi, undefined, key, portKeyOf(g, ri, pi, key));
+      if (!needNames) g.whole = decision;
+    }
     if (decision.ignore) {
       ignored++;
       return true;

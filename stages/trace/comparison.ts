@@ -225,7 +225,8 @@ export interface Comparison {
 
 /**
  * Every item of a large comparison in a few columns, one entry per item in the comparison's
- * order; `items` then holds the detail of the items that are not MATCH (and of those they point at).
+ * order; `items` then holds the detail of the items beyond round-off and of the few others a
+ * reader names (compact.ts).
  */
 export interface CompactItems {
   /** The number of items above which a comparison is written compact. */
@@ -236,7 +237,7 @@ export interface CompactItems {
   keys: string[];
   /** Per item: its key, as an index into `keys`. */
   key: ArrayLike<number>;
-  /** Per item: its status as one letter, M MATCH, m MINOR, D DIVERGENT, C CRITICAL, X MISSING. */
+  /** Per item: its status as one letter, M MATCH, N MINOR, D DIVERGENT, C CRITICAL, X MISSING; n, d, c within round-off. */
   status: string;
   /** Per item: Δ rel (three significant digits once written), null (NaN in memory) where none. */
   rel: ArrayLike<number | null>;

@@ -1,12 +1,12 @@
 // The compared items of one comparison, as columns: a comparison of a million records must not be
-// a million objects (they were most of its time and memory). An item that is not MATCH is kept as
-// its ComparedItem (the detail every reader shows, which relations and findings add to); a MATCH
-// item as where it came from (its group, records and field) and its Δ rel, made into an object
-// again (compared again: the same numbers give the same outcome) only when asked: by the relations
-// that look at the values upstream of a divergence, or for the full output of a small comparison.
-// 26 bytes an item.
-// relations.ts, onsets.ts and summarise.ts read items through ItemList, so the same code reads
-// this table and a plain array. Knows items, not how they were compared.
+// a million objects (they were most of its time and memory). An item beyond round-off is kept as
+// its ComparedItem (the detail every reader shows, which relations and findings add to); any
+// other item (MATCH, within round-off, MISSING: nothing adds to those) as where it came from (its
+// group, records and field), its status and Δ rel, made into an object again (compared again: the
+// same numbers give the same outcome) only when asked: by the relations that look at the values
+// upstream of a divergence, or for the full output of a small comparison. 26 bytes an item.
+// relations.ts, onsets.ts and summarise.ts read items through ItemList, the few questions they ask
+// of every item answered without an object. Knows items, not how they were compared.
 import type { ComparedItem } from './comparison.js';
 import { STATUSES, type Status } from './status.js';
 
@@ -26,26 +26,12 @@ export interface ItemList {
   refLength(i: number): number;
 }
 
-/** A plain array of items as an ItemList. */
-export function arrayItems(items: ComparedItem[]): ItemList {
-  return {
-    length: items.length,
-    at: (i) => items[i]!,
-    status: (i) => items[i]!.status,
-    roundOff: (i) => items[i]!.roundOff === true,
-    key: (i) => items[i]!.key,
-    portKey: (i) => items[i]!.portKey,
-    field: (i) => items[i]!.field,
-    refLength: (i) => items[i]!.reference?.length ?? -1,
-  };
-}
-
 const STATUS_CODE: Readonly<Record<Status, number>> = { MATCH: 0, MINOR: 1, DIVERGENT: 2, CRITICAL: 3, MISSING: 4 };
 const ROUND_OFF = 1;
 
 /** What an ItemTable asks of the comparison that fills it. */
 export interface ItemOrigin {
-  /** The MATCH item at these coordinates, made as the comparison made it. */
+  /** The item at these coordinates (MATCH, round-off or MISSING), made as the comparison made it. */
   materialize(group: number, ri: number, pi: number, field: string | undefined): ComparedItem;
   /** The group's name in the spelling item.key uses (the reference's, the port's for port-only items). */
   keyOf(group: number, ri: number): string;
@@ -69,7 +55,7 @@ export class ItemTable implements ItemList {
   private relCol: Float32Array;
   private readonly fields: string[] = [];
   private readonly fieldIds = new Map<string, number>();
-  /** Every item that is not MATCH, by index. */
+  /** Every item beyond round-off, by index. */
   readonly detail = new Map<number, ComparedItem>();
   private readonly cache = new Map<number, ComparedItem>();
 
@@ -135,13 +121,18 @@ export class ItemTable implements ItemList {
     this.relCol[i] = rel ?? NaN;
   }
 
-  /** An item that is not MATCH, kept whole. */
+  /** An item beyond round-off, kept whole: relations and findings add to it. */
   addDetail(item: ComparedItem, group: number, ri: number, pi: number): void {
+    this.detail.set(this.addKept(item, group, ri, pi), item);
+  }
+
+  /** An item that is not MATCH but that nothing adds to (round-off, MISSING): its status, made again when asked. */
+  addKept(item: ComparedItem, group: number, ri: number, pi: number): number {
     const i = this.push(group, ri, pi, item.field, item.reference ? item.reference.length : -1);
     this.code[i] = STATUS_CODE[item.status];
     this.relCol[i] = item.rel ?? NaN;
     if (item.roundOff) this.flags[i] = ROUND_OFF;
-    this.detail.set(i, item);
+    return i;
   }
 
   at(i: number): ComparedItem {

@@ -1,7 +1,7 @@
 // The dated section write-notes appends to notes.md for one comparison: git state, the verdict and
 // headline finding, the strict first divergence against the checkpoints, and the key deltas of the
 // items beyond round-off. Pure text; the caller passes the date and the git state.
-import { itemAt } from './compact.js';
+import { itemAt, roundOffAt } from './compact.js';
 import type { Comparison } from './comparison.js';
 import { headlineText } from './summary-findings.js';
 import { code, describeCheckpoint, describeItem, diagnosisText, tableHeader, tableRow, toleranceLine, verdictLine } from './summary-text.js';
@@ -42,7 +42,7 @@ export function renderNotesSection(c: Comparison, n: NotesContext): string {
     for (const cmd of n.commands) out.push(`# ${cmd.name}`, cmd.command);
     out.push('```', '');
   }
-  const divergent = c.divergences.map((i) => itemAt(c, i)!).filter((it) => !it.roundOff);
+  const divergent = c.divergences.filter((i) => !roundOffAt(c, i)).map((i) => itemAt(c, i)!);
   if (divergent.length) {
     const max = n.maxItems ?? 50;
     out.push('Key deltas (items beyond round-off):', '', ...tableHeader());

@@ -36,6 +36,8 @@ export interface Group {
   refByValue?: Map<string, number[]>;
   portByValue?: Map<string, number[]>;
   memo?: Map<string, Decision>;
+  /** The decision for the group's whole records (not their fields), when it is the same for all. */
+  whole?: Decision;
   /** The precision of each field ('' for the record itself), computed when first needed. */
   precision?: Map<string, Precision>;
 }

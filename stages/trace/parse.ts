@@ -30,7 +30,8 @@
 // This file is the public entry; the parts live in ./parse/: shape.ts (what a line says, as
 // offsets), numbers.ts (reading number tokens), prefixes.ts, scanner.ts (the line grammar above),
 // printouts.ts (tensor/array printouts and units, off the hot path),
-// require.ts, records.ts (in-memory records), json-bytes.ts, record-heads.ts and json-writer.ts
+// require.ts, records.ts (in-memory records), columns.ts (straight into columns, for compare),
+// json-bytes.ts, record-heads.ts and json-writer.ts
 // (the streaming JSON writer), session.ts (one parse; text in memory) and stream.ts (files).
 // How fast it is and why it is built this way: the header of bench/parse.mjs.
 // The parts with hot loops take what they use from each other as consts of their own module
@@ -43,4 +44,4 @@ export type { ParseTraceOptions, TraceSummary } from './parse/session.js';
 export { parseTraceLines, parseTraceText } from './parse/session.js';
 export { MAX_LINE } from './parse/shape.js';
 export { numToJson, traceRecordJson } from './parse/records.js';
-export { parseTraceFile, parseTraceFileTo, parseTraceFileToSink, type TextSink } from './parse/stream.js';
+export { parseTraceFile, parseTraceFileColumns, parseTraceFileTo, parseTraceFileToSink, type TextSink } from './parse/stream.js';

@@ -2,7 +2,7 @@
 // with its diagnosis, size against the round-off budget, checkpoint relation and what reads with
 // it), a short table of the items beyond round-off, and one line each for round-off, port-only
 // record fields and keys in one trace only. Pure text.
-import { indexOf, itemAt } from './compact.js';
+import { indexOf, itemAt, MAX_MISSING, roundOffAt } from './compact.js';
 import type { ComparedItem, Comparison, Finding } from './comparison.js';
 import { aliasShown, budgetText, cell, code, describeItem, diagnosisText, formatDelta, formatValue, itemLabel } from './summary-text.js';
 
@@ -19,8 +19,9 @@ const REASONS: Record<Finding['reason'], string> = {
   'after-large': 'a moderate difference right after values off by orders of magnitude, with agreement after it',
 };
 
-function names(list: string[]): string {
-  return list.slice(0, MAX_NAMES).join(', ') + (list.length > MAX_NAMES ? `, … ${list.length - MAX_NAMES} more` : '');
+/** The first names of a list of `total` (a compact comparison keeps the first of some lists only). */
+function names(list: string[], total = list.length): string {
+  return list.slice(0, MAX_NAMES).join(', ') + (total > MAX_NAMES ? `, … ${total - MAX_NAMES} more` : '');
 }
 
 function checkpointText(f: Finding): string {
@@ -87,7 +88,7 @@ function reading(item: ComparedItem, c: Comparison): string {
  * order, and a count of the rest (a garbage cascade of forty rows hides the next finding).
  */
 export function divergentTable(c: Comparison): string[] {
-  const beyond = c.divergences.map((i) => itemAt(c, i)!).filter((it) => !it.roundOff);
+  const beyond = c.divergences.filter((i) => !roundOffAt(c, i)).map((i) => itemAt(c, i)!);
   if (!beyond.length) return [];
   const out = ['## Divergent keys', '', '| finding | key | reference | port | Δ rel | status | reading |', '|---|---|---|---|---|---|---|'];
   const shown = new Map<number, number>();
@@ -122,10 +123,12 @@ export function divergentTable(c: Comparison): string[] {
 /** One line each for the round-off items, the port-only record fields and the keys in one trace only. */
 export function oneLiners(c: Comparison): string[] {
   const out: string[] = [];
-  const roundOff = c.divergences.map((i) => itemAt(c, i)!).filter((it) => it.roundOff);
-  if (roundOff.length) {
+  const within = c.divergences.filter((i) => roundOffAt(c, i));
+  if (within.length) {
+    // A compact comparison keeps the first MAX_NAMES of them: the ones named here.
+    const roundOff = within.map((i) => itemAt(c, i)).filter((it): it is ComparedItem => it !== undefined);
     const precisions = [...new Set(roundOff.map((it) => it.precision))].join(', ');
-    out.push(`Within round-off (${roundOff.length}, ${precisions}; not findings): ${names(roundOff.map((it) => `${code(it.name)} ${it.ulps} ulps`))}.`);
+    out.push(`Within round-off (${within.length}, ${precisions}; not findings): ${names(roundOff.map((it) => `${code(it.name)} ${it.ulps} ulps`), within.length)}.`);
   }
   for (const [side, label] of [
     ['port', 'Only in the port'],
@@ -133,6 +136,8 @@ export function oneLiners(c: Comparison): string[] {
   ] as const) {
     const missing = c.items.filter((it) => it.status === 'MISSING' && (side === 'port' ? it.reference === null : it.port === null));
     if (!missing.length) continue;
+    // A compact comparison keeps the first MAX_MISSING of them in detail: it says so.
+    const kept = c.compact && c.items.filter((it) => it.status === 'MISSING').length < c.totals.MISSING ? ` (of the first ${MAX_MISSING} of the ${c.totals.MISSING} items in one trace only; every one is counted by key below)` : '';
     // Record fields one side prints for every record: one entry per group, not one row per record.
     const fields = new Map<string, { fields: Set<string>; records: Set<string> }>();
     const keys: string[] = [];
@@ -149,7 +154,7 @@ export function oneLiners(c: Comparison): string[] {
     }
     const parts = [...fields].map(([group, g]) => `record fields ${names([...g.fields])} of ${code(group)} (${g.records.size} record${g.records.size === 1 ? '' : 's'})`);
     if (keys.length) parts.push(`${keys.length} key${keys.length === 1 ? '' : 's'}: ${names(keys)}`);
-    out.push(`${label}: ${parts.join('; ')}.`);
+    out.push(`${label}: ${parts.join('; ')}${kept}.`);
   }
   return out.flatMap((l) => [l, '']);
 }

@@ -4,7 +4,7 @@
 // diverges and the full table, collapsed. Used by summarize and the one-off compare command; the
 // notes section (write-notes) is in ./notes-section.ts. Pure text building: no files, no clock.
 import { itemAt } from './compact.js';
-import type { Comparison } from './comparison.js';
+import type { ComparedItem, Comparison } from './comparison.js';
 import { compactNote, keyTable } from './summary-keys.js';
 import { divergentTable, findingsSection, oneLiners } from './summary-findings.js';
 import {
@@ -72,14 +72,17 @@ export function renderSummary(c: Comparison, options: SummaryOptions = {}): stri
   }
 
   out.push('## All divergent keys', '');
-  const divergent = c.divergences.map((i) => itemAt(c, i)!);
-  if (divergent.length === 0) out.push('None.', '');
+  const divergent = c.divergences.map((i) => itemAt(c, i)).filter((it): it is ComparedItem => it !== undefined);
+  const total = c.divergences.length;
+  if (total === 0) out.push('None.', '');
   else {
-    out.push(`<details><summary>${divergent.length} item${divergent.length === 1 ? '' : 's'} beyond tolerance, with diagnoses</summary>`, '');
+    out.push(`<details><summary>${total} item${total === 1 ? '' : 's'} beyond tolerance, with diagnoses</summary>`, '');
     for (const item of divergent) {
       const size = budgetText(item);
       out.push(`- ${describeItem(item)}${size ? ` (${size})` : ''}. Diagnosis: ${diagnosisText(item)}.`);
     }
+    // A compact comparison keeps no detail of most differences within round-off.
+    if (divergent.length < total) out.push(`- … and ${total - divergent.length} more within round-off, counted by key below.`);
     out.push('', '</details>', '');
   }
 

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTraceFile, parseTraceFileTo, parseTraceLines, parseTraceText, traceRecordJson } from '../../stages/trace/parse.js';
+import { parseTraceFile, parseTraceFileColumns, parseTraceFileTo, parseTraceLines, parseTraceText, traceRecordJson } from '../../stages/trace/parse.js';
+import { columnsOf } from '../../stages/trace/columns.js';
 import type { TraceDocument } from '../../stages/trace/record.js';
 import { StageFailure } from '../../src/stage-api/index.js';
 import { compileSchemaFile, issuesOf } from '../../src/schema/validate.js';
@@ -141,6 +142,23 @@ describe('parser properties', () => {
         expect(text.subarray(start, end).equals(Buffer.from(memory.records.map(traceRecordJson).join(',\n')))).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('parses a log into the columns of the document it builds in memory', async () => {
+    let run = 0;
+    const same = (x: unknown, y: unknown): boolean => JSON.stringify(x, (_, v) => (Object.is(v, -0) ? '-0' : v)) === JSON.stringify(y, (_, v) => (Object.is(v, -0) ? '-0' : v));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(log, fc.array(printoutLine, { maxLength: 10 }).map((l) => l.join('\n')), fc.constant('TRACE_C P a=1 a=2 3=4\nTRACE_C Q b=1 __proto__=2')), async (text) => {
+        const file = join(dir, `columns-${run++}.log`);
+        writeFileSync(file, text);
+        const memory = columnsOf(await parseTraceFile(file));
+        const direct = await parseTraceFileColumns(file);
+        expect(direct.length).toBe(memory.length);
+        expect(direct.meta).toEqual(memory.meta);
+        for (let i = 0; i < direct.length; i++) expect(same(direct.record(i), memory.record(i)), JSON.stringify(memory.record(i))).toBe(true);
+      }),
+      { numRuns: 200 },
     );
   });
 

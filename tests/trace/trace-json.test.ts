@@ -102,6 +102,9 @@ describe('reading trace JSON into columns', () => {
       doc('{"seq":0,"line":1,"prefix":"P","key":"k","kind":"number","values":[1]}').slice(0, -3),
       '\uFEFF' + doc(''),
     ];
+    const missing = join(dir, 'missing.json');
+    expect(readTraceJsonFast(missing)).toBeUndefined();
+    expect(() => readTraceFile(missing)).toThrow(`${missing}: not valid JSON (ENOENT`);
     for (const text of bad) {
       const f = file(text);
       expect(readTraceJsonFast(f, 5), text).toBeUndefined();

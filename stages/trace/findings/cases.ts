@@ -31,7 +31,7 @@ export function comparisonCases(stage: string, c: Comparison, failOn: FailOn): F
       return { group, name: g.key, outcome: 'failed', message, type: first.status, text: describe(failing) };
     }
     if (offending.length || g.worst !== 'MATCH') {
-      const note = offending.length ? describe(offending) : `${g.worst}: ${g.items.filter((i) => i.status !== 'MATCH').length} item(s)`;
+      const note = offending.length ? describe(offending) : `${g.worst}: ${g.notMatch} item(s)`;
       return { group, name: g.key, outcome: 'passed', text: `fail_on: ${failOn}\n${note}` };
     }
     return { group, name: g.key, outcome: 'passed' };

@@ -60,37 +60,63 @@ export function headlineLine(c: Comparison): string {
 
 export interface KeyGroup {
   key: string;
-  /** The group's items; in a compact comparison only those it details (every one not MATCH). */
+  /** The group's items; in a compact comparison only those it keeps in detail. */
   items: ComparedItem[];
-  /** How many items the group has. */
+  /** How many items the group has, and how many of them are not MATCH. */
   count: number;
+  notMatch: number;
   /** Worst status among the group's items, in the one order of status.ts. */
   worst: Status;
+  /** The first item of that status (of the items not MATCH, the first), when the group has one. */
+  first?: ComparedItem;
+  /** The largest Δ rel among the items not MATCH, null when none has one. */
+  worstRel: number | null;
 }
 
 /** Items grouped by key (the reference's spelling), in the reference's order. */
 export function keyGroups(c: Comparison): KeyGroup[] {
   const groups = new Map<string, KeyGroup>();
+  const more = (rel: number | null, than: number | null) => (rel !== null && Number.isFinite(rel) && (than === null || rel > than) ? rel : than);
   if (c.compact) {
     const k = c.compact;
     const byId: KeyGroup[] = [];
+    const firstAt: number[] = [];
     for (let i = 0; i < k.items; i++) {
       const id = k.key[i]!;
       let g = byId[id];
-      if (!g) groups.set(k.keys[id]!, (g = byId[id] = { key: k.keys[id]!, items: [], count: 0, worst: 'MATCH' }));
+      if (!g) groups.set(k.keys[id]!, (g = byId[id] = { key: k.keys[id]!, items: [], count: 0, notMatch: 0, worst: 'MATCH', worstRel: null }));
       g.count++;
       const s = statusAt(c, i);
-      if (SEVERITY[s] > SEVERITY[g.worst]) g.worst = s;
+      if (s === 'MATCH') continue;
+      g.notMatch++;
+      if (SEVERITY[s] > SEVERITY[g.worst]) {
+        g.worst = s;
+        firstAt[id] = i;
+      }
     }
-    for (const item of c.items) groups.get(item.key)?.items.push(item);
+    // The largest Δ rel of each key is kept in detail (compact.ts): its exact value, as in full.
+    for (const item of c.items) {
+      const g = groups.get(item.key);
+      g?.items.push(item);
+      if (g && item.status !== 'MATCH') g.worstRel = more(item.rel, g.worstRel);
+    }
+    byId.forEach((g, id) => {
+      if (firstAt[id] !== undefined) g.first = itemAt(c, firstAt[id]!);
+    });
     return [...groups.values()];
   }
   for (const item of c.items) {
     let g = groups.get(item.key);
-    if (!g) groups.set(item.key, (g = { key: item.key, items: [], count: 0, worst: 'MATCH' }));
+    if (!g) groups.set(item.key, (g = { key: item.key, items: [], count: 0, notMatch: 0, worst: 'MATCH', worstRel: null }));
     g.items.push(item);
     g.count++;
-    if (SEVERITY[item.status] > SEVERITY[g.worst]) g.worst = item.status;
+    if (item.status === 'MATCH') continue;
+    g.notMatch++;
+    if (SEVERITY[item.status] > SEVERITY[g.worst]) {
+      g.worst = item.status;
+      g.first = item;
+    }
+    g.worstRel = more(item.rel, g.worstRel);
   }
   return [...groups.values()];
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
 import type { FindingAnnotation, Findings, FindingsInput, PipelineView } from '../../../src/stage-api/index.js';
-import { itemAt } from '../compact.js';
+import { itemAt, roundOffAt } from '../compact.js';
 import type { Comparison } from '../comparison.js';
 import { comparisonCases } from './cases.js';
 import { failOnOf, failsOn } from './gate.js';
@@ -49,7 +49,7 @@ export function traceLogOf(pipeline: PipelineView, input: Pick<FindingsInput, 'c
 function annotationsOf(input: FindingsInput, file: string, c: Comparison, portLog: string): FindingAnnotation[] {
   const failOn = failOnOf(input.with);
   const out: FindingAnnotation[] = [];
-  const beyond = c.divergences.filter((i) => !itemAt(c, i)?.roundOff);
+  const beyond = c.divergences.filter((i) => !roundOffAt(c, i));
   for (const index of beyond.slice(0, MAX_ANNOTATIONS)) {
     const item = itemAt(c, index);
     if (!item) continue;

@@ -45,11 +45,9 @@ export function summarySection(s: SectionInput): string {
   if (groups.length) {
     lines.push('| Key | Status | Items not matching | Worst Δ rel | First | Port line | Diagnosis |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const g of groups.slice(0, MAX_GROUP_ROWS)) {
-      const bad = g.items.filter((i) => i.status !== 'MATCH');
-      const worstRel = Math.max(...bad.map((i) => (i.rel !== null && Number.isFinite(i.rel) ? i.rel : -Infinity)));
-      const first = bad.find((i) => i.status === g.worst) ?? bad[0]!;
+      const first = g.first;
       lines.push(
-        `| \`${cell(g.key)}\` | ${g.worst} | ${bad.length} of ${g.count} | ${formatRel(Number.isFinite(worstRel) ? worstRel : null)} | \`${cell(first.name)}\` | ${first.portLine ?? '—'} | ${cell(first.diagnoses?.[0]?.message ?? '')} |`,
+        `| \`${cell(g.key)}\` | ${g.worst} | ${g.notMatch} of ${g.count} | ${formatRel(g.worstRel)} | ${first ? `\`${cell(first.name)}\`` : '—'} | ${first?.portLine ?? '—'} | ${cell(first?.diagnoses?.[0]?.message ?? '')} |`,
       );
     }
     if (groups.length > MAX_GROUP_ROWS) lines.push('', `… and ${groups.length - MAX_GROUP_ROWS} more key groups in \`${s.file}\`.`);

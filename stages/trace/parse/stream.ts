@@ -6,6 +6,8 @@ import { open, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { commitTemp, tempPathFor } from '../../../src/stage-api/index.js';
 import type { TraceDocument, TraceRecord } from '../record.js';
+import type { TraceColumns } from '../columns.js';
+import { ColumnsEmitter } from './columns.js';
 import { RecordJsonWriter } from './json-writer.js';
 import { shapeToRecord } from './records.js';
 import type { TraceScanner } from './scanner.js';
@@ -95,6 +97,15 @@ export async function parseTraceFile(path: string, opts: ParseTraceOptions = {})
   return withRecords(finishSession(sess, opts.source ?? path, bytes, opts), records);
 }
 
+/** Parses a log file straight into columns: no object per record (compare's one-off command). */
+export async function parseTraceFileColumns(path: string, opts: ParseTraceOptions = {}): Promise<TraceColumns> {
+  const out = new ColumnsEmitter();
+  const sess = startSession(opts, out.emit);
+  const bytes = await scanFile(path, sess.scanner, opts.signal, async () => {});
+  const summary = finishSession(sess, opts.source ?? path, bytes, opts);
+  return out.finish({ source: summary.source, prefixes: summary.prefixes, stats: summary.stats });
+}
+
 /** Anything that takes output in order: a file handle, a process stream (see parse-command). */
 export interface TextSink {
   /** Must be done with `data` when the promise settles (the parser then reuses the buffer). */
@@ -132,7 +143,8 @@ export async function parseTraceFileToSink(path: string, sink: TextSink, opts: P
  * temporary file next to it, renamed into place only when the parse (and `require`) succeeded.
  * Not synced, as no artifact the runner writes is (src/fs/atomic-write.ts): a file torn by a
  * power cut no longer has its recorded hash, and its stage runs again. Syncing as it went (a
- * datasync every 32 MB) held a 200 MB parse to the disk's pace: 20% of its time here.
+ * datasync every 32 MB) tied the parse to the disk's pace: a third slower while other processes
+ * kept the disk busy (bench/parse.mjs).
  */
 export async function parseTraceFileTo(path: string, outPath: string, opts: ParseTraceOptions = {}): Promise<TraceSummary> {
   await mkdir(dirname(outPath), { recursive: true });
