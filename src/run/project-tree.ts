@@ -5,8 +5,9 @@
 // On Linux it watches every folder (one inotify watch each, through fs.watch) and a look handles
 // only the names that had events: its cost follows what the stages wrote, not the size of the
 // project. Chosen by measurement on a 200-stage `--force` run in a 2,000-file project: statting
-// every file at each stage's start and end made the guard the largest cost of the run, and
-// folder mtimes would miss a file rewritten in place (its folder's mtime does not move), which
+// every file at each stage's start and end (~680,000 stat calls) made the guard ~45 % of the busy
+// main thread; watching its 124 folders brought it to ~1.5 %. Folder mtimes would have been
+// cheaper still, but miss a file rewritten in place (its folder's mtime does not move), which
 // inotify reports. A look first writes to a barrier file in the runner's state folder and waits for
 // its event: inotify delivers one queue in order, so every event of a stage that has ended has
 // been received by then. inotify does not report writes through a memory map or through a hard
