@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../version.js';
 export { TOOL_VERSION } from '../version.js';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { Hasher, StatCache, type PathHash } from './hash.js';
+import { PathMemo } from './path-memo.js';
 import { ObjectStore, type RunRecord } from './store.js';
 import type { LockFile } from './lock.js';
 import { JournaledLock } from './lock-journal.js';
@@ -72,26 +73,19 @@ export class Workspace {
    * Hashes of paths seen during one run: a stage's out is hashed when it is checked and again as
    * the next stage's dep. Cleared at the start of every run and wherever the runner writes.
    */
-  private readonly memo = new Map<string, PathHash>();
+  private readonly memo = new PathMemo();
 
   beginRun(): void {
     this.memo.clear();
   }
 
-  async pathHash(rel: string): Promise<PathHash> {
-    let h = this.memo.get(rel);
-    if (!h) {
-      h = await this.hasher.hashPath(rel);
-      this.memo.set(rel, h);
-    }
-    return h;
+  pathHash(rel: string): Promise<PathHash> {
+    return this.memo.get(rel, (r) => this.hasher.hashPath(r));
   }
 
   /** Drops memoised hashes of these paths, of folders holding them and of files inside them. */
   forget(paths: string[]): void {
-    for (const key of [...this.memo.keys()]) {
-      if (paths.some((p) => key === p || key.startsWith(p + '/') || p.startsWith(key + '/'))) this.memo.delete(key);
-    }
+    this.memo.forget(paths);
   }
 
   /** What each stage last produced: evidence.lock with the journal's lines applied. */
