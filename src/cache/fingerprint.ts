@@ -29,11 +29,14 @@ export interface FingerprintInputs {
   /** upstream stage → (out path → content hash). */
   upstream: Record<string, Record<string, string>>;
   outs: Array<{ path: string; schema?: string; cache: boolean; stream?: string }>;
-  /** Only for a stage that describes the pipeline (its `params` then holds every param). */
-  pipeline?: PipelineDefinition;
+  /**
+   * Only for a stage that describes the pipeline (its `params` then holds every param): the hash of
+   * every stage's definition and the pipeline's env (pipeline-digest.ts).
+   */
+  pipeline?: string;
 }
 
-/** The pipeline as a describing stage's fingerprint sees it: its env and every other stage's definition. */
+/** The pipeline as a describing stage's fingerprint sees it: its env and every stage's definition. */
 export interface PipelineDefinition {
   env: Record<string, string>;
   stages: Record<string, StageDefinition>;

@@ -3,7 +3,7 @@
 import type { Stage } from '../pipeline/model.js';
 import type { PathHash } from './hash.js';
 import type { LockEntry, PipelineDigest } from './lock.js';
-import { canonicalJson, sha256, type FingerprintInputs, type PipelineDefinition } from './fingerprint.js';
+import { canonicalJson, sha256, type FingerprintInputs } from './fingerprint.js';
 import { isSecretEnvName, isSecretOptionName, REDACTED, redactCommand, redactText } from '../stage-api/index.js';
 
 // evidence.lock is committed: it keeps a digest of a secret, never the value, so that `status`
@@ -73,40 +73,31 @@ export function lockEntryOf(ev: EvaluatedInputs, stage: Stage, outs: PathHash[],
     tool: ev.inputs.tool,
     uses: usesLabel(definition),
     definitionHash: sha256(canonicalJson({ definition, outs: ev.inputs.outs })),
-    pipeline: ev.inputs.pipeline ? pipelineDigestOf(ev.inputs.pipeline) : undefined,
+    pipeline: ev.inputs.pipeline,
   };
-}
-
-const short = (v: unknown) => sha256(canonicalJson(v)).slice(0, 8);
-const PART_NAMES: Record<string, string> = { timeoutMs: 'timeout' };
-
-/** One short digest per part of each stage (cmd or uses, version, with, timeout, env, cwd, deps, outs). */
-export function pipelineDigestOf(p: PipelineDefinition): PipelineDigest {
-  const stages: Record<string, string> = {};
-  for (const name of Object.keys(p.stages).sort()) {
-    const { definition, ...rest } = p.stages[name]!;
-    const parts: Record<string, unknown> = { ...definition, ...rest };
-    delete parts.kind;
-    stages[name] = Object.keys(parts)
-      .filter((k) => parts[k] !== undefined)
-      .sort()
-      .map((k) => `${PART_NAMES[k] ?? k}=${short(parts[k])}`)
-      .join(' ');
-  }
-  return { env: short(p.env), stages };
 }
 
 function partsOf(digest: string): Map<string, string> {
   return new Map(digest.split(' ').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 }
 
-/** One line on how the rest of the pipeline changed since a describing stage last ran, or none. */
-function pipelineChange(was: PipelineDigest | undefined, now: PipelineDigest): string[] {
+/** One line on how the pipeline changed since a describing stage last described it. */
+function describedChange(recorded: string | PipelineDigest | undefined, versions: PipelineVersions): string[] {
   // A lock written before the stage described the pipeline: its version change already says why.
-  if (!was) return [];
+  if (recorded === undefined) return [];
+  const was = typeof recorded === 'string' ? versions.recorded(recorded) : recorded;
+  if (!was) return ['the pipeline changed (another stage or its env; what changed was not kept)'];
+  const lines = pipelineChange(was, versions.now, versions.self);
+  // A lock from before the hash was kept once per pipeline: the same pipeline, another fingerprint.
+  return lines.length || typeof recorded === 'string' ? lines : ['the fingerprint of a pipeline description changed with this evidence version'];
+}
+
+/** One line on how the rest of the pipeline changed between two part digests, or none. */
+function pipelineChange(was: PipelineDigest, now: PipelineDigest, self: string): string[] {
   const changes: string[] = [];
   if (was.env !== now.env) changes.push('its env');
   for (const [name, parts] of Object.entries(now.stages)) {
+    if (name === self) continue;
     const old = was.stages[name];
     if (old === undefined) changes.push(`stage ${name} was added`);
     else if (old !== parts) {
@@ -116,7 +107,7 @@ function pipelineChange(was: PipelineDigest | undefined, now: PipelineDigest): s
       changes.push(`stage ${name}'s ${differ.join(', ')}`);
     }
   }
-  for (const name of Object.keys(was.stages)) if (!(name in now.stages)) changes.push(`stage ${name} was removed`);
+  for (const name of Object.keys(was.stages)) if (name !== self && !(name in now.stages)) changes.push(`stage ${name} was removed`);
   if (!changes.length) return [];
   const shown = changes.length > 3 ? [...changes.slice(0, 3), `${changes.length - 3} more`] : changes;
   return [`the pipeline changed: ${shown.join('; ')}`];
@@ -200,8 +191,17 @@ function outsChanges(entry: LockEntry, now: FingerprintInputs): string[] {
   return out;
 }
 
+/** A describing stage's view of the pipeline now, and the part digests of the version it last saw. */
+export interface PipelineVersions {
+  /** The describing stage itself: its own changes are named as such, not as the pipeline's. */
+  self: string;
+  now: PipelineDigest;
+  /** The digests of the version the lock names, when they were kept. */
+  recorded(hash: string): PipelineDigest | undefined;
+}
+
 /** Says which part of a stage's inputs differs from what the lock recorded. */
-export function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string): string[] {
+export function explainChange(entry: LockEntry, now: FingerprintInputs, definition: Record<string, unknown>, display: string, pipelines?: () => PipelineVersions): string[] {
   const command = lockedCommand(display, now.env, now.params);
   const reasons: string[] = [];
   if (entry.tool !== now.tool) reasons.push(`evidence version changed (${entry.tool} → ${now.tool})`);
@@ -249,7 +249,7 @@ export function explainChange(entry: LockEntry, now: FingerprintInputs, definiti
   for (const up of Object.keys(now.upstream)) {
     if (!(up in (entry.upstream ?? {}))) reasons.push(`the outs of '${up}' are a new input`);
   }
-  if (now.pipeline) reasons.push(...pipelineChange(entry.pipeline, pipelineDigestOf(now.pipeline)));
+  if (now.pipeline !== undefined && entry.pipeline !== now.pipeline && pipelines) reasons.push(...describedChange(entry.pipeline, pipelines()));
   if (!reasons.length) reasons.push('inputs changed');
   return reasons;
 }

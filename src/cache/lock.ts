@@ -23,8 +23,11 @@ export interface LockEntry {
   /** uses-stages: the kind and its version (`parse-trace@1`), or `script` for a user's script. */
   uses?: string;
   definitionHash: string;
-  /** A stage that describes the pipeline: digests of the parts of every other stage (see lock-entry). */
-  pipeline?: PipelineDigest;
+  /**
+   * A stage that describes the pipeline: the hash of the pipeline it described (pipeline-digest.ts).
+   * Locks written before 0.1.1 hold the part digests themselves.
+   */
+  pipeline?: string | PipelineDigest;
 }
 
 /** Short digests, only to say what changed (the fingerprint covers the full definitions). */

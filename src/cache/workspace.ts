@@ -13,8 +13,9 @@ import { ObjectStore, type RunRecord } from './store.js';
 import type { LockFile } from './lock.js';
 import { JournaledLock } from './lock-journal.js';
 import { isRunnerTempName } from '../fs/atomic-write.js';
-import { fingerprintOf, type FingerprintInputs, type PipelineDefinition, type StageDefinition } from './fingerprint.js';
-import { explainChange, lockEntryOf } from './lock-entry.js';
+import { fingerprintOf, type FingerprintInputs } from './fingerprint.js';
+import { outSpecsOf, PipelineDescriptions } from './pipeline-digest.js';
+import { explainChange, lockEntryOf, type PipelineVersions } from './lock-entry.js';
 import { isScriptReference } from '../pipeline/paths.js';
 
 const require = createRequire(import.meta.url);
@@ -53,6 +54,7 @@ export class Workspace {
   /** evidence.lock and .evidence/lock.journal, held in memory between reads. */
   private readonly recorded: JournaledLock;
   private readonly historyFile: string;
+  private readonly descriptions: PipelineDescriptions;
 
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
@@ -67,6 +69,7 @@ export class Workspace {
     this.recorded = new JournaledLock(this.lockFile, join(this.stateDir, 'lock-mirror.json'), join(this.stateDir, 'lock.journal'));
     this.recorded.load();
     this.historyFile = join(this.stateDir, 'history.jsonl');
+    this.descriptions = new PipelineDescriptions(join(this.stateDir, 'pipelines'), (s) => this.definitionOf(s));
   }
 
   /**
@@ -175,21 +178,12 @@ export class Workspace {
       deps: await this.hashDeps(stage, overlay),
       upstream: upstreamOuts,
       outs: outSpecsOf(stage),
-      pipeline: stage.describesPipeline ? this.pipelineDefinitionOf(pipeline, stage) : undefined,
+      pipeline: stage.describesPipeline ? this.descriptions.of(pipeline).hash : undefined,
     };
   }
 
-  /**
-   * Every other stage's definition, for a stage that writes the pipeline down: a restored copy of
-   * what it wrote must never describe another pipeline than the one it is restored into.
-   */
-  private pipelineDefinitionOf(pipeline: Pipeline, self: Stage): PipelineDefinition {
-    const stages: Record<string, StageDefinition> = {};
-    for (const s of pipeline.stages.values()) {
-      if (s.name === self.name) continue;
-      stages[s.name] = { definition: this.definitionOf(s), env: s.env, cwd: s.cwd, deps: s.deps.map((d) => d.pattern), outs: outSpecsOf(s) };
-    }
-    return { env: pipeline.env, stages };
+  private pipelineVersions(pipeline: Pipeline, self: Stage): PipelineVersions {
+    return { self: self.name, now: this.descriptions.of(pipeline).digest(), recorded: (hash) => this.descriptions.load(hash) };
   }
 
   async evaluate(
@@ -205,7 +199,7 @@ export class Workspace {
     const entry = this.lock.stages[stage.name];
     const reasons: string[] = [];
     if (!entry) reasons.push('never ran');
-    else if (entry.fingerprint !== fingerprint) reasons.push(...explainChange(entry, inputs, this.definitionOf(stage), stage.display));
+    else if (entry.fingerprint !== fingerprint) reasons.push(...explainChange(entry, inputs, this.definitionOf(stage), stage.display, () => this.pipelineVersions(pipeline, stage)));
     else {
       for (const o of stage.outs) {
         const recorded = entry.outs[o.path];
@@ -268,6 +262,7 @@ export class Workspace {
         this.appendHistory({ path: f.path, hash: f.hash, size: f.size, mode: f.mode, time, runId, stage: stage.name, event });
       }
     }
+    if (stage.describesPipeline) this.descriptions.save(this.descriptions.of(pipeline));
     this.recorded.record(stage.name, lockEntryOf(evaluation, stage, outs, this.definitionOf(stage)));
   }
 
@@ -325,9 +320,6 @@ export function ensureStateDir(dir: string): void {
   writeFileSync(join(dir, '.gitignore'), '# Created by evidence: its cache and state are local to this machine.\n*\n');
 }
 
-function outSpecsOf(stage: Stage): FingerprintInputs['outs'] {
-  return stage.outs.map((o) => ({ path: o.path, schema: o.schema, cache: o.cache, stream: o.stream }));
-}
 
 export function outHashMap(outs: PathHash[]): Record<string, string> {
   const m: Record<string, string> = {};

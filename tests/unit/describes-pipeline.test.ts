@@ -2,7 +2,7 @@
 // the cache decision in process (src/cache/workspace.ts), on real files in a temp project. Every
 // param and every other stage's definition is its input, so a restored copy of what it wrote always
 // describes the pipeline it is restored into, and "why it runs" names the part that changed.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,5 +87,35 @@ describe('a stage that describes the pipeline', () => {
     const compareA = await ws.fingerprintInputs(a, a.stages.get('compare')!, {});
     const compareB = await ws.fingerprintInputs(b, { ...b.stages.get('compare')!, with: { aliases: {} } }, {});
     expect(compareB).toEqual(compareA);
+  });
+
+  it('keeps one hash per pipeline in the lock, so N describing stages cost N, not N × N', async () => {
+    const lockBytesPerDescriber = async (n: number) => {
+      const root = mkdtempSync(join(tmpdir(), 'evidence-describes-'));
+      mkdirSync(join(root, 'out'));
+      const ws = new Workspace(root);
+      const describers = Array.from({ length: n }, (_, i) => ({ ...describer, name: `snapshot${i}`, outs: [{ path: `out/s${i}.json`, cache: true, loc: at }] }));
+      const p: Pipeline = { file: join(root, 'pipeline.yaml'), root, params: {}, env: {}, stages: new Map(describers.map((s) => [s.name, s])), protect: [], reports: {}, source: '' };
+      ws.beginRun();
+      for (const d of describers) {
+        const ev = await ws.evaluate(p, d, {}, false);
+        writeFileSync(join(root, d.outs[0]!.path), d.name);
+        ws.commitRun(p, d, ev, await ws.hashOuts(d), 'run', 'produced');
+      }
+      return JSON.stringify(ws.lock.stages).length / n;
+    };
+    const small = await lockBytesPerDescriber(10);
+    const large = await lockBytesPerDescriber(200);
+    expect(large).toBeLessThan(small * 1.2);
+  });
+
+  it('says the pipeline changed, without naming a part, when the earlier version was not kept', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'evidence-describes-'));
+    mkdirSync(join(root, 'out'));
+    const ws = new Workspace(root);
+    await settle(ws, root, pipeline(root, { pixel: 'auto', tolerance: 1e-6 }, { aliases: {} }), 'a\n');
+    rmSync(join(root, '.evidence', 'pipelines'), { recursive: true });
+    const ev = await settle(ws, root, pipeline(root, { pixel: 'auto', tolerance: 1e-6 }, { aliases: { a: 'b' } }), 'b\n');
+    expect(ev.reasons).toEqual(['the pipeline changed (another stage or its env; what changed was not kept)']);
   });
 });
