@@ -6,13 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { builtinCommands, builtinKinds } from '../../stages/catalog.js';
 import type { Findings, FindingsInput, StageCatalog, StageCommand, StageKind, StageModule } from '../stage-api/index.js';
 import { toolRoot } from '../tool-root.js';
+import { importModule } from '../import-module.js';
 
 function stageModuleUrl(module: string): string {
   return pathToFileURL(join(toolRoot(), 'dist', 'stages', module)).href;
 }
 
 async function importStageFile<T>(module: string): Promise<T> {
-  return (await import(stageModuleUrl(module))) as T;
+  return importModule<T>(stageModuleUrl(module));
 }
 
 let builtin: StageCatalog | undefined;

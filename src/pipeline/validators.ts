@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileSchemaFile, toolSchemasDir } from '../schema/validate.js';
 import { toolRoot } from '../tool-root.js';
+import { importModule } from '../import-module.js';
 
 export type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
@@ -16,7 +17,7 @@ async function loadPrecompiled(): Promise<Record<string, Validator> | null> {
   if (precompiled !== undefined) return precompiled;
   try {
     const file = join(toolRoot(), 'dist', 'validators.js');
-    precompiled = existsSync(file) ? ((await import(pathToFileURL(file).href)) as Record<string, Validator>) : null;
+    precompiled = existsSync(file) ? await importModule<Record<string, Validator>>(pathToFileURL(file).href) : null;
   } catch {
     precompiled = null;
   }

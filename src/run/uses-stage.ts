@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { compileSchemaObject, formatIssues, issuesOf } from '../schema/validate.js';
 import { StageFailure, type FailureInfo, type PipelineView, type StageCatalog, type StageContext, type StageModule } from '../stage-api/index.js';
 import { isScriptReference } from '../pipeline/paths.js';
+import { importModule } from '../import-module.js';
 
 const require = createRequire(import.meta.url);
 
@@ -32,7 +33,7 @@ export type StageLog = (level: 'info' | 'warn', message: string) => void;
 
 export async function loadStageModule(uses: string, root: string, catalog?: StageCatalog): Promise<StageModule> {
   let mod: { default?: StageModule; run?: StageModule['run']; inputSchema?: object; version?: string };
-  if (isScriptReference(uses)) mod = (await import(pathToFileURL(resolve(root, uses)).href)) as typeof mod;
+  if (isScriptReference(uses)) mod = await importModule<typeof mod>(pathToFileURL(resolve(root, uses)).href);
   else {
     const kind = catalog?.kinds.get(uses);
     if (!kind) throw new StageFailure('exception', `unknown stage kind '${uses}'`);

@@ -29,6 +29,7 @@ import type { EventSink } from '../run/events.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
 import type { StageCatalog } from '../stage-api/index.js';
+import { importModule } from '../import-module.js';
 
 export interface LoadedProject {
   pipeline: Pipeline;
@@ -58,7 +59,7 @@ export interface WatchOptions {
 
 /** Watches until `opts.signal` is aborted. */
 export async function watchProject(initial: LoadedProject, opts: WatchOptions): Promise<void> {
-  const { watch } = await import('chokidar');
+  const { watch } = await importModule<typeof import('chokidar')>('chokidar');
   let project = initial;
   const ws = new Workspace(project.pipeline.root);
   /** Stage → fingerprint of its last failed attempt. */
