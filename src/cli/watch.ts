@@ -62,7 +62,6 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   let current: LoadedProject = opened.project;
   let lastLoaded: LoadedProject | undefined;
   let live: LiveServer | undefined;
-  if (serve) live = await startServing(serve, () => current, selected.stages, Boolean(v.json), style);
   const emit = (e: WatchEvent) => {
     if (e.type === 'pipeline-reloaded' && lastLoaded) current = lastLoaded;
     reporter.watch(e);
@@ -73,6 +72,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
   // Open pages must not hold the process once Ctrl-C ends watching.
   controller.signal.addEventListener('abort', () => void live?.close(), { once: true });
   try {
+    if (serve) live = await startServing(serve, () => current, selected.stages, Boolean(v.json), style);
     await watchProject(opened.project, {
       load: async () => {
         const loaded = await openProject(file, overrides, catalog);

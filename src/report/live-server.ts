@@ -195,14 +195,16 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
     }
   };
 
-  async function close(): Promise<void> {
-    clearInterval(heartbeat);
-    for (const res of streams) res.end();
-    streams.clear();
-    await new Promise<void>((resolve) => {
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= new Promise<void>((resolve) => {
+      clearInterval(heartbeat);
+      for (const res of streams) res.end();
+      streams.clear();
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    return closed;
   }
 
   return new Promise<Listening>((resolve) => {
