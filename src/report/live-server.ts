@@ -169,6 +169,12 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
     const rawPath = (req.url ?? '/').split('?')[0]!;
     if (rawPath === '/') return serveRoot(res, head);
     if (rawPath === '/events') return openStream(req, res);
+    // Browsers ask for it unprompted; a 404 would show as a console error on every page.
+    if (rawPath === '/favicon.ico' && !opts.isOut('favicon.ico')) {
+      res.writeHead(204, { 'Cache-Control': 'max-age=3600' });
+      res.end();
+      return;
+    }
     const path = projectPathOf(rawPath);
     if (path === undefined) return reply(res, 400, 'text/plain; charset=utf-8', 'bad path\n', head);
     await servePath(path, res, head);

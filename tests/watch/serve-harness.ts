@@ -17,7 +17,10 @@ export interface PageProject {
   openGate(): void;
 }
 
-/** One stage, `page`: out/page.html holds src/port.txt in <h1 id="v">; out/data.txt is a second out. */
+/**
+ * Stage `page`: out/page.html holds src/port.txt in <h1 id="v">, out/data.txt is a second out; stage
+ * `other` copies src/other.txt and leaves the page alone.
+ */
 export function pageProject(opts: { gated?: boolean } = {}): PageProject {
   const gate = join(mkdtempSync(join(tmpdir(), 'evidence-gate-')), 'open');
   if (!opts.gated) writeFileSync(gate, '');
@@ -28,8 +31,12 @@ stages:
     cmd: '${wait}echo page >> "$RUNLOG"; v=$(cat src/port.txt); printf "<!doctype html><html><head><title>t</title></head><body><h1 id=v>%s</h1></body></html>" "$v" > out/page.html; echo "$v" > out/data.txt'
     deps: [src/port.txt]
     outs: [out/page.html, out/data.txt]
+  other:
+    cmd: 'echo other >> "$RUNLOG"; cp src/other.txt out/other.txt'
+    deps: [src/other.txt]
+    outs: [out/other.txt]
 `;
-  const project = new TestProject({ 'pipeline.yaml': pipeline, 'src/port.txt': 'one\n' });
+  const project = new TestProject({ 'pipeline.yaml': pipeline, 'src/port.txt': 'one\n', 'src/other.txt': 'a\n' });
   return { project, openGate: () => writeFileSync(gate, '') };
 }
 
