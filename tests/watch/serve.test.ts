@@ -117,6 +117,31 @@ describe('evidence watch --serve', () => {
     expect(stream.ended()).toBe(true);
   });
 
+  it('follows pipeline.yaml: a second page stage turns / into an index of both, and open pages hear of it', async () => {
+    const { project: p } = pageProject();
+    const w = start(p, ['--serve', '--port', '0', '--json']);
+    await w.waitFor(/"type":"serve-ready"/);
+    const ready = JSON.parse(w.output.split('\n').find((l) => l.includes('"serve-ready"'))!);
+    expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(ready.pages).toEqual([{ stage: 'page', path: 'out/page.html' }]);
+    const url: string = ready.url;
+    await w.waitFor(/"type":"cycle-finished"/);
+    expect((await rawGet(url, '/')).status).toBe(302);
+    const stream = await events(url);
+    await until(() => stream.events().length === 1, 'the state sent on connect', w);
+
+    p.write('pipeline.yaml', p.read('pipeline.yaml') + `  second:\n    cmd: 'echo "<p id=s>second</p>" > out/second.html'\n    outs: [out/second.html]\n`);
+    await w.waitFor(/"type":"pipeline-reloaded"/);
+    await until(() => stream.events().some((e) => e.event === 'state' && 'out/second.html' in e.data.sigs), 'a state naming the new page', w);
+    await w.waitFor(() => (w.output.match(/"type":"cycle-finished"/g) ?? []).length >= 2);
+    const index = await rawGet(url, '/');
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('<a href="/out/page.html">out/page.html</a>');
+    expect(index.body).toContain('<a href="/out/second.html">out/second.html</a>');
+    expect((await rawGet(url, '/out/second.html')).body).toContain('<p id=s>second</p>');
+    expect(await w.stop()).toBe(130);
+  });
+
   it('refuses a port in use with a message naming it, exit 2, before running or watching anything', async () => {
     const blocker = createServer();
     servers.push(blocker);
