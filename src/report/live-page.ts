@@ -36,11 +36,19 @@ function liveScript(state: LiveState): string {
   return `<script data-evidence-live>(function(){var s=${json};if(!window.EventSource)return;var es=new EventSource('/events');function check(e){var d;try{d=JSON.parse(e.data)}catch(x){return}if(d.sigs&&d.sigs[s.key]!==s.sig){es.close();location.reload()}}es.addEventListener('state',check);es.addEventListener('cycle',check);window.addEventListener('pagehide',function(){es.close()})})();</script>`;
 }
 
-/** The page's HTML with the live script before its last </body> (or at its end). */
-export function injectLive(html: string, state: LiveState): string {
-  const script = liveScript(state);
+/**
+ * A line over the page saying it is older than the last cycle (its stage failed, or did not run);
+ * plain HTML, so that it shows with JavaScript off too.
+ */
+function staleBanner(why: string): string {
+  return `<div data-evidence-stale role="status" style="position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:.4em 1em;background:#fff3cd;color:#4d3800;border-bottom:1px solid #c9a227;font:14px/1.4 system-ui,sans-serif">Out of date: ${escapeHtml(why)}. This is the last report it wrote.</div>`;
+}
+
+/** The page's HTML with the live script (and the stale line, if any) before its last </body>, or at its end. */
+export function injectLive(html: string, state: LiveState, stale?: string): string {
+  const added = (stale ? staleBanner(stale) : '') + liveScript(state);
   const at = html.toLowerCase().lastIndexOf('</body>');
-  return at < 0 ? html + script : html.slice(0, at) + script + html.slice(at);
+  return at < 0 ? html + added : html.slice(0, at) + added + html.slice(at);
 }
 
 function shell(title: string, body: string, state: LiveState, waiting: boolean): string {
@@ -54,11 +62,11 @@ ${liveScript(state)}</body></html>
 `;
 }
 
-export function waitingPage(page: LivePage, state: LiveState): string {
+export function waitingPage(page: LivePage, state: LiveState, stale?: string): string {
   return shell(
     'evidence: waiting for the report',
     `<h1>No report yet</h1>
-<p id="waiting">Stage <code>${escapeHtml(page.stage)}</code> has not written <code>${escapeHtml(page.path)}</code> yet. This page shows it as soon as a watch cycle produces it.</p>`,
+<p id="waiting">Stage <code>${escapeHtml(page.stage)}</code> has not written <code>${escapeHtml(page.path)}</code> yet. This page shows it as soon as a watch cycle produces it.</p>${stale ? `\n<p id="stale">${escapeHtml(stale[0]!.toUpperCase() + stale.slice(1))}: see the terminal.</p>` : ''}`,
     state,
     true,
   );
@@ -74,11 +82,12 @@ export function noPagesPage(state: LiveState): string {
   );
 }
 
-export function indexPage(pages: Array<LivePage & { exists: boolean }>, state: LiveState): string {
-  const items = pages.map((p) =>
-    p.exists
-      ? `<li><a href="${escapeHtml(pageUrl(p.path))}">${escapeHtml(p.path)}</a> <span>(${escapeHtml(p.stage)})</span></li>`
-      : `<li class="missing">${escapeHtml(p.path)} <span>(${escapeHtml(p.stage)}): not written yet</span></li>`,
-  );
+export function indexPage(pages: Array<LivePage & { exists: boolean; stale?: string }>, state: LiveState): string {
+  const items = pages.map((p) => {
+    const note = p.stale ? `; out of date: ${escapeHtml(p.stale)}` : '';
+    return p.exists
+      ? `<li><a href="${escapeHtml(pageUrl(p.path))}">${escapeHtml(p.path)}</a> <span>(${escapeHtml(p.stage)}${note})</span></li>`
+      : `<li class="missing">${escapeHtml(p.path)} <span>(${escapeHtml(p.stage)}): not written yet${note}</span></li>`;
+  });
   return shell('evidence: reports', `<h1>Reports</h1>\n<ul id="reports">\n${items.join('\n')}\n</ul>`, state, pages.some((p) => !p.exists));
 }

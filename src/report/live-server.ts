@@ -88,12 +88,16 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
   let port = opts.port;
   let rootReal: Promise<string> | undefined;
 
+  /** Stage → why what it wrote last is older than the last cycle (it failed, or did not run). */
+  const stale = new Map<string, string>();
+
   const exists = (p: string) => signature(join(opts.root, p)) !== 'missing';
+  const pageSig = (p: LivePage) => signature(join(opts.root, p.path)) + (stale.has(p.stage) ? ' stale' : '');
 
   function sigs(): Record<string, string> {
     const pages = opts.pages();
-    const out: Record<string, string> = { '/': pages.map((p) => `${p.path}${exists(p.path) ? '+' : '-'}`).join('\n') };
-    for (const p of pages) out[p.path] = signature(join(opts.root, p.path));
+    const out: Record<string, string> = { '/': pages.map((p) => `${p.path}${exists(p.path) ? '+' : '-'}${stale.has(p.stage) ? '!' : ''}`).join('\n') };
+    for (const p of pages) out[p.path] = pageSig(p);
     return out;
   }
 
@@ -131,16 +135,16 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
       real = await realpath(abs);
       if (!(await stat(real)).isFile()) throw new Error('not a file');
     } catch {
-      if (page) return reply(res, 200, TYPES['.html']!, waitingPage(page, { key: page.path, sig: 'missing' }), head);
+      if (page) return reply(res, 200, TYPES['.html']!, waitingPage(page, { key: page.path, sig: pageSig(page) }, stale.get(page.stage)), head);
       return reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} has not been written\n`, head);
     }
     // An out that is a link leading out of the project is not served (runs refuse to write one).
     rootReal ??= realpath(opts.root);
     if (!real.startsWith((await rootReal) + sep)) return reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} leads outside the project\n`, head);
-    const sig = signature(abs);
+    const sig = pageSig(page ?? { stage: '', path });
     const body = await readFile(real);
     const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-    if (page && type.startsWith('text/html')) return reply(res, 200, type, injectLive(body.toString('utf8'), { key: page.path, sig }), head);
+    if (page && type.startsWith('text/html')) return reply(res, 200, type, injectLive(body.toString('utf8'), { key: page.path, sig }, stale.get(page.stage)), head);
     reply(res, 200, type, body, head);
   }
 
@@ -150,13 +154,13 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
     if (pages.length === 0) return reply(res, 200, TYPES['.html']!, noPagesPage(state), head);
     if (pages.length === 1) {
       const only = pages[0]!;
-      if (!exists(only.path)) return reply(res, 200, TYPES['.html']!, waitingPage(only, state), head);
+      if (!exists(only.path)) return reply(res, 200, TYPES['.html']!, waitingPage(only, state, stale.get(only.stage)), head);
       // A redirect, not the page at '/': its relative links then resolve beside it, as on disk.
       res.writeHead(302, { Location: pageUrl(only.path), 'Cache-Control': 'no-store' });
       res.end();
       return;
     }
-    reply(res, 200, TYPES['.html']!, indexPage(pages.map((p) => ({ ...p, exists: exists(p.path) })), state), head);
+    reply(res, 200, TYPES['.html']!, indexPage(pages.map((p) => ({ ...p, exists: exists(p.path), stale: stale.get(p.stage) })), state), head);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -193,6 +197,15 @@ export function startLiveServer(opts: LiveServerOptions): Promise<Listening> {
 
   const watch: WatchSink = (e: WatchEvent) => {
     if (e.type === 'cycle-finished') {
+      // An interrupted cycle (Ctrl-C) says nothing about the stages' inputs.
+      if (e.status !== 'interrupted') {
+        for (const r of e.results) {
+          if (r.status === 'failed') stale.set(r.stage, `stage ${r.stage} failed in cycle ${e.cycle}`);
+          // A stage waiting for new inputs after a failure keeps the failure as its reason.
+          else if (r.status === 'not-run') stale.set(r.stage, stale.get(r.stage) ?? `stage ${r.stage} did not run in cycle ${e.cycle} (a stage before it failed)`);
+          else stale.delete(r.stage);
+        }
+      }
       const data = { cycle: e.cycle, status: e.status, sigs: sigs() };
       for (const res of streams) send(res, 'cycle', data);
     } else if (e.type === 'pipeline-reloaded') {

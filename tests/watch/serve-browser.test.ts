@@ -73,6 +73,13 @@ describe.skipIf(skip !== undefined)('evidence watch --serve in a browser', () =>
     await page.waitForLoadState('load');
     expect(loads).toHaveLength(2);
 
+    // A failing edit: the page keeps the last report and says it is out of date.
+    p.write('src/port.txt', 'fail\n');
+    await w.waitForCycle(5);
+    await page.waitForSelector('[data-evidence-stale]', { timeout: 45_000 });
+    expect(await page.textContent('[data-evidence-stale]')).toContain('stage page failed in cycle 5');
+    expect(await page.textContent('#v')).toBe('four');
+
     expect(errors).toEqual([]);
     const origin = new URL(url).origin;
     expect(requests.filter((r) => !r.startsWith(origin + '/'))).toEqual([]);

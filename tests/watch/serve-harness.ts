@@ -18,7 +18,8 @@ export interface PageProject {
 }
 
 /**
- * Stage `page`: out/page.html holds src/port.txt in <h1 id="v">, out/data.txt is a second out; stage
+ * Stage `page`: out/page.html holds src/port.txt in <h1 id="v"> (it fails when that says 'fail'),
+ * out/data.txt is a second out; stage
  * `other` copies src/other.txt and leaves the page alone.
  */
 export function pageProject(opts: { gated?: boolean } = {}): PageProject {
@@ -28,7 +29,7 @@ export function pageProject(opts: { gated?: boolean } = {}): PageProject {
   const pipeline = `version: 1
 stages:
   page:
-    cmd: '${wait}echo page >> "$RUNLOG"; v=$(cat src/port.txt); printf "<!doctype html><html><head><title>t</title></head><body><h1 id=v>%s</h1></body></html>" "$v" > out/page.html; echo "$v" > out/data.txt'
+    cmd: '${wait}echo page >> "$RUNLOG"; v=$(cat src/port.txt); [ "$v" != fail ] || exit 1; printf "<!doctype html><html><head><title>t</title></head><body><h1 id=v>%s</h1></body></html>" "$v" > out/page.html; echo "$v" > out/data.txt'
     deps: [src/port.txt]
     outs: [out/page.html, out/data.txt]
   other:

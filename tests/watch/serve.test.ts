@@ -112,6 +112,21 @@ describe('evidence watch --serve', () => {
     expect((await rawGet(url, '/out/page.html')).body).toContain('<h1 id=v>two</h1>');
     expect((await rawGet(url, '/out/data.txt')).body).toBe('two\n'); // another out, served as it is
 
+    // A failed cycle leaves the last report, marked out of date (in HTML: JavaScript is not needed).
+    p.write('src/port.txt', 'fail\n');
+    await w.waitForCycle(3);
+    expect(w.cycleLine(3)).toMatch(/failed page/);
+    await until(() => stream.events().some((e) => e.event === 'cycle' && e.data.cycle === 3), 'the event of cycle 3', w);
+    expect(stream.events().find((e) => e.event === 'cycle' && e.data.cycle === 3)!.data.sigs['out/page.html']).not.toBe(after2.sigs['out/page.html']);
+    const stale = (await rawGet(url, '/out/page.html')).body;
+    expect(stale).toContain('<h1 id=v>two</h1>');
+    expect(stale).toMatch(/<div data-evidence-stale[^>]*>Out of date: stage page failed in cycle 3\. This is the last report it wrote\.<\/div>/);
+    p.write('src/port.txt', 'three\n');
+    await w.waitForCycle(4);
+    const fixed = (await rawGet(url, '/out/page.html')).body;
+    expect(fixed).toContain('<h1 id=v>three</h1>');
+    expect(fixed).not.toContain('data-evidence-stale');
+
     // Ctrl-C ends the open stream and the process: the usual 130.
     expect(await w.stop()).toBe(130);
     expect(stream.ended()).toBe(true);
