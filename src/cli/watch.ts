@@ -130,6 +130,9 @@ async function startServing(req: ServeRequest, project: () => LoadedProject, tar
       ? first.pages.map((p) => `${p.path} (${p.stage})`).join(', ')
       : 'no watched stage writes a report yet (a uses: report stage, or an .html primary output)';
     process.stdout.write(`${style.dim('watch:')} serving ${url} — ${what}; the page reloads after each cycle that changes it\n`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(req.host)) {
+      process.stdout.write(`${style.dim('watch:')} ${style.yellow(`listening on ${req.host}: anyone who can reach this machine's port ${listening.server.address.port} can read the pipeline's outs`)}\n`);
+    }
   }
   return listening.server;
 }
