@@ -43,3 +43,9 @@ export function builtinCatalog(): StageCatalog {
   }));
   return (builtin = { kinds, commands });
 }
+
+/**
+ * The built-in kinds whose primary output is a page for a reader: `evidence watch --serve` shows
+ * these stages' outputs first (and any stage's .html primary output only when none is watched).
+ */
+export const PAGE_KINDS: ReadonlySet<string> = new Set(['report']);

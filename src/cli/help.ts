@@ -155,6 +155,14 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
       --grace SECONDS    on Ctrl-C, wait this long after SIGTERM before SIGKILL (default 5)
       --json             print run and watch events as JSON lines
   -v, --verbose          also print each stage's command line and its output as it comes
+      --serve            show the report on a local web page that reloads after each cycle
+                         that changes it: the primary output of the watched report stages
+                         (uses: report), else any watched stage's .html primary output;
+                         an index when there are several. Serves only the pipeline's outs
+      --serve-stage NAME serve this stage's primary output instead (repeatable; implies --serve)
+      --port N           the page's port (default 4178; 0 picks a free one). A port in use
+                         is refused (exit 2) before anything runs
+      --host ADDRESS     the address to listen on (default 127.0.0.1, this machine only)
   -h, --help             this help
 `,
   verify: `Usage: evidence verify [MANIFEST] [options]
