@@ -53,6 +53,11 @@ export class Workspace {
   private readonly recorded: JournaledLock;
   private readonly historyFile: string;
 
+  /** .evidence/history.jsonl: every version of every out, as runs made, restored or archived it. */
+  get historyPath(): string {
+    return this.historyFile;
+  }
+
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
     try {

@@ -55,6 +55,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     grace: { type: 'string' },
   },
   history: { ...COMMON, json: { type: 'boolean' } },
+  gc: { ...COMMON, 'keep-last': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
   verify: { ...COMMON, json: { type: 'boolean' }, root: { type: 'string' } },
   init: { help: { type: 'boolean', short: 'h' }, template: { type: 'string', short: 't' }, force: { type: 'boolean' }, list: { type: 'boolean' }, ...DIRECTORY },
