@@ -62,6 +62,10 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
   -q, --quiet            print only failures and the closing line (with the verdict)
       --grace SECONDS    on interrupt or timeout, wait this long after SIGTERM before SIGKILL (default 5)
       --wait             if another run holds the project, wait for it instead of stopping
+      --shard I/N        run share I of N of the matrix instances (a CI matrix job): items (one
+                         configuration's instances through its chain) are dealt round-robin over
+                         their sorted names; stages that gather every instance are left to a run
+                         without --shard, which then restores the shards' work from the cache
   -h, --help             this help
 
 On a terminal, the stages running now stay at the bottom with their elapsed time (not with

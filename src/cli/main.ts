@@ -39,6 +39,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     quiet: { type: 'boolean', short: 'q' },
     grace: { type: 'string' },
     wait: { type: 'boolean' },
+    shard: { type: 'string' },
   },
   status: { ...COMMON, json: { type: 'boolean' }, check: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
   show: { ...COMMON, json: { type: 'boolean' }, param: { type: 'string', short: 'p', multiple: true } },
