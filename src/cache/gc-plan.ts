@@ -6,9 +6,9 @@
 //   object those records name, and the lock's file-out hashes. Never removed.
 // - retained (--keep-last N): what was made or used since the N-th most recent run started. A run
 //   is an id of .evidence/runs.jsonl or of the artifact history (a watch cycle and an `evidence
-//   restore` count too). "Used" is the newest history line naming an object (produced, restored,
-//   archived) or the file's own time; a run record counts as used when one of its objects was
-//   produced or restored for its stage. N = 0 keeps only the live tier; no N keeps everything.
+//   restore` count too). An object was last used at the newest history line naming it (produced,
+//   restored, archived) or its file's time; a run record when it was written or last restored
+//   from (a restore touches it). N = 0 keeps only the live tier; no N keeps everything.
 // - --max-size: past that, what remains outside the live tier goes, least recently used first,
 //   until the store fits (or only the live tier is left).
 // A record naming an object that goes goes too, so a surviving record always names objects that
@@ -124,14 +124,9 @@ function cutoffOf(keepLast: number, runs: RunStart[], history: HistoryRecord[]):
 
 export function planGc(store: ObjectStore, lock: LockFile, history: HistoryRecord[], runs: RunStart[], opts: GcOptions): GcPlan {
   const lastSeen = new Map<string, number>();
-  const lastForStage = new Map<string, number>();
   for (const h of history) {
     const t = time(h.time);
     if (t > (lastSeen.get(h.hash) ?? 0)) lastSeen.set(h.hash, t);
-    if (h.event !== 'archived') {
-      const key = `${h.stage}\0${h.hash}`;
-      if (t > (lastForStage.get(key) ?? 0)) lastForStage.set(key, t);
-    }
   }
 
   const objects = new Map<string, ObjectEntry>();
@@ -150,7 +145,8 @@ export function planGc(store: ObjectStore, lock: LockFile, history: HistoryRecor
     const entry: RecordEntry = { fingerprint, file, size: st.size, used: st.mtime };
     if (record) {
       entry.objects = [...new Set(ObjectStore.filesOf(record.outs).map((f) => f.hash))];
-      entry.used = Math.max(st.mtime, time(record.createdAt), ...entry.objects.map((h) => lastForStage.get(`${record.stage}\0${h}`) ?? 0));
+      // A restore touches the record (Workspace.restore): its time is its last use.
+      entry.used = Math.max(st.mtime, time(record.createdAt));
     }
     records.set(fingerprint, entry);
   }

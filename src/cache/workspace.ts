@@ -301,6 +301,7 @@ export class Workspace {
     for (const f of files) this.store.restoreFile(f, join(this.root, f.path));
     this.forget(stage.outs.map((o) => o.path));
     for (const o of record.outs) if (o.type === 'dir') mkdirSync(join(this.root, o.path), { recursive: true });
+    this.store.touchRun(record.fingerprint);
     return { ok: true };
   }
 
