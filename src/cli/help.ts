@@ -149,9 +149,9 @@ it in yet) names, so that every stage of the lock can still be restored.
 
   --keep-last N   also keeps what the last N runs made or used: the outs they produced or restored,
                   the versions they archived (see evidence history) and the run records they wrote
-                  or restored from. A run is each evidence run, watch cycle or evidence restore.
-                  0 keeps only what evidence.lock names. Default: 5 unless --max-size is
-                  given alone.
+                  or restored from. A run is each evidence run, and each watch cycle or
+                  evidence restore that stored a version. 0 keeps only what evidence.lock
+                  names. Default: 5 unless --max-size is given alone.
   --max-size SIZE then removes the least recently used of the rest until the cache takes at most
                   SIZE (500M, 2G, or bytes; K, M, G, T count by 1024). What evidence.lock names
                   stays even when it alone is larger (gc says so).
