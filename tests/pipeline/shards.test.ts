@@ -51,6 +51,8 @@ interface Clones {
   /** The project the assembly job runs in, and what happens before (a pull). */
   assembly(): TestProject;
   beforeAssembly?(p: TestProject): void;
+  /** Extra environment of every run (EVIDENCE_REMOTE_URL, EVIDENCE_REMOTE_PUSH=true for a remote). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs shards 1..n, then a full run; returns what each started (from the run logs) and printed. */
@@ -58,14 +60,14 @@ function assembleAfterShards(clones: Clones, n: number): { shards: Array<{ ran: 
   const shards = [];
   for (let i = 1; i <= n; i++) {
     const p = clones.shard(i);
-    const out = p.cli(['run', '--shard', `${i}/${n}`]);
+    const out = p.cli(['run', '--shard', `${i}/${n}`], clones.env);
     expect(out.code, out.stdout + out.stderr).toBe(0);
     shards.push({ ran: p.takeRuns(), out });
     clones.afterShard?.(p);
   }
   const a = clones.assembly();
   clones.beforeAssembly?.(a);
-  const out = a.cli(['run']);
+  const out = a.cli(['run'], clones.env);
   expect(out.code, out.stdout + out.stderr).toBe(0);
   return { shards, assembly: { ran: a.takeRuns(), out } };
 }
