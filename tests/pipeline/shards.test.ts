@@ -5,9 +5,10 @@
 // The shard runs and the assembly go through `clones`: here one project plays every role (the
 // shards share its store). A cross-machine variant passes separate clones that push to and pull
 // from a shared remote cache between the steps (see `assembleAfterShards`).
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { cpSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, TestProject, type CliResult } from '../helpers/project.js';
 
 const PIPELINE = `version: 1
@@ -160,5 +161,31 @@ describe('evidence run --shard I/N', () => {
     const r = plain.cli(['run', '--shard', '1/2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no matrix instances to share out; run it without --shard/);
+  });
+});
+
+// Across machines: each shard and the assembly run in a clone of their own, sharing only an nginx
+// remote cache (the harness of the remote-cache tests). Skipped, with the reason, where that
+// harness or nginx is missing.
+const NGINX_HARNESS = join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'nginx-cache.ts');
+type Harness = { nginxSkipReason(): string | undefined; startNginxCache(): Promise<{ url: string; stop(): Promise<void> }> };
+const harness: Harness | undefined = existsSync(NGINX_HARNESS) ? ((await import(pathToFileURL(NGINX_HARNESS).href)) as Harness) : undefined;
+const remoteSkip = harness ? harness.nginxSkipReason() : 'no nginx harness (tests/support/nginx-cache.ts) in this tree';
+
+describe.skipIf(remoteSkip !== undefined)(`shards across machines through a remote cache${remoteSkip ? ` (skipped: ${remoteSkip})` : ''}`, () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterAll(async () => stop?.());
+
+  it('two shard clones push what they ran, and a clean clone restores every instance and runs only the gathering stage', async () => {
+    const server = await harness!.startNginxCache();
+    stop = () => server.stop();
+    const { shards, assembly } = assembleAfterShards(
+      { shard: () => sweep(['a', 'b', 'c']), assembly: () => sweep(['a', 'b', 'c']), env: { EVIDENCE_REMOTE_URL: server.url, EVIDENCE_REMOTE_PUSH: 'true' } },
+      2,
+    );
+    const instancesRun = shards.flatMap((s) => s.ran.filter((r) => r.includes('@')));
+    expect(instancesRun.sort()).toEqual(instancesOf(sweep(['a', 'b', 'c'])));
+    expect(assembly.ran).toEqual(['all']);
+    expect(assembly.out.stdout.match(/restored from remote/g)).toHaveLength(10);
   });
 });
