@@ -42,7 +42,9 @@ function describe(plan: GcPlan, o: { dryRun: boolean; keepLast?: number; maxSize
   ];
   if (o.keepLast !== undefined) {
     const since = plan.keptSince ? ` (since ${plan.keptSince})` : '';
-    lines.push(o.keepLast === 0 ? 'retention: only what evidence.lock names (--keep-last 0)' : `retention: what the last ${Math.min(o.keepLast, plan.runs)} of ${counted(plan.runs, 'run')} made or used${since}`);
+    if (o.keepLast === 0) lines.push('retention: only what evidence.lock names (--keep-last 0)');
+    else if (plan.runs <= o.keepLast) lines.push(`retention: every run so far (${plan.runs}) is among the last ${o.keepLast}: nothing is removed for age`);
+    else lines.push(`retention: what the last ${o.keepLast} of ${counted(plan.runs, 'run')} made or used${since}`);
   }
   if (o.maxSize !== undefined && plan.overBudget) {
     lines.push(`warning: the store still takes ${formatByteSize(plan.kept.bytes)}, above --max-size ${formatByteSize(o.maxSize)}: what evidence.lock names is never removed`);
