@@ -99,6 +99,10 @@ add('no-op run, 1,000-instance sweep', ms(sw.noopMs), `${(sw.noopMs / sw.bareMs)
 const [few, , many] = sw.cold;
 add('cold sweep: time per instance at 1,000 / at 10', `${(many.perInstanceMs / few.perInstanceMs).toFixed(2)}×`, sw.cold.map((c) => `${c.n}: ${ms(c.perInstanceMs)}`).join(', '), 'flat (≤ 1.2×)', many.perInstanceMs / few.perInstanceMs <= 1.2);
 
+const { benchGc } = await import('./gc.mjs');
+const gcr = benchGc({ objects: quick ? 5_000 : 20_000, reps: quick ? 3 : 5 });
+add(`gc --dry-run, ${gcr.objects.toLocaleString('en')} objects and ${gcr.records.toLocaleString('en')} run records`, ms(gcr.gcMs), `${(gcr.gcMs / gcr.duMs).toFixed(2)}× du -sb of the store (${ms(gcr.duMs)}); bare node ${ms(gcr.bareMs)}`, 'report the figure', undefined);
+
 const watch = await benchWatch();
 add('watch: save → first affected stage starts (median)', ms(watch.medianMs), `p90 ${ms(watch.p90Ms ?? watch.medianMs)}`, '≤ 100 ms', watch.medianMs <= 100);
 

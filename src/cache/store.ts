@@ -6,7 +6,7 @@
 // is reported. The checksum guards against corruption and casual tampering, not against someone
 // who can rewrite .evidence/ and recompute it: that one could as well rewrite the outs.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempPathFor, writeFileAtomicSync } from '../fs/atomic-write.js';
 import { hashFileContent, type FileEntry, type PathHash } from './hash.js';
@@ -162,6 +162,16 @@ export class ObjectStore {
       renameSync(src, dest);
     } catch {
       rmSync(src, { force: true });
+    }
+  }
+
+  /** Marks a record as just used (a restore), so that gc's least-recently-used order sees it. */
+  touchRun(fingerprint: string): void {
+    const now = new Date();
+    try {
+      utimesSync(this.runPath(fingerprint), now, now);
+    } catch {
+      // A read-only store still restores; gc then judges the record by when it was written.
     }
   }
 

@@ -56,6 +56,11 @@ export class Workspace {
   private readonly historyFile: string;
   private readonly descriptions: PipelineDescriptions;
 
+  /** .evidence/history.jsonl: every version of every out, as runs made, restored or archived it. */
+  get historyPath(): string {
+    return this.historyFile;
+  }
+
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
     try {
@@ -285,6 +290,7 @@ export class Workspace {
     for (const f of files) this.store.restoreFile(f, join(this.root, f.path));
     this.forget(stage.outs.map((o) => o.path));
     for (const o of record.outs) if (o.type === 'dir') mkdirSync(join(this.root, o.path), { recursive: true });
+    this.store.touchRun(record.fingerprint);
     return { ok: true };
   }
 

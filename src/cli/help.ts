@@ -3,7 +3,7 @@
 import type { StageCommand } from '../stage-api/index.js';
 
 /** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
-export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'watch', 'verify', 'show', 'init'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'gc', 'watch', 'verify', 'show', 'init'];
 
 const PIPELINE = `  -f, --file PATH        the pipeline file; its folder is the project root (default: pipeline.yaml
                          in the current folder or the nearest folder above it)
@@ -23,6 +23,7 @@ Commands:
   validate                check pipeline.yaml without running anything
 __COMMANDS__  history PATH            list the stored versions of an artifact
   restore PATH            bring back a stored version of an artifact
+  gc                      trim the local cache (.evidence/cache), keeping what evidence.lock names
   watch [STAGE...]        run, then re-run what each saved change makes out of date
   verify [MANIFEST]       check a downloaded evidence bundle against its manifest
   init                    write a starting pipeline.yaml, a reference program and its port
@@ -61,6 +62,10 @@ ${PIPELINE}  -j, --jobs N           stages run at once (default: number of CPUs)
   -q, --quiet            print only failures and the closing line (with the verdict)
       --grace SECONDS    on interrupt or timeout, wait this long after SIGTERM before SIGKILL (default 5)
       --wait             if another run holds the project, wait for it instead of stopping
+      --shard I/N        run share I of N of the matrix instances (a CI matrix job): items (one
+                         configuration's instances through its chain) are dealt round-robin over
+                         their sorted names; stages that gather every instance are left to a run
+                         without --shard, which then restores the shards' work from the cache
   -h, --help             this help
 
 On a terminal, the stages running now stay at the bottom with their elapsed time (not with
@@ -135,6 +140,37 @@ after a run overwrote a hand-written file, that is the original. The current con
 Options:
 ${PIPELINE}      --run ID           the run whose version to restore
   -h, --help             this help
+`,
+  gc: `Usage: evidence gc [--keep-last N] [--max-size SIZE] [options]
+
+Removes from the local cache (.evidence/cache: stored objects and run records) what no longer
+needs to be there. Never removed: what evidence.lock (and the journal of a run that has not folded
+it in yet) names, so that every stage of the lock can still be restored.
+
+  --keep-last N   also keeps what the last N runs made or used: the outs they produced or restored,
+                  the versions they archived (see evidence history) and the run records they wrote
+                  or restored from. A run is each evidence run, and each watch cycle or
+                  evidence restore that stored a version. 0 keeps only what evidence.lock
+                  names. Default: 5 unless --max-size is given alone.
+  --max-size SIZE then removes the least recently used of the rest until the cache takes at most
+                  SIZE (500M, 2G, or bytes; K, M, G, T count by 1024). What evidence.lock names
+                  stays even when it alone is larger (gc says so).
+
+A run record goes before the objects it names, and a record naming a removed object goes too: a
+run or status never finds a record whose content is gone. History lines of removed versions go.
+gc takes the project's run lock: while a run holds it, gc refuses (exit 1), or waits with --wait
+(at most 10 minutes). pipeline.yaml can bound the cache after every run: cache: { max_size: 2G,
+keep_last: 10 }.
+
+Options:
+${PIPELINE}      --keep-last N      keep what the last N runs made or used (default 5)
+      --max-size SIZE    evict the least recently used until the cache fits in SIZE
+  -n, --dry-run          say what would be freed, delete nothing
+      --wait             wait (at most 10 minutes) for a run that holds the project
+      --json             machine-readable output (counts and bytes freed and kept)
+  -h, --help             this help
+
+Exit codes: 0 done, 1 another run holds the project, 2 usage.
 `,
   watch: `Usage: evidence watch [STAGE...] [options]
 

@@ -11,7 +11,7 @@ import { abortOnInterrupt, parseGraceMs } from './interrupts.js';
 import { beginRun, newRunId } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { lockedParams } from '../cache/lock-entry.js';
-import { runPipeline } from '../run/scheduler.js';
+import { runPipeline, type RunOutcome } from '../run/scheduler.js';
 import type { EventSink, RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
@@ -75,6 +75,17 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   const forced = selectStages(pipeline, forceWords.filter((f) => f !== '*'));
   if (!forced.ok) throw new UsageError(`--force: ${forced.message}`);
   const force = forceWords.includes('*') ? true : forced.stages.length ? forced.stages : false;
+  let runTargets = targets.stages;
+  let shard: Extract<RunEvent, { type: 'shard-selected' }> | undefined;
+  if (v.shard !== undefined) {
+    const { parseShard, shardOf } = await import('../graph/shard.js');
+    const spec = parseShard(String(v.shard));
+    if (typeof spec === 'string') throw new UsageError(spec);
+    const share = shardOf(pipeline, graph, spec, inv.positionals.length ? targets.stages : undefined);
+    if (!share.allItems) throw new UsageError(`--shard ${v.shard}: the pipeline has no matrix instances to share out; run it without --shard`);
+    shard = { type: 'shard-selected', time: 0, shard: spec.index, of: spec.count, items: share.items, allItems: share.allItems, instances: share.targets.length, left: share.left };
+    runTargets = share.targets;
+  }
 
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
@@ -113,8 +124,10 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   };
   for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
-  const outcome = await runPipeline(pipeline, graph, ws, {
-    targets: targets.stages,
+  if (shard) sink({ ...shard, time: Date.now() });
+  // A shard that was dealt no item runs nothing (an empty target list would mean every stage).
+  const outcome: RunOutcome = shard && !runTargets.length ? { status: 'success', results: new Map(), failures: [], selected: [] } : await runPipeline(pipeline, graph, ws, {
+    targets: runTargets,
     jobs,
     keepGoing: Boolean(v['keep-going']),
     dryRun: Boolean(v['dry-run']),
@@ -132,6 +145,16 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   // Gates are judged from the findings on disk; CI reports are written before the exit code.
   const judged = v['dry-run'] ? { status: outcome.status } : await judgeAndReport({ pipeline, catalog, ws, outcome, runId, startedAt: started, emit: sink, recorder, annotations: v.json ? process.stderr : process.stdout });
   const status = judged.status;
+  // Only after a run that stored or fetched something: a no-op run does not pay for a scan of the
+  // store (about 70 µs of CPU per file: 1.7 s for 25,000, bench/gc.mjs).
+  if (pipeline.cache && runLock && outcome.status !== 'interrupted' && counts.done + counts.restored > 0) {
+    // The bound applies while this run still holds the project: no other run can be reading the store.
+    const { collectGarbage } = await import('../cache/gc.js');
+    const { readRunRecords } = await import('../run/run-record.js');
+    const runs = readRunRecords(ws.stateDir).map((r) => ({ runId: r.runId, startedAt: r.startedAt }));
+    const plan = collectGarbage(ws, runs, { keepLast: pipeline.cache.keepLast, maxSize: pipeline.cache.maxSize, dryRun: false });
+    sink({ type: 'cache-collected', time: Date.now(), freed: plan.freed, kept: plan.kept, overBudget: plan.overBudget, maxSize: pipeline.cache.maxSize });
+  }
   sink({ type: 'run-finished', time: Date.now(), runId, status, durationMs: Date.now() - started, counts, dryRun: Boolean(v['dry-run']) || undefined, verdict: judged.verdict });
   if (runLock) {
     appendRunRecord(ws.stateDir, {

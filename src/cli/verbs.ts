@@ -17,6 +17,8 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
     case 'history':
     case 'restore':
       return (await import('./artifacts.js')).artifactsVerb(inv);
+    case 'gc':
+      return (await import('./gc.js')).gcVerb(inv);
     case 'watch':
       return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':

@@ -13,6 +13,7 @@ import { describeSchemaErrors } from './schema-errors.js';
 import { findParamRefs, interpolateValue, type Vars } from './interpolate.js';
 import { parsePipelineYaml } from './parse-yaml.js';
 import { invalidUtf8Offset, lineColumnOfByte } from './utf8.js';
+import { parseByteSize, SIZE_EXPECTED } from './byte-size.js';
 import { pathFieldsOf, reportsPaths, withPaths } from './named-paths.js';
 import { checkParamChoices, readParams } from './param-specs.js';
 import { pipelineValidator } from './validators.js';
@@ -120,6 +121,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     blocker?: { uses: string; with?: Record<string, unknown> };
     protect?: string[];
     reports?: Record<string, unknown>;
+    cache?: { max_size?: string | number; keep_last?: number };
   };
 
   const diagnostics: Diagnostic[] = [];
@@ -229,6 +231,14 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   }
 
   diagnostics.push(...pathDiagnostics(reportsPaths(data.reports ?? {}, params), [], root, at));
+  let cache: Pipeline['cache'];
+  if (data.cache) {
+    const maxSize = data.cache.max_size === undefined ? undefined : parseByteSize(data.cache.max_size);
+    if (data.cache.max_size !== undefined && maxSize === undefined) {
+      diagnostics.push(at.diag(at.locOfNode(at.node(['cache', 'max_size'])), `cache.max_size: '${data.cache.max_size}' is not a size`, `expected ${SIZE_EXPECTED}`));
+    }
+    cache = { maxSize, keepLast: data.cache.keep_last };
+  }
 
   if (diagnostics.length) return { source, diagnostics: uniqueDiagnostics(diagnostics) };
   return {
@@ -244,6 +254,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       blocker,
       protect: data.protect ?? [],
       reports: data.reports ?? {},
+      ...(cache ? { cache } : {}),
       source,
     },
   };

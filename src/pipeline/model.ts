@@ -87,6 +87,8 @@ export interface Pipeline {
   blocker?: BlockerSpec;
   /** Globs of files that a run must not modify. */
   protect: string[];
+  /** `cache:`: a bound on the local store applied when a run ends (as `evidence gc` would). */
+  cache?: { maxSize?: number; keepLast?: number };
   /** Optional settings for reporters (junit path, ...), passed through untyped. */
   reports: Record<string, unknown>;
   /** The source text, for rendering diagnostics. */

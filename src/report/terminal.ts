@@ -6,6 +6,7 @@
 import type { RunEvent } from '../run/events.js';
 import type { Style } from './style.js';
 import { OutputLines } from './output-lines.js';
+import { formatByteSize } from '../pipeline/byte-size.js';
 import { LiveStatus, type LiveOptions } from './live-status.js';
 
 export interface TerminalOptions {
@@ -132,6 +133,18 @@ export function terminalReporter(opts: TerminalOptions): TerminalReporter {
       case 'findings': {
         const colour = { ok: c.green, notice: c.yellow, problem: c.red }[e.severity];
         write(e.time, `${colour('▸')} ${e.stage}: ${e.verdict ? `${colour(e.verdict)}: ` : ''}${e.headline}`);
+        break;
+      }
+      case 'cache-collected':
+        if (e.freed.objects + e.freed.records || e.overBudget) {
+          const over = e.overBudget && e.maxSize !== undefined ? c.yellow(`; still above max_size ${formatByteSize(e.maxSize)}: what evidence.lock names is never removed`) : '';
+          write(e.time, `${c.dim('cache:')} freed ${e.freed.objects} object(s) and ${e.freed.records} run record(s), ${formatByteSize(e.freed.bytes)} (pipeline.yaml cache:); ${formatByteSize(e.kept.bytes)} kept${over}`);
+        }
+        break;
+      case 'shard-selected': {
+        const shown = e.items.length > 8 ? `${e.items.slice(0, 8).join(', ')}, …` : e.items.join(', ');
+        write(e.time, `${c.cyan('◧')} shard ${e.shard}/${e.of}: ${e.items.length} of ${e.allItems} item(s)${e.items.length ? ` (${shown})` : ''}, ${e.instances} stage instance(s)`);
+        for (const l of e.left) write(e.time, `${c.dim('-')} ${l.stage} ${c.dim(`not run in a shard: ${l.why}`)}`);
         break;
       }
       case 'reports-written':

@@ -41,6 +41,21 @@ export type RunEvent =
   | { type: 'findings'; time: number; stage: string; verdict?: string; severity: 'ok' | 'notice' | 'problem'; headline: string }
   /** A stage's gate (its rule, e.g. `fail_on: divergent`) is met by its findings: the run ends as 'gate'. */
   | { type: 'gate-met'; time: number; stage: string; rule: string; verdict: string; detail: string }
+  /** pipeline.yaml's `cache:` bound, applied as the run ended (as `evidence gc` would). */
+  | {
+      type: 'cache-collected';
+      time: number;
+      freed: { objects: number; records: number; bytes: number };
+      kept: { objects: number; records: number; bytes: number };
+      /** max_size could not be met: what evidence.lock names alone is larger. */
+      overBudget: boolean;
+      maxSize?: number;
+    }
+  /**
+   * A shard run (`--shard I/N`): the items (connected groups of matrix instances) it runs, of how
+   * many, and the stages left to a full run because they need every instance.
+   */
+  | { type: 'shard-selected'; time: number; shard: number; of: number; items: string[]; allItems: number; instances: number; left: Array<{ stage: string; why: string }> }
   /** CI artifacts (JUnit, manifest, step summary) written after the run. */
   | { type: 'reports-written'; time: number; paths: string[] }
   | {
