@@ -75,6 +75,15 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     outputPaths: ['output', 'markdown'],
     findingsModule: 'trace/sweep/findings.js',
   },
+  // One kind for a comparison's report and a sweep's (stages/report.ts says why); output first, so
+  // report.html is the stage's primary output (the served page finds it there).
+  report: {
+    version: '1',
+    module: 'report.js',
+    inputSchema: 'report.input.schema.json',
+    inputPaths: ['comparison', 'sweep', 'comparisons'],
+    outputPaths: ['output', 'chart'],
+  },
   // dir and notes are confined like any output path (the loader checks them as written; the stage
   // checks them again once {stage} is replaced).
   blocker: { version: '2', module: 'blocker.js', inputSchema: 'blocker.input.schema.json', outputPaths: ['dir', 'notes'] },
