@@ -54,7 +54,9 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     version: '4',
     module: 'summarize.js',
     inputSchema: 'summarize.input.schema.json',
-    inputPaths: ['comparison', 'snapshot'],
+    // report and chart are only linked from the summary, but as deps the summary is written after
+    // them and never points at a file that is not there yet.
+    inputPaths: ['comparison', 'snapshot', 'report', 'chart'],
     outputPaths: ['output'],
     describesPipeline: withoutSnapshot,
   },

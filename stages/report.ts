@@ -1,5 +1,5 @@
 // The report stage: a self-contained HTML page with plots rendered at build time (stages/report/).
-// `with: { comparison, output?, chart?, summary?, title? }` reports one comparison (its findings,
+// `with: { comparison, output?, chart?, title? }` reports one comparison (its findings,
 // chain plot, per-record plots, the headline's components, the full table) and, given `chart`,
 // writes the chain plot beside it as a standalone SVG for summary.md to embed.
 // `with: { sweep, comparisons, output?, title? }` reports a sweep (summarize-sweep's sweep.json):
@@ -23,7 +23,6 @@ interface ReportWith {
   comparisons?: string[];
   output?: string;
   chart?: string;
-  summary?: string;
   title?: string;
 }
 
@@ -36,8 +35,7 @@ function linkFrom(from: string, target: string): string {
 
 async function reportComparison(ctx: StageContext, w: ReportWith, output: string): Promise<void> {
   const c = readComparison(resolve(ctx.cwd, w.comparison!));
-  const summaryLink = w.summary ? linkFrom(output, resolve(ctx.cwd, w.summary)) : undefined;
-  const r = await comparisonReport(c, { ...(w.title ? { title: w.title } : {}), ...(summaryLink ? { summaryLink } : {}) });
+  const r = await comparisonReport(c, w.title ? { title: w.title } : {});
   if (w.chart) await writeFileAtomic(resolve(ctx.cwd, w.chart), r.chainSvg);
   await writeFileAtomic(output, r.html);
   ctx.log.info(`report of ${c.totals.compared} item(s): ${r.plotted} plotted${r.thinned ? ' (downsampled)' : ''}, ${(Buffer.byteLength(r.html) / 1024).toFixed(0)} kB`);

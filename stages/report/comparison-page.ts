@@ -136,13 +136,13 @@ function tableSection(c: Comparison): string {
 }
 
 /** The report page of a comparison (see the module header). */
-export async function comparisonReport(c: Comparison, options: { title?: string; summaryLink?: string } = {}): Promise<ComparisonReport> {
+export async function comparisonReport(c: Comparison, options: { title?: string } = {}): Promise<ComparisonReport> {
   const title = options.title ?? 'Trace comparison';
   const d = chainData(c);
   const chainSvg = await renderSvg(chainSpec(d));
   const findings = [...findingsSection(c), ...oneLiners(c)];
   const sections = [
-    `<p class="meta">Reference: <code>${escapeHtml(c.reference.source)}</code> (${escapeHtml(c.reference.family)}, ${c.reference.records} records) · Port: <code>${escapeHtml(c.port.source)}</code> (${escapeHtml(c.port.family)}, ${c.port.records} records)${options.summaryLink ? ` · <a href="${escapeHtml(options.summaryLink)}">summary.md</a>` : ''}</p>`,
+    `<p class="meta">Reference: <code>${escapeHtml(c.reference.source)}</code> (${escapeHtml(c.reference.family)}, ${c.reference.records} records) · Port: <code>${escapeHtml(c.port.source)}</code> (${escapeHtml(c.port.family)}, ${c.port.records} records)</p>`,
     `<p class="verdict v-${c.findingVerdict}" id="verdict">${inlineMarkdown(verdictLine(c))}</p>`,
     `<p class="meta">${inlineMarkdown(toleranceLine(c))}</p>`,
     `<p class="meta">${inlineMarkdown(precisionLine(c))}</p>`,

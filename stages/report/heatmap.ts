@@ -97,15 +97,16 @@ export function heatmapSpec(h: Heatmap): Record<string, unknown> {
   return {
     width: Math.max(200, h.columns.length * cellSize),
     height: Math.max(60, h.rows.length * 18),
-    data: { values: h.cells.map((c) => ({ ...c, description: `${c.instance} ${c.column}: ${c.state === 'value' ? `log10 Δ rel ${c.log10!.toFixed(1)} (${c.category})` : c.state}` })) },
+    // shade is never null: Vega-Lite drops marks whose colour field is null, and every cell must be drawn.
+    data: { values: h.cells.map((c) => ({ ...c, shade: c.log10 ?? FLOOR, description: `${c.instance} ${c.column}: ${c.state === 'value' ? `log10 Δ rel ${c.log10!.toFixed(1)} (${c.category})` : c.state}` })) },
     mark: { type: 'rect', stroke: 'white', strokeWidth: h.columns.length > 150 ? 0 : 0.5 },
     name: 'cells',
     encoding: {
       x,
       y,
       color: {
-        condition: { test: 'datum.log10 === null', value: '#d9d9d9' },
-        field: 'log10',
+        condition: { test: "datum.state !== 'value'", value: '#d9d9d9' },
+        field: 'shade',
         type: 'quantitative',
         title: 'log10 Δ rel',
         scale: { scheme: 'viridis', domain: [FLOOR, 0.5], clamp: true },
