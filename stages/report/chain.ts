@@ -4,14 +4,15 @@
 // comparison (full, or compact above 100,000 items) through compact.ts's accessors. Past
 // MAX_POINTS items the plot is thinned, never silently: every finding and the first divergence are
 // kept, then every other item that is not MATCH (binned by position when even those are too many),
-// then the MATCH items with the largest Δ rel of each stretch, so the envelope stays.
+// then, in what is left of the budget (never less than MATCH_POINTS), the MATCH items with the
+// largest Δ rel of each stretch, so the envelope stays.
 import { itemAt, relAt, roundOffAt, statusAt } from '../trace/compact.js';
 import type { Comparison } from '../trace/comparison.js';
 import { BUDGET_ULPS } from '../trace/precision.js';
 
 /** Points plotted before thinning starts: a few hundred kB of SVG, drawn well within a second. */
 export const MAX_POINTS = 6000;
-/** Of those, MATCH items kept when thinning: one per stretch of the chain. */
+/** Of those, the MATCH items kept at least when thinning (they take whatever the others leave): one per stretch. */
 export const MATCH_POINTS = 1500;
 /** Where an exact match (Δ rel 0) sits on the log axis, and where items without a Δ rel sit. */
 export const EXACT_AT = 1e-17;
