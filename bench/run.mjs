@@ -99,6 +99,13 @@ add('no-op run, 1,000-instance sweep', ms(sw.noopMs), `${(sw.noopMs / sw.bareMs)
 const [few, , many] = sw.cold;
 add('cold sweep: time per instance at 1,000 / at 10', `${(many.perInstanceMs / few.perInstanceMs).toFixed(2)}×`, sw.cold.map((c) => `${c.n}: ${ms(c.perInstanceMs)}`).join(', '), 'flat (≤ 1.2×)', many.perInstanceMs / few.perInstanceMs <= 1.2);
 
+const { benchReport } = await import('./report.mjs');
+for (const r of await benchReport(quick ? [100_000] : [100_000, 300_000])) {
+  const kb = (r.bytes / 1024).toFixed(0);
+  const seen = r.loadMs === undefined ? 'not opened: no Chromium' : `load ${ms(r.loadMs)}, first paint ${ms(r.fcpMs)}; an empty page: ${ms(r.blankLoadMs)} (${(r.loadMs / r.blankLoadMs).toFixed(1)}×)`;
+  add(`HTML report, ${r.items.toLocaleString('en')} items${r.compact ? ' (compact)' : ''}`, `${kb} kB, built in ${ms(r.buildMs)}, ${r.plotted} points`, seen, '≤ a few MB, ≤ 2 s to render', r.bytes <= 4 * 1024 * 1024 && (r.loadMs === undefined || r.loadMs <= 2000));
+}
+
 const watch = await benchWatch();
 add('watch: save → first affected stage starts (median)', ms(watch.medianMs), `p90 ${ms(watch.p90Ms ?? watch.medianMs)}`, '≤ 100 ms', watch.medianMs <= 100);
 

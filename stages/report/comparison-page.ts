@@ -13,7 +13,7 @@ import { MAX_RECORDS, recordSeries, recordSpec } from './records.js';
 import { renderSvg } from './svg.js';
 
 /** Rows of the full table at most: past it, every item beyond tolerance and the first MATCH ones. */
-export const MAX_TABLE_ROWS = 3000;
+export const MAX_TABLE_ROWS = 2000;
 
 export interface ComparisonReport {
   html: string;
@@ -130,8 +130,10 @@ function tableSection(c: Comparison): string {
     note,
     '<div class="filter"><label>key <input id="filter-key" type="search" placeholder="filter by key"></label>',
     `<label>status <select id="filter-status"><option value="">any</option>${statuses.map((s) => `<option>${s}</option>`).join('')}</select></label> <span id="filter-count" class="note"></span></div>`,
+    '<div class="deferred scroll">',
     '<table id="items"><thead><tr><th>#</th><th>key</th><th>status</th><th>reference</th><th>port</th><th>Δ rel</th><th>diagnosis</th></tr></thead>',
     `<tbody>\n${body.join('\n')}\n</tbody></table>`,
+    '</div>',
   ].join('\n');
 }
 

@@ -76,10 +76,15 @@ code { font: 0.88em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; ba
 .note { color: var(--muted); font-size: .9em; }
 .multiples { display: flex; flex-wrap: wrap; gap: 12px; }
 table { border-collapse: collapse; font-size: .85em; width: 100%; }
+/* A fixed layout: the browser sizes columns from the first row instead of measuring thousands. */
+#items { table-layout: fixed; }
+#items th:nth-child(1) { width: 4.5em; } #items th:nth-child(3) { width: 9em; } #items th:nth-child(6) { width: 6.5em; }
 th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; position: sticky; top: 0; }
 td.num { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
+/* Below the fold: laid out when scrolled to, so a long table does not hold up the first view. */
+.deferred { content-visibility: auto; contain-intrinsic-size: auto 2000px; }
 tr.s-DIVERGENT td.status, tr.s-CRITICAL td.status { color: var(--bad); font-weight: 600; }
 tr.s-MINOR td.status { color: #9a6700; font-weight: 600; }
 tr.s-MISSING td.status { color: #6f42c1; }
@@ -99,14 +104,15 @@ document.documentElement.classList.add('js');
     var q = box.value.toLowerCase(), s = status.value, shown = 0;
     rows.forEach(function (r) {
       var ok = (!q || r.getAttribute('data-key').toLowerCase().indexOf(q) >= 0) && (!s || r.getAttribute('data-status') === s);
-      r.hidden = !ok;
+      if (r.hidden === ok) r.hidden = !ok;
       if (ok) shown++;
     });
     count.textContent = shown + ' of ' + rows.length + ' rows';
   }
   box.addEventListener('input', apply);
   status.addEventListener('change', apply);
-  apply();
+  // Every row shows at first: touching thousands of rows at load would lay out the whole table.
+  count.textContent = rows.length + ' rows';
 })();
 `;
 
