@@ -8,7 +8,7 @@ import { itemAt } from '../trace/compact.js';
 import { findingsSection, oneLiners } from '../trace/summary-findings.js';
 import { diagnosisText, formatComponent, formatDelta, formatValue, precisionLine, toleranceLine, verdictLine } from '../trace/summary-text.js';
 import { chainData, chainSpec, EXACT_AT, NO_REL_AT } from './chain.js';
-import { escapeHtml, figure, inlineMarkdown, markdownBlocks, page } from './page.js';
+import { escapeHtml, figure, inlineMarkdown, markdownBlocks, page, thousands } from './page.js';
 import { MAX_RECORDS, recordSeries, recordSpec } from './records.js';
 import { renderSvg } from './svg.js';
 
@@ -29,16 +29,16 @@ function statusLabel(it: ComparedItem): string {
 
 function chainCaption(c: Comparison, d: ReturnType<typeof chainData>): string {
   const parts = [
-    `${d.total.toLocaleString('en-US')} compared item${d.total === 1 ? '' : 's'}, one point each in the reference's order.`,
+    `${thousands(d.total)} compared item${d.total === 1 ? '' : 's'}, one point each in the reference's order.`,
     `Dashed line: the tolerance (rel ${d.tolerance}); shaded band: round-off (${d.band.precision}, ${c.precision.budgetUlps} ulps, up to Δ rel ${d.band.top.toExponential(1)}).`,
     `Exact matches sit at ${EXACT_AT.toExponential(0)}; items without a Δ rel (missing, non-finite, text) are crosses at ${NO_REL_AT}.`,
   ];
   if (d.findings.length) parts.push(`Vertical lines: the findings, labelled with their keys.`);
   if (d.thinned) {
     parts.push(
-      `<strong>Downsampled:</strong> ${d.points.length.toLocaleString('en-US')} of ${d.total.toLocaleString('en-US')} items drawn: every finding and the first divergence, ` +
-        `${d.shown.other.toLocaleString('en-US')} of the ${d.shown.otherTotal.toLocaleString('en-US')} items that are not MATCH` +
-        `${d.shown.other < d.shown.otherTotal ? ' (the largest Δ rel of each stretch)' : ''}, and ${d.shown.match.toLocaleString('en-US')} of the ${d.shown.matchTotal.toLocaleString('en-US')} MATCH items (the largest Δ rel of each stretch of the chain).`,
+      `<strong>Downsampled:</strong> ${thousands(d.points.length)} of ${thousands(d.total)} items drawn: every finding and the first divergence, ` +
+        `${thousands(d.shown.other)} of the ${thousands(d.shown.otherTotal)} items that are not MATCH` +
+        `${d.shown.other < d.shown.otherTotal ? ' (the largest Δ rel of each stretch)' : ''}, and ${thousands(d.shown.match)} of the ${thousands(d.shown.matchTotal)} MATCH items (the largest Δ rel of each stretch of the chain).`,
     );
   }
   return parts.join(' ');
@@ -123,7 +123,7 @@ function tableSection(c: Comparison): string {
   });
   const note =
     rows.length < total
-      ? `<p class="note">${rows.length.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} items: ${c.compact ? 'a compact comparison keeps the detail of the items beyond round-off and a few others' : `at most ${MAX_TABLE_ROWS.toLocaleString('en-US')} rows, every item that is not MATCH first`}${cut && c.compact ? `, at most ${MAX_TABLE_ROWS.toLocaleString('en-US')} rows` : ''}; comparison.json holds every item.</p>`
+      ? `<p class="note">${thousands(rows.length)} of ${thousands(total)} items: ${c.compact ? 'a compact comparison keeps the detail of the items beyond round-off and a few others' : `at most ${thousands(MAX_TABLE_ROWS)} rows, every item that is not MATCH first`}${cut && c.compact ? `, at most ${thousands(MAX_TABLE_ROWS)} rows` : ''}; comparison.json holds every item.</p>`
       : '';
   return [
     '<h2 id="table">All compared items</h2>',
