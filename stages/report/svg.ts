@@ -39,10 +39,8 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   const compiled = compile(full, { logger: quiet }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
-    // A standalone file and an inline element alike: the XML declaration is not needed and the
-    // width/height stay, so the plot keeps its size without CSS.
-    return svg;
+    // Vega's SVG carries its own width and height and xmlns: it serves inline and as a file alike.
+    return await view.toSVG();
   } finally {
     view.finalize();
   }
