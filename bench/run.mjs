@@ -103,6 +103,13 @@ const { benchGc } = await import('./gc.mjs');
 const gcr = benchGc({ objects: quick ? 5_000 : 20_000, reps: quick ? 3 : 5 });
 add(`gc --dry-run, ${gcr.objects.toLocaleString('en')} objects and ${gcr.records.toLocaleString('en')} run records`, ms(gcr.gcMs), `${(gcr.gcMs / gcr.duMs).toFixed(2)}× du -sb of the store (${ms(gcr.duMs)}); bare node ${ms(gcr.bareMs)}`, 'report the figure', undefined);
 
+const { benchReport } = await import('./report.mjs');
+for (const r of await benchReport(quick ? [100_000] : [100_000, 300_000])) {
+  const kb = (r.bytes / 1024).toFixed(0);
+  const seen = r.loadMs === undefined ? 'not opened: no Chromium' : `load ${ms(r.loadMs)}, first paint ${ms(r.fcpMs)}; an empty page: ${ms(r.blankLoadMs)} (${(r.loadMs / r.blankLoadMs).toFixed(1)}×)`;
+  add(`HTML report, ${r.items.toLocaleString('en')} items${r.compact ? ' (compact)' : ''}`, `${kb} kB, built in ${ms(r.buildMs)}, ${r.plotted} points`, seen, '≤ a few MB, ≤ 2 s to render', r.bytes <= 4 * 1024 * 1024 && (r.loadMs === undefined || r.loadMs <= 2000));
+}
+
 const watch = await benchWatch();
 add('watch: save → first affected stage starts (median)', ms(watch.medianMs), `p90 ${ms(watch.p90Ms ?? watch.medianMs)}`, '≤ 100 ms', watch.medianMs <= 100);
 

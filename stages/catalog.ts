@@ -54,7 +54,9 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     version: '4',
     module: 'summarize.js',
     inputSchema: 'summarize.input.schema.json',
-    inputPaths: ['comparison', 'snapshot'],
+    // report and chart are only linked from the summary, but as deps the summary is written after
+    // them and never points at a file that is not there yet.
+    inputPaths: ['comparison', 'snapshot', 'report', 'chart'],
     outputPaths: ['output'],
     describesPipeline: withoutSnapshot,
   },
@@ -74,6 +76,15 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     inputPaths: ['comparisons'],
     outputPaths: ['output', 'markdown'],
     findingsModule: 'trace/sweep/findings.js',
+  },
+  // One kind for a comparison's report and a sweep's (stages/report.ts says why); output first, so
+  // report.html is the stage's primary output (the served page finds it there).
+  report: {
+    version: '1',
+    module: 'report.js',
+    inputSchema: 'report.input.schema.json',
+    inputPaths: ['comparison', 'sweep', 'comparisons'],
+    outputPaths: ['output', 'chart'],
   },
   // dir and notes are confined like any output path (the loader checks them as written; the stage
   // checks them again once {stage} is replaced).

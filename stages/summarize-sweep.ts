@@ -4,13 +4,11 @@
 // named by the stage that wrote it (compare@ortho-beam) and linked to the summary made from it.
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { writeFileAtomic, StageFailure, type StageContext, type StageModule, readValidatedJson, toolSchemasDir, outputOf, validateAgainst, formatIssues } from '../src/stage-api/index.js';
 import type { Comparison } from './trace/comparison.js';
 import { collectSweep, instanceOf } from './trace/sweep/collect.js';
 import { renderSweep } from './trace/sweep/render.js';
-
-const require = createRequire(import.meta.url);
+import { comparisonFiles } from './trace/sweep/files.js';
 
 interface SweepWith {
   comparisons: string[];
@@ -20,20 +18,6 @@ interface SweepWith {
 }
 
 const inputSchema = JSON.parse(readFileSync(join(toolSchemasDir(), 'summarize-sweep.input.schema.json'), 'utf8')) as object;
-
-/** The comparison files, project-relative, in the order given (a glob's matches sorted). */
-function comparisonFiles(ctx: StageContext, patterns: string[]): string[] {
-  const { globSync } = require('tinyglobby') as typeof import('tinyglobby');
-  const files: string[] = [];
-  for (const p of patterns) {
-    const matches = /[*?[\]{}]/.test(p) ? globSync(p, { cwd: ctx.cwd, onlyFiles: true, expandDirectories: false }).sort() : [p];
-    for (const m of matches) {
-      const rel = relative(ctx.root, resolve(ctx.cwd, m)).split('\\').join('/');
-      if (!files.includes(rel)) files.push(rel);
-    }
-  }
-  return files;
-}
 
 async function run(ctx: StageContext): Promise<void> {
   const w = ctx.with as unknown as SweepWith;

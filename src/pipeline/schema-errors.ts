@@ -88,6 +88,9 @@ function messageOf(e: ErrorObject): string {
       return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    case 'not':
+      // A schema forbids a key in some company (the report's comparison beside a sweep).
+      return 'is not allowed together with the keys given beside it';
     case 'propertyNames':
       return `has an invalid name '${(e.params as { propertyName: string }).propertyName}'`;
     default:

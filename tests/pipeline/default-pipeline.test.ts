@@ -54,8 +54,8 @@ beforeAll(() => {
 describe('the default pipeline', () => {
   it('runs on a fresh copy and finds every key matching, and the summary says so', () => {
     const r = runWith();
-    for (const s of ['snapshot', 'c_trace', 'ts_trace', 'parse_c', 'parse_ts', 'compare', 'summarize', 'notes']) expect(r.stdout).toContain(`✓ ${s}@multi-phi done`);
-    for (const s of ['build_c', 'build_port', 'sweep']) expect(r.stdout).toContain(`✓ ${s} done`);
+    for (const s of ['snapshot', 'c_trace', 'ts_trace', 'parse_c', 'parse_ts', 'compare', 'report', 'summarize', 'notes']) expect(r.stdout).toContain(`✓ ${s}@multi-phi done`);
+    for (const s of ['build_c', 'build_port', 'sweep', 'sweep_report']) expect(r.stdout).toContain(`✓ ${s} done`);
     const c = comparison();
     expect(c.verdict).toBe('MATCH');
     expect(c.firstDivergence).toBeNull();
@@ -66,11 +66,11 @@ describe('the default pipeline', () => {
     const summary = p.read(`${OUT}/summary.md`);
     expect(summary).toMatch(/Verdict: \*\*MATCH\*\*/);
     expect(summary).toMatch(/every compared value is within tolerance/);
-    for (const f of ['trace_c.log', 'trace_ts.log', 'trace_c.stderr.txt', 'trace_ts.stderr.txt', 'config_snapshot.json', 'trace_c.json', 'trace_ts.json', 'comparison.json', 'summary.md', 'notes.md']) {
+    for (const f of ['trace_c.log', 'trace_ts.log', 'trace_c.stderr.txt', 'trace_ts.stderr.txt', 'config_snapshot.json', 'trace_c.json', 'trace_ts.json', 'comparison.json', 'summary.md', 'notes.md', 'report.html', 'chain.svg']) {
       expect(p.exists(`${OUT}/${f}`), f).toBe(true);
     }
     // A second run starts nothing.
-    expect(p.cli(['run', ...ONE]).stdout).toMatch(/ok: 11 up to date/);
+    expect(p.cli(['run', ...ONE]).stdout).toMatch(/ok: 13 up to date/);
   });
 
   it('every JSON artifact validates against its schema', () => {

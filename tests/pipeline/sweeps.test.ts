@@ -145,7 +145,7 @@ describe('the default pipeline sweeps the example', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(sweep().instances.map((i) => [i.stage, i.verdict])).toEqual(configs.map((c) => [`compare@${c}`, 'MATCH']));
     expect(p.read('reports/example/sweep.md')).toMatch(/\*\*5 of 5\*\* \(all\): no finding/);
-    expect(p.cli(['run']).stdout).toMatch(/ok: 43 up to date/);
+    expect(p.cli(['run']).stdout).toMatch(/ok: 49 up to date/);
   });
 
   for (const inject of ['phi-carryover', 'pixel-center']) {
