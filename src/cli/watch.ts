@@ -1,5 +1,6 @@
 // `evidence watch [STAGE...]`: loads the project, hands it to the watch loop (src/watch) with a
 // reporter (src/report/watch.ts), and turns Ctrl-C into the end of watching: exit 130.
+import { executorsFor } from './executors.js';
 import type { Invocation } from './invocation.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
@@ -49,6 +50,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
       emit: reporter.watch,
       runEmit: reporter.run,
       output: Boolean(v.verbose),
+      executorsFor,
     });
   } finally {
     stopListening();

@@ -1,0 +1,194 @@
+// `executor: slurm`: each stage instance is one Slurm job, run in the foreground with srun (a round
+// trip of ~0.2-0.4 s on an idle node, where `sbatch --wait` polls every ~10 s). Slurm writes the
+// job's streams straight into the stage's capture files, so the project must be on a filesystem
+// the compute nodes share (as Snakemake and Nextflow assume too). The scheduler's -j bounds the
+// jobs in flight, since each one holds an execution slot while srun waits.
+//
+// Faults: an interrupt or the stage's timeout cancels the job (scancel, or srun's own cancel while
+// the job id is not known yet); a failed job is read back from scontrol so that OUT_OF_MEMORY,
+// TIMEOUT, NODE_FAIL, PREEMPTED and CANCELLED reach the report and the blocker as such; jobs left
+// by a runner killed with -9 are cancelled by the next run (slurm/job-ledger.ts). Loaded only by a
+// pipeline that names the executor: the core never imports it.
+import { spawn, execFile } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Execution, ExecutionResult, Executor } from './executor.js';
+import { failed } from './executor.js';
+import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
+import { registerGroup, signalGroup, unregisterGroup } from './process-group.js';
+import { openScratch } from './scratch.js';
+import { srunArgs } from './slurm/srun-args.js';
+import { isSettled, parseJobRecord, verdictOf, type JobRecord } from './slurm/job-state.js';
+import { JobLedger } from './slurm/job-ledger.js';
+import type { JobInfo } from '../stage-api/index.js';
+
+export interface SlurmCommands {
+  srun: string;
+  scancel: string;
+  scontrol: string;
+}
+
+/** A Slurm client command gives up after this long (a controller that does not answer). */
+const CLIENT_TIMEOUT_MS = 15_000;
+/** How long a failed job may take to reach a final state in scontrol after srun returned. */
+const SETTLE_MS = 5_000;
+
+let tailModule: Promise<typeof import('./output-tail.js')> | undefined;
+
+export function slurmExecutor(commands: Partial<SlurmCommands> = {}): Executor {
+  const cmds: SlurmCommands = { srun: 'srun', scancel: 'scancel', scontrol: 'scontrol', ...commands };
+  let swept: Promise<void> | undefined;
+  return {
+    captures: true,
+    async execute(x: Execution): Promise<ExecutionResult> {
+      const ledger = new JobLedger(join(x.root, '.evidence'));
+      await (swept ??= cancelLeftovers(ledger, cmds, x.log));
+      if (x.stage.workdir !== 'scratch') return runJob(x, x.cwd, ledger, cmds);
+      const scratch = openScratch(x.root, x.stage);
+      try {
+        const result = await runJob(x, scratch.cwd, ledger, cmds);
+        if (result.ok) scratch.collect();
+        return result;
+      } finally {
+        scratch.dispose();
+      }
+    },
+  };
+}
+
+async function cancelLeftovers(ledger: JobLedger, cmds: SlurmCommands, log: Execution['log']): Promise<void> {
+  const left = ledger.leftovers();
+  if (!left.size) return;
+  const ids = [...left.keys()];
+  const res = await client(cmds.scancel, ids);
+  for (const id of ids) ledger.remove(id);
+  const named = [...left].map(([id, stage]) => `${id} (${stage})`).join(', ');
+  if (res.code === 0) log('warn', `cancelled Slurm jobs left running by an earlier run that was killed: ${named}`);
+  else log('warn', `could not cancel Slurm jobs left by an earlier run (${named}): ${res.stderr.trim() || `scancel exited ${res.code}`}`);
+}
+
+async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmCommands): Promise<ExecutionResult> {
+  const { stage } = x;
+  const shared = x.stdoutFile === x.stderrFile;
+  const outTmp = x.stdoutFile + PARTIAL_SUFFIX;
+  const errTmp = shared ? outTmp : x.stderrFile + PARTIAL_SUFFIX;
+  for (const f of new Set([outTmp, errTmp])) {
+    mkdirSync(dirname(f), { recursive: true });
+    rmSync(f, { force: true });
+  }
+  const tailer = x.output && (await (tailModule ??= import('./output-tail.js')));
+  const child = spawn(cmds.srun, srunArgs(stage, cwd, { stdout: outTmp, stderr: errTmp }), {
+    cwd,
+    env: { ...process.env, ...stage.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own group: a terminal's Ctrl-C reaches the runner, which cancels the job itself, rather
+    // than srun (whose first SIGINT only prints the job's state).
+    detached: true,
+  });
+  const pgid = child.pid;
+  if (pgid !== undefined) registerGroup(pgid);
+  const tail = tailer
+    ? tailer.tailFiles(
+        [...new Set([outTmp, errTmp])].map((f) => ({ stream: f === outTmp ? ('stdout' as const) : ('stderr' as const), writing: f, final: f === outTmp ? x.stdoutFile : x.stderrFile })),
+        x.output!,
+      )
+    : undefined;
+
+  let jobId: string | undefined;
+  let cancelledBy: 'interrupt' | 'timeout' | undefined;
+  const srunErrors: string[] = [];
+  let pending = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) readSrunLine(line);
+  });
+  const readSrunLine = (line: string) => {
+    const id = /^srun: (?:jobid (\d+):|job (\d+) queued)/.exec(line);
+    if (id && !jobId) {
+      jobId = id[1] ?? id[2]!;
+      ledger.add(jobId, stage.name);
+      if (cancelledBy) void client(cmds.scancel, [jobId]);
+    } else if (/error|fatal|slurmstepd|Force Terminated|cancelled|CANCELLED/i.test(line) && !/^srun:\s+(?:error|output)\s+:/.test(line)) {
+      srunErrors.push(line.trim());
+    }
+  };
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const cancel = (cause: 'interrupt' | 'timeout') => {
+    if (cancelledBy) return;
+    cancelledBy = cause;
+    // With the id, the controller ends the job (and srun with it); before it, srun withdraws its own
+    // request when signalled. Either way srun is killed if it lingers past the grace period.
+    if (jobId) void client(cmds.scancel, [jobId]);
+    else if (pgid !== undefined) signalGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => {
+      if (jobId) void client(cmds.scancel, [jobId, '--signal=KILL', '--full']);
+      if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+    }, x.graceMs + 5_000);
+  };
+  const onAbort = () => cancel('interrupt');
+  if (x.signal.aborted) onAbort();
+  else x.signal.addEventListener('abort', onAbort, { once: true });
+  const timeoutTimer = stage.timeoutMs ? setTimeout(() => cancel('timeout'), stage.timeoutMs) : undefined;
+
+  const exit = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+    child.on('error', (err) => resolve({ code: null, signal: null, error: err.message }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  clearTimeout(timeoutTimer);
+  clearTimeout(killTimer);
+  x.signal.removeEventListener('abort', onAbort);
+  if (pending) readSrunLine(pending);
+  if (pgid !== undefined) unregisterGroup(pgid);
+  await tail?.stop();
+  // Slurm makes the files only once the job starts: a job that never ran leaves empty captures.
+  for (const [tmp, final] of shared ? [[outTmp, x.stdoutFile]] : [[outTmp, x.stdoutFile], [errTmp, x.stderrFile]]) {
+    if (existsSync(tmp!)) renameSync(tmp!, final!);
+    else writeFileSync(final!, '');
+  }
+
+  if (exit.error) return failed('exit-code', `could not start srun: ${exit.error} (is Slurm installed on this machine?)`);
+  const said = srunErrors.length ? `: ${srunErrors.slice(-3).join(' / ')}` : '';
+  if (exit.code === 0 && !cancelledBy) {
+    if (jobId) ledger.remove(jobId);
+    return { ok: true };
+  }
+  const record = jobId ? await settledRecord(jobId, cmds) : undefined;
+  if (jobId) ledger.remove(jobId);
+  const job: JobInfo | undefined = jobId ? { scheduler: 'slurm', id: jobId, state: record?.state ?? 'UNKNOWN', ...(record?.reason ? { detail: record.reason } : {}), ...(record?.node ? { node: record.node } : {}) } : undefined;
+  if (cancelledBy === 'timeout') return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s; ${jobId ? `Slurm job ${jobId} cancelled` : 'its Slurm request withdrawn'}`, null, null, job);
+  if (cancelledBy === 'interrupt') return failed('interrupted', `interrupted; ${jobId ? `Slurm job ${jobId} cancelled` : 'its Slurm request withdrawn'}`, null, null, job);
+  if (srunErrors.some((l) => /Unable to contact slurm controller|Slurm controller not responding|Socket timed out/i.test(l))) {
+    return failed('cluster', `the Slurm controller does not answer${said}`, exit.code, null, job);
+  }
+  if (jobId && record) {
+    const v = verdictOf(jobId, record);
+    return failed(v.reason, v.message + (v.reason === 'exit-code' ? '' : said), v.exitCode, null, job);
+  }
+  // No job (refused at submission: a bad partition, more memory than any node has) or no record.
+  return failed(jobId ? 'cluster' : 'exit-code', `srun exited with code ${exit.code ?? exit.signal}${said}`, exit.code, exit.signal, job);
+}
+
+/** The job's record once it left the running states, or the last one seen within SETTLE_MS. */
+async function settledRecord(id: string, cmds: SlurmCommands): Promise<JobRecord | undefined> {
+  const deadline = Date.now() + SETTLE_MS;
+  let last: JobRecord | undefined;
+  for (;;) {
+    const res = await client(cmds.scontrol, ['show', 'job', '-o', id]);
+    last = res.code === 0 ? (parseJobRecord(res.stdout) ?? last) : last;
+    if ((last && isSettled(last.state)) || Date.now() > deadline || res.code !== 0) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function client(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: CLIENT_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr: stderr || (err && !stderr ? err.message : '') });
+    });
+  });
+}
