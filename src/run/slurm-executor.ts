@@ -26,6 +26,7 @@ export interface SlurmCommands {
   srun: string;
   scancel: string;
   scontrol: string;
+  squeue: string;
 }
 
 /** A Slurm client command gives up after this long (a controller that does not answer). */
@@ -36,7 +37,7 @@ const SETTLE_MS = 5_000;
 let tailModule: Promise<typeof import('./output-tail.js')> | undefined;
 
 export function slurmExecutor(commands: Partial<SlurmCommands> = {}): Executor {
-  const cmds: SlurmCommands = { srun: 'srun', scancel: 'scancel', scontrol: 'scontrol', ...commands };
+  const cmds: SlurmCommands = { srun: 'srun', scancel: 'scancel', scontrol: 'scontrol', squeue: 'squeue', ...commands };
   let swept: Promise<void> | undefined;
   return {
     captures: true,
@@ -59,12 +60,17 @@ export function slurmExecutor(commands: Partial<SlurmCommands> = {}): Executor {
 async function cancelLeftovers(ledger: JobLedger, cmds: SlurmCommands, log: Execution['log']): Promise<void> {
   const left = ledger.leftovers();
   if (!left.size) return;
-  const ids = [...left.keys()];
-  const res = await client(cmds.scancel, ids);
-  for (const id of ids) ledger.remove(id);
-  const named = [...left].map(([id, stage]) => `${id} (${stage})`).join(', ');
-  if (res.code === 0) log('warn', `cancelled Slurm jobs left running by an earlier run that was killed: ${named}`);
-  else log('warn', `could not cancel Slurm jobs left by an earlier run (${named}): ${res.stderr.trim() || `scancel exited ${res.code}`}`);
+  // Only the jobs still queued or running: the others ended with their srun (the run's cleanup of
+  // process groups left by a killed runner ends srun, and srun its job) or on their own.
+  const queued = await client(cmds.squeue, ['-h', '-o', '%i', `--jobs=${[...left.keys()].join(',')}`]);
+  const alive = queued.code === 0 ? new Set(queued.stdout.split(/\s+/).filter((id) => left.has(id))) : new Set(left.keys());
+  if (alive.size) {
+    const res = await client(cmds.scancel, [...alive]);
+    const named = [...alive].map((id) => `${id} (${left.get(id)})`).join(', ');
+    if (res.code === 0) log('warn', `cancelled Slurm jobs left running by an earlier run that was killed: ${named}`);
+    else log('warn', `could not cancel Slurm jobs left by an earlier run (${named}): ${res.stderr.trim() || `scancel exited ${res.code}`}`);
+  }
+  for (const id of left.keys()) ledger.remove(id);
 }
 
 async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmCommands): Promise<ExecutionResult> {

@@ -1,0 +1,237 @@
+// `executor: slurm` against a real one-node Slurm (tests/support/slurm-single-node.sh): a sweep
+// runs as one job per instance, an interrupt and a timeout cancel the job (nothing left in squeue),
+// an out-of-memory and a failing job reach the blocker with their job id and state, and a runner
+// killed with -9 leaves neither duplicated work, nor trusted half-written outs, nor orphan jobs.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { TestProject, logged } from '../helpers/project.js';
+import { exitOf, killAll, waitFor } from '../helpers/processes.js';
+import { jobOf, queued, slurmOrSkip } from './slurm-cluster.js';
+
+const skip = slurmOrSkip();
+if (skip) console.log(`Slurm tests skipped: ${skip}`);
+
+const leftovers: number[] = [];
+const jobsSeen: string[] = [];
+afterEach(() => {
+  killAll(leftovers.splice(0));
+  // A failed test must not leave jobs holding the node for the next one.
+  const left = queued(jobsSeen.splice(0));
+  if (left.length) spawnSync('scancel', left);
+});
+
+function idsIn(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const ids = readFileSync(file, 'utf8').split(/\s+/).filter(Boolean);
+  jobsSeen.push(...ids);
+  return ids;
+}
+
+async function gone(ids: string[]): Promise<void> {
+  await waitFor(() => queued(ids).length === 0, 20_000, `jobs ${ids.join(', ')} to leave squeue`);
+}
+
+describe.skipIf(skip !== undefined)('executor: slurm', () => {
+  it('runs each instance of a sweep as its own Slurm job, named after the instance', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+resources: { mem: 100M, time: "5" }
+stages:
+  trace:
+    matrix: { config: [cubic, ortho, multi] }
+    cmd: '${logged('trace', 'echo "$SLURM_JOB_ID ${item.config}" > out/${item.config}.txt; echo note >&2')}'
+    outs: ["out/\${item.config}.txt"]
+    stderr: "out/\${item.config}.err"
+  gather:
+    cmd: 'cat out/*.txt > all.txt; echo "$SLURM_JOB_ID" > gather-job.txt'
+    deps: ["out/\${item.config}.txt"]
+    outs: [all.txt, gather-job.txt]
+    executor: local
+`,
+    });
+    p.write('out/.keep', '');
+    const r = p.cli(['run', '-j', '3']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = ['cubic', 'ortho', 'multi'].map((c) => p.read(`out/${c}.txt`).trim().split(' '));
+    const ids = lines.map(([id]) => id!);
+    jobsSeen.push(...ids);
+    expect(new Set(ids).size).toBe(3);
+    for (const [id, config] of lines) {
+      expect(id).toMatch(/^[0-9]+$/);
+      expect(jobOf(id!)).toMatchObject({ state: 'COMPLETED', name: `trace@${config}` });
+    }
+    expect(p.read('out/cubic.err')).toBe('note\n');
+    // The pipeline's executor is a default for its stages; `executor: local` keeps one at home.
+    expect(p.read('gather-job.txt').trim()).toBe('');
+    expect(p.takeRuns()).toEqual(['trace', 'trace', 'trace']);
+    // The executor is not part of the fingerprint: nothing runs again.
+    const again = p.cli(['run']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(p.takeRuns()).toEqual([]);
+  });
+
+  it('cancels the running job on Ctrl-C and leaves nothing in squeue', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+stages:
+  long:
+    executor: slurm
+    cmd: 'echo "$SLURM_JOB_ID" >> "$MARKS"; sleep 120; echo late > long.txt'
+    outs: [long.txt]
+`,
+    });
+    const file = p.path('../marks');
+    const child = p.spawnCli(['run'], { MARKS: file });
+    leftovers.push(child.pid!);
+    const exited = exitOf(child);
+    await waitFor(() => idsIn(file).length > 0, 30_000, 'the job to start');
+    const [id] = idsIn(file);
+    expect(queued([id!])).toEqual([id]);
+    child.kill('SIGINT');
+    const e = await exited;
+    expect(e.code, e.stdout + e.stderr).toBe(130);
+    expect(e.stdout).toContain(`Slurm job ${id} cancelled`);
+    await gone([id!]);
+    expect(jobOf(id!)?.state).toBe('CANCELLED');
+    expect(p.exists('long.txt')).toBe(false);
+  });
+
+  it("cancels the job at the stage's timeout", async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+stages:
+  slow:
+    cmd: 'echo "$SLURM_JOB_ID" > "$MARKS"; sleep 120; echo late > slow.txt'
+    outs: [slow.txt]
+    timeout: 2s
+`,
+    });
+    const file = p.path('../marks');
+    const r = p.cli(['run'], { MARKS: file });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const [id] = idsIn(file);
+    expect(r.stdout).toContain('timed out after 2 s');
+    expect(r.stdout).toContain(`Slurm job ${id} cancelled`);
+    await gone([id!]);
+    expect(jobOf(id!)?.state).toBe('CANCELLED');
+  });
+
+  it('records an out-of-memory job and a failing job in the blocker with their job ids and states', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+blocker: { uses: blocker, with: { dir: reports/blocker } }
+stages:
+  hungry:
+    cmd: 'echo "$SLURM_JOB_ID" > "$MARKS"; python3 -c "x = bytearray(400 * 1024 * 1024); import time; time.sleep(2)"'
+    outs: [h.txt]
+    resources: { mem: 40M }
+`,
+    });
+    const file = p.path('../marks');
+    const r = p.cli(['run'], { MARKS: file });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const [id] = idsIn(file);
+    expect(r.stdout).toContain(`Slurm job ${id}`);
+    expect(r.stdout).toContain('OUT_OF_MEMORY');
+    const blocker = JSON.parse(p.read('reports/blocker/blocker.json'));
+    expect(blocker).toMatchObject({ stage: 'hungry', reason: 'out-of-memory', job: { scheduler: 'slurm', id, state: 'OUT_OF_MEMORY' } });
+    expect(blocker.job.stderr).toBe('.evidence/logs/hungry.stderr.log');
+    expect(existsSync(p.path(blocker.job.stderr))).toBe(true);
+
+    p.write(
+      'pipeline.yaml',
+      `version: 1
+executor: slurm
+blocker: { uses: blocker, with: { dir: reports/blocker } }
+stages:
+  broken:
+    cmd: 'echo "$SLURM_JOB_ID" > "$MARKS"; echo "Traceback: bad input" >&2; exit 3'
+    outs: [b.txt]
+`,
+    );
+    const f = p.cli(['run'], { MARKS: file });
+    expect(f.code, f.stdout + f.stderr).toBe(1);
+    const [failedId] = idsIn(file);
+    const b2 = JSON.parse(p.read('reports/blocker/blocker.json'));
+    expect(b2).toMatchObject({ stage: 'broken', reason: 'exit-code', exitCode: 3, job: { id: failedId, state: 'FAILED' } });
+    expect(readFileSync(p.path(b2.job.stderr), 'utf8')).toContain('Traceback: bad input');
+  });
+
+  it('after kill -9 of the runner, the next run cancels the orphan job, keeps finished work and redoes the half-written out', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+stages:
+  first:
+    cmd: '${logged('first', 'echo one > first.txt')}'
+    outs: [first.txt]
+  second:
+    cmd: '${logged('second', 'echo "$SLURM_JOB_ID" >> "$MARKS"; echo half > second.txt; while [ ! -e "$GATE" ]; do sleep 0.1; done; echo full > second.txt')}'
+    deps: [first.txt]
+    outs: [second.txt]
+`,
+    });
+    const file = p.path('../marks');
+    const gate = p.path('../gate');
+    const env = { MARKS: file, GATE: gate };
+    const child = p.spawnCli(['run'], env);
+    leftovers.push(child.pid!);
+    const exited = exitOf(child);
+    await waitFor(() => idsIn(file).length > 0 && p.exists('second.txt'), 30_000, 'second to start its job');
+    const [orphan] = idsIn(file);
+    child.kill('SIGKILL');
+    await exited;
+    // srun runs in a group of its own: the job outlives the runner.
+    expect(queued([orphan!])).toEqual([orphan]);
+    expect(p.read('second.txt')).toBe('half\n');
+    expect(p.takeRuns()).toEqual(['first', 'second']);
+
+    const next = p.spawnCli(['run'], env);
+    leftovers.push(next.pid!);
+    const done = exitOf(next);
+    await waitFor(() => idsIn(file).length > 1, 30_000, 'second to start again');
+    // By the time the new job runs, the orphan is cancelled, so it can never see the gate open.
+    await gone([orphan!]);
+    writeFileSync(gate, '');
+    const e = await done;
+    expect(e.code, e.stdout + e.stderr).toBe(0);
+    expect(jobOf(orphan!)?.state).toBe('CANCELLED');
+    expect(p.read('second.txt')).toBe('full\n');
+    expect(p.takeRuns()).toEqual(['second']);
+    const ids = idsIn(file);
+    expect(ids.length).toBe(2);
+    expect(queued(ids)).toEqual([]);
+    expect(readdirSafe(p.path('.evidence/slurm-jobs'))).toEqual([]);
+  });
+});
+
+describe.skipIf(skip !== undefined)('executor: slurm without its controller', () => {
+  it('fails the stage with a clear error, not a hang, when the controller does not answer', () => {
+    // A copy of this cluster's configuration whose controller port nothing listens on: the real
+    // cluster stays up for the other tests.
+    const conf = readFileSync(process.env.SLURM_CONF ?? '/etc/slurm/slurm.conf', 'utf8').replace(/^SlurmctldPort=.*$/m, '');
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+blocker: { uses: blocker, with: { dir: reports/blocker } }
+stages:
+  s: { cmd: 'echo ran > s.txt', outs: [s.txt] }
+`,
+    });
+    const confFile = p.path('../slurm.conf');
+    writeFileSync(confFile, `${conf}\nSlurmctldPort=9\n`);
+    const r = p.cli(['run'], { SLURM_CONF: confFile });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/the Slurm controller does not answer: srun: error: .*Unable to contact slurm controller/);
+    expect(JSON.parse(p.read('reports/blocker/blocker.json'))).toMatchObject({ stage: 's', reason: 'cluster' });
+    expect(p.exists('s.txt')).toBe(false);
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
