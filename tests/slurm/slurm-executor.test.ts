@@ -28,6 +28,12 @@ function idsIn(file: string): string[] {
   return ids;
 }
 
+/** Jobs named long@… waiting in the queue. */
+function pendingJobs(): string[] {
+  const r = spawnSync('squeue', ['-h', '-t', 'PD', '-o', '%i %j'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => / long@/.test(l)).map((l) => l.split(' ')[0]!);
+}
+
 async function gone(ids: string[]): Promise<void> {
   await waitFor(() => queued(ids).length === 0, 20_000, `jobs ${ids.join(', ')} to leave squeue`);
 }
@@ -72,30 +78,38 @@ stages:
     expect(p.takeRuns()).toEqual([]);
   });
 
-  it('cancels the running job on Ctrl-C and leaves nothing in squeue', async () => {
+  it('cancels the running job and withdraws the queued one on Ctrl-C, leaving nothing in squeue', async () => {
+    // --exclusive: each job takes the whole node, so the second waits in the queue whatever its size.
     const p = new TestProject({
       'pipeline.yaml': `version: 1
+executor: slurm
+resources: { extra: [--exclusive] }
 stages:
   long:
-    executor: slurm
-    cmd: 'echo "$SLURM_JOB_ID" >> "$MARKS"; sleep 120; echo late > long.txt'
-    outs: [long.txt]
+    matrix: { n: [one, two] }
+    cmd: 'echo "$SLURM_JOB_ID" >> "$MARKS"; sleep 120; echo late > long-\${item.n}.txt'
+    outs: ["long-\${item.n}.txt"]
 `,
     });
     const file = p.path('../marks');
-    const child = p.spawnCli(['run'], { MARKS: file });
+    const child = p.spawnCli(['run', '-j', '2'], { MARKS: file });
     leftovers.push(child.pid!);
     const exited = exitOf(child);
-    await waitFor(() => idsIn(file).length > 0, 30_000, 'the job to start');
-    const [id] = idsIn(file);
-    expect(queued([id!])).toEqual([id]);
+    await waitFor(() => idsIn(file).length > 0, 30_000, 'the first job to start');
+    const [running] = idsIn(file);
+    let waiting: string[] = [];
+    await waitFor(() => (waiting = pendingJobs()).length > 0, 30_000, 'the second job to wait in the queue');
+    jobsSeen.push(...waiting);
     child.kill('SIGINT');
     const e = await exited;
     expect(e.code, e.stdout + e.stderr).toBe(130);
-    expect(e.stdout).toContain(`Slurm job ${id} cancelled`);
-    await gone([id!]);
-    expect(jobOf(id!)?.state).toBe('CANCELLED');
-    expect(p.exists('long.txt')).toBe(false);
+    expect(e.stdout).toContain(`Slurm job ${running} cancelled`);
+    await gone([running!, ...waiting]);
+    expect(jobOf(running!)?.state).toBe('CANCELLED');
+    expect(jobOf(waiting[0]!)?.state).toBe('CANCELLED');
+    // The queued one never ran.
+    expect(idsIn(file)).toEqual([running]);
+    expect(p.exists('long-one.txt') || p.exists('long-two.txt')).toBe(false);
   });
 
   it("cancels the job at the stage's timeout", async () => {
