@@ -83,9 +83,13 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
     rmSync(f, { force: true });
   }
   const tailer = x.output && (await (tailModule ??= import('./output-tail.js')));
+  const env = { ...process.env, ...stage.env };
+  // Inside an allocation (the runner itself started by salloc or sbatch) srun starts a step of it,
+  // and the job id it names is the allocation's, the runner's own: only the step may be cancelled.
+  const inAllocation = Boolean(env.SLURM_JOB_ID);
   const child = spawn(cmds.srun, srunArgs(stage, cwd, { stdout: outTmp, stderr: errTmp }), {
     cwd,
-    env: { ...process.env, ...stage.env },
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
     // Its own group: a terminal's Ctrl-C reaches the runner, which cancels the job itself, rather
     // than srun (whose first SIGINT only prints the job's state).
@@ -112,8 +116,11 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
     for (const line of lines) readSrunLine(line);
   });
   const readSrunLine = (line: string) => {
-    const id = /^srun: (?:jobid (\d+):|job (\d+) queued)/.exec(line);
-    if (id && !jobId) {
+    const id = inAllocation ? /StepId=([0-9_]+\.[0-9]+)/.exec(line) : /^srun: (?:jobid (\d+):|job (\d+) queued)/.exec(line);
+    if (id && !jobId && inAllocation) {
+      jobId = id[1]!;
+      if (cancelledBy) void client(cmds.scancel, [jobId]);
+    } else if (id && !jobId) {
       jobId = id[1] ?? id[2]!;
       ledger.add(jobId, stage.name);
       if (cancelledBy) void client(cmds.scancel, [jobId]);
@@ -162,6 +169,7 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
     if (jobId) ledger.remove(jobId);
     return { ok: true };
   }
+  if (inAllocation) return stepFailure(jobId, exit, cancelledBy, srunErrors, stage.timeoutMs);
   const record = jobId ? await settledRecord(jobId, cmds) : undefined;
   if (jobId) ledger.remove(jobId);
   const job: JobInfo | undefined = jobId ? { scheduler: 'slurm', id: jobId, state: record?.state ?? 'UNKNOWN', ...(record?.reason ? { detail: record.reason } : {}), ...(record?.node ? { node: record.node } : {}) } : undefined;
@@ -176,6 +184,22 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
   }
   // No job (refused at submission: a bad partition, more memory than any node has) or no record.
   return failed(jobId ? 'cluster' : 'exit-code', `srun exited with code ${exit.code ?? exit.signal}${said}`, exit.code, exit.signal, job);
+}
+
+/**
+ * A step of the runner's own allocation: steps leave no record once they end, so srun's own words
+ * ("task 0: Out Of Memory") and its exit code tell how it ended.
+ */
+function stepFailure(stepId: string | undefined, exit: { code: number | null; signal: string | null }, cancelledBy: 'interrupt' | 'timeout' | undefined, srunErrors: string[], timeoutMs?: number): ExecutionResult {
+  const name = stepId ? `Slurm step ${stepId}` : 'the Slurm step';
+  const job = (state: string): JobInfo | undefined => (stepId ? { scheduler: 'slurm', id: stepId, state } : undefined);
+  if (cancelledBy === 'timeout') return failed('timeout', `timed out after ${timeoutMs! / 1000} s; ${name} cancelled`, null, null, job('CANCELLED'));
+  if (cancelledBy === 'interrupt') return failed('interrupted', `interrupted; ${name} cancelled`, null, null, job('CANCELLED'));
+  const said = srunErrors.length ? `: ${srunErrors.slice(-3).join(' / ')}` : '';
+  if (srunErrors.some((l) => /Out Of Memory/i.test(l))) return failed('out-of-memory', `${name} ended OUT_OF_MEMORY${said}`, exit.code, null, job('OUT_OF_MEMORY'));
+  const code = /Exited with exit code (\d+)/.exec(srunErrors.join('\n'))?.[1];
+  if (code !== undefined) return failed('exit-code', `${name} ended FAILED: exited with code ${code}`, Number(code), null, job('FAILED'));
+  return failed('cluster', `srun exited with code ${exit.code ?? exit.signal}${said}`, exit.code, exit.signal, job('FAILED'));
 }
 
 /** The job's record once it left the running states, or the last one seen within SETTLE_MS. */

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { TestProject, logged } from '../helpers/project.js';
+import { CLI, TestProject, logged } from '../helpers/project.js';
 import { exitOf, killAll, waitFor } from '../helpers/processes.js';
 import { jobOf, queued, slurmOrSkip } from './slurm-cluster.js';
 
@@ -220,6 +220,30 @@ stages:
     expect(ids.length).toBe(2);
     expect(queued(ids)).toEqual([]);
     expect(readdirSafe(p.path('.evidence/slurm-jobs'))).toEqual([]);
+  });
+});
+
+describe.skipIf(skip !== undefined)('executor: slurm inside an allocation', () => {
+  it('runs stages as steps of the allocation the runner is in, and fails a step without touching the allocation', () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+stages:
+  ok: { cmd: 'echo "$SLURM_JOB_ID.$SLURM_STEP_ID" > ok.txt', outs: [ok.txt] }
+  bad: { cmd: 'echo after >> ok.txt; exit 3', outs: [b.txt], needs: [ok] }
+`,
+    });
+    // salloc runs the runner inside a new allocation; the runner's exit code comes back through it.
+    const r = spawnSync('salloc', ['-Q', '-n1', process.execPath, CLI, 'run'], { cwd: p.dir, env: p.env(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    const [allocation, step] = p.read('ok.txt').split('\n')[0]!.split('.');
+    jobsSeen.push(allocation!);
+    expect(step).toMatch(/^[0-9]+$/);
+    expect(r.stdout).toMatch(new RegExp(`bad failed: Slurm step ${allocation}\\.[0-9]+ ended FAILED: exited with code 3`));
+    // The allocation ended when the runner did, with the runner's exit code 1 (FAILED, as salloc
+    // reports a command's non-zero exit): the failed step did not cancel it.
+    expect(jobOf(allocation!)?.state).toBe('FAILED');
+    expect(p.read('ok.txt')).toContain('after');
   });
 });
 
