@@ -131,6 +131,9 @@ describe("a finished job's state", () => {
   it('reads the state, reason, exit code and node from scontrol -o', () => {
     expect(parseJobRecord(line('OUT_OF_MEMORY', '0:125'))).toEqual({ state: 'OUT_OF_MEMORY', reason: 'OutOfMemory', exitCode: '0:125', node: 'vm' });
     expect(parseJobRecord('slurm_load_jobs error: Invalid job id specified')).toBeUndefined();
+    // Slurm's "0:125" for a job it ended itself is no exit code of the command's.
+    expect(verdictOf('41', parseJobRecord(line('OUT_OF_MEMORY', '0:125'))!).exitCode).toBeNull();
+    expect(verdictOf('41', parseJobRecord(line('FAILED', '3:0'))!).exitCode).toBe(3);
   });
 
   it.each([

@@ -49,25 +49,27 @@ export function verdictOf(id: string, job: JobRecord, cancelledBy?: 'interrupt' 
   const why = job.reason ? ` (${job.reason})` : '';
   const on = job.node ? ` on ${job.node}` : '';
   const state = job.state.replace(/\+$/, '');
+  // Slurm prints 0 for a job it ended itself (OUT_OF_MEMORY is "0:125"): no exit code to show.
+  const ended = exit ? exit : null;
   switch (state) {
     case 'OUT_OF_MEMORY':
-      return { reason: 'out-of-memory', message: `Slurm job ${id}${on} ended OUT_OF_MEMORY: it went over its memory limit (resources.mem)`, exitCode: exit };
+      return { reason: 'out-of-memory', message: `Slurm job ${id}${on} ended OUT_OF_MEMORY: it went over its memory limit (resources.mem)`, exitCode: ended };
     case 'TIMEOUT':
     case 'DEADLINE':
-      return { reason: 'timeout', message: `Slurm job ${id}${on} ended ${state}: it reached its time limit (resources.time)`, exitCode: exit };
+      return { reason: 'timeout', message: `Slurm job ${id}${on} ended ${state}: it reached its time limit (resources.time)`, exitCode: ended };
     case 'CANCELLED':
-      if (cancelledBy === 'timeout') return { reason: 'timeout', message: `Slurm job ${id} cancelled at the stage's timeout`, exitCode: exit };
-      if (cancelledBy === 'interrupt') return { reason: 'interrupted', message: `Slurm job ${id} cancelled (interrupted)`, exitCode: exit };
-      return { reason: 'cluster', message: `Slurm job ${id}${on} ended CANCELLED from outside this run${why}`, exitCode: exit };
+      if (cancelledBy === 'timeout') return { reason: 'timeout', message: `Slurm job ${id} cancelled at the stage's timeout`, exitCode: ended };
+      if (cancelledBy === 'interrupt') return { reason: 'interrupted', message: `Slurm job ${id} cancelled (interrupted)`, exitCode: ended };
+      return { reason: 'cluster', message: `Slurm job ${id}${on} ended CANCELLED from outside this run${why}`, exitCode: ended };
     case 'NODE_FAIL':
     case 'PREEMPTED':
     case 'BOOT_FAIL':
-      return { reason: 'cluster', message: `Slurm job ${id}${on} ended ${state}${why}: the cluster lost it, not the command`, exitCode: exit };
+      return { reason: 'cluster', message: `Slurm job ${id}${on} ended ${state}${why}: the cluster lost it, not the command`, exitCode: ended };
     case 'FAILED':
     case 'COMPLETED':
       if (signal) return { reason: 'signal', message: `Slurm job ${id}${on} ended FAILED: killed by signal ${signal}`, exitCode: null };
       return { reason: 'exit-code', message: `Slurm job ${id}${on} ended FAILED: exited with code ${exit ?? '?'}`, exitCode: exit };
     default:
-      return { reason: 'cluster', message: `Slurm job ${id}${on} ended ${job.state}${why}`, exitCode: exit };
+      return { reason: 'cluster', message: `Slurm job ${id}${on} ended ${job.state}${why}`, exitCode: ended };
   }
 }
