@@ -124,7 +124,7 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
       jobId = id[1] ?? id[2]!;
       ledger.add(jobId, stage.name);
       if (cancelledBy) void client(cmds.scancel, [jobId]);
-    } else if (/error|fatal|slurmstepd|Force Terminated|cancelled|CANCELLED/i.test(line) && !/^srun:\s+(?:error|output)\s+:/.test(line)) {
+    } else if (/^(?:srun|slurmstepd\S*): (?:error|fatal):|Force Terminated|Job step aborted|\*\*\* .*CANCELLED/.test(line)) {
       srunErrors.push(line.trim());
     }
   };
@@ -165,12 +165,21 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
 
   if (exit.error) return failed('exit-code', `could not start srun: ${exit.error} (is Slurm installed on this machine?)`);
   const said = srunErrors.length ? `: ${srunErrors.slice(-3).join(' / ')}` : '';
-  if (exit.code === 0 && !cancelledBy) {
+  // srun exits 0 after a node failure too ("srun: error: Node failure on vm"): a clean exit is
+  // trusted only when srun said nothing wrong; else the job's own record decides.
+  if (exit.code === 0 && !cancelledBy && !srunErrors.length) {
     if (jobId) ledger.remove(jobId);
     return { ok: true };
   }
-  if (inAllocation) return stepFailure(jobId, exit, cancelledBy, srunErrors, stage.timeoutMs);
+  if (inAllocation) {
+    if (exit.code === 0 && !cancelledBy && !srunErrors.some((l) => /Node failure|Out Of Memory|CANCELLED|PREEMPT/i.test(l))) return { ok: true };
+    return stepFailure(jobId, exit, cancelledBy, srunErrors, stage.timeoutMs);
+  }
   const record = jobId ? await settledRecord(jobId, cmds) : undefined;
+  if (exit.code === 0 && !cancelledBy && (!record || record.state === 'COMPLETED')) {
+    if (jobId) ledger.remove(jobId);
+    return { ok: true };
+  }
   if (jobId) ledger.remove(jobId);
   const job: JobInfo | undefined = jobId ? { scheduler: 'slurm', id: jobId, state: record?.state ?? 'UNKNOWN', ...(record?.reason ? { detail: record.reason } : {}), ...(record?.node ? { node: record.node } : {}) } : undefined;
   if (cancelledBy === 'timeout') return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s; ${jobId ? `Slurm job ${jobId} cancelled` : 'its Slurm request withdrawn'}`, null, null, job);
@@ -197,6 +206,7 @@ function stepFailure(stepId: string | undefined, exit: { code: number | null; si
   if (cancelledBy === 'interrupt') return failed('interrupted', `interrupted; ${name} cancelled`, null, null, job('CANCELLED'));
   const said = srunErrors.length ? `: ${srunErrors.slice(-3).join(' / ')}` : '';
   if (srunErrors.some((l) => /Out Of Memory/i.test(l))) return failed('out-of-memory', `${name} ended OUT_OF_MEMORY${said}`, exit.code, null, job('OUT_OF_MEMORY'));
+  if (srunErrors.some((l) => /Node failure/i.test(l))) return failed('cluster', `${name} ended NODE_FAIL${said}`, null, null, job('NODE_FAIL'));
   const code = /Exited with exit code (\d+)/.exec(srunErrors.join('\n'))?.[1];
   if (code !== undefined) return failed('exit-code', `${name} ended FAILED: exited with code ${code}`, Number(code), null, job('FAILED'));
   return failed('cluster', `srun exited with code ${exit.code ?? exit.signal}${said}`, exit.code, exit.signal, job('FAILED'));

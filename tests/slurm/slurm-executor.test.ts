@@ -175,6 +175,37 @@ stages:
     expect(readFileSync(p.path(b2.job.stderr), 'utf8')).toContain('Traceback: bad input');
   });
 
+  it('reports a job lost to a node failure as NODE_FAIL, although srun exits 0', async () => {
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+blocker: { uses: blocker, with: { dir: reports/blocker } }
+stages:
+  lost:
+    cmd: 'hostname > "$MARKS.node"; echo "$SLURM_JOB_ID" > "$MARKS"; sleep 60; echo done > lost.txt'
+    outs: [lost.txt]
+`,
+    });
+    const file = p.path('../marks');
+    const child = p.spawnCli(['run'], { MARKS: file });
+    leftovers.push(child.pid!);
+    const exited = exitOf(child);
+    await waitFor(() => idsIn(file).length > 0 && existsSync(`${file}.node`), 30_000, 'the job to start');
+    const [id] = idsIn(file);
+    const node = readFileSync(`${file}.node`, 'utf8').trim();
+    try {
+      spawnSync('scontrol', ['update', `nodename=${node}`, 'state=down', 'reason=evidence-test']);
+      const e = await exited;
+      expect(e.code, e.stdout + e.stderr).toBe(1);
+      expect(e.stdout).toContain(`Slurm job ${id} on ${node} ended NODE_FAIL`);
+      expect(JSON.parse(p.read('reports/blocker/blocker.json'))).toMatchObject({ reason: 'cluster', job: { id, state: 'NODE_FAIL' } });
+    } finally {
+      // ReturnToService=2 brings a down node back once its slurmd answers; resume in case it did not.
+      spawnSync('scontrol', ['update', `nodename=${node}`, 'state=resume']);
+      await waitFor(() => /^(idle|mixed)/m.test(spawnSync('sinfo', ['-h', '-N', '-n', node, '-o', '%T'], { encoding: 'utf8' }).stdout), 30_000, 'the node to be back');
+    }
+  });
+
   it('after kill -9 of the runner, the next run cancels the orphan job, keeps finished work and redoes the half-written out', async () => {
     const p = new TestProject({
       'pipeline.yaml': `version: 1
