@@ -78,6 +78,27 @@ stages:
     expect(p.takeRuns()).toEqual([]);
   });
 
+  it('keeps at most -j jobs in flight', () => {
+    // Each job counts the jobs of this sweep that Slurm holds (pending or running) while it runs.
+    const p = new TestProject({
+      'pipeline.yaml': `version: 1
+executor: slurm
+stages:
+  bounded:
+    matrix: { n: [a, b, c, d] }
+    cmd: 'squeue -h -o "%i %j" | grep -c " bounded@" > n-\${item.n}.txt; echo "$SLURM_JOB_ID" >> "$MARKS"; sleep 0.3'
+    outs: ["n-\${item.n}.txt"]
+`,
+    });
+    const file = p.path('../marks');
+    const r = p.cli(['run', '-j', '2'], { MARKS: file });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(idsIn(file).length).toBe(4);
+    const counts = ['a', 'b', 'c', 'd'].map((n) => Number(p.read(`n-${n}.txt`)));
+    expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
+  });
+
   it('cancels the running job and withdraws the queued one on Ctrl-C, leaving nothing in squeue', async () => {
     // --exclusive: each job takes the whole node, so the second waits in the queue whatever its size.
     const p = new TestProject({
