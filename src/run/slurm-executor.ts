@@ -124,7 +124,7 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
       jobId = id[1] ?? id[2]!;
       ledger.add(jobId, stage.name);
       if (cancelledBy) void client(cmds.scancel, [jobId]);
-    } else if (/^(?:srun|slurmstepd\S*): (?:error|fatal):|Force Terminated|Job step aborted|\*\*\* .*CANCELLED/.test(line)) {
+    } else if (/^(?:srun|slurmstepd\S*): (?:error|fatal):|Force Terminated|Job step aborted|Exceeded job memory limit|\*\*\* .*CANCELLED/.test(line)) {
       srunErrors.push(line.trim());
     }
   };
@@ -187,6 +187,11 @@ async function runJob(x: Execution, cwd: string, ledger: JobLedger, cmds: SlurmC
   if (srunErrors.some((l) => /Unable to contact slurm controller|Slurm controller not responding|Socket timed out/i.test(l))) {
     return failed('cluster', `the Slurm controller does not answer${said}`, exit.code, null, job);
   }
+  // Without cgroups Slurm's accounting poller kills a job over its memory: FAILED by signal 9, and
+  // only slurmstepd's words say why.
+  if (jobId && record && srunErrors.some((l) => /exceeded (?:job )?memory limit/i.test(l))) {
+    return failed('out-of-memory', `Slurm job ${jobId}${record.node ? ` on ${record.node}` : ''} was killed over its memory limit (resources.mem)${said}`, null, null, job);
+  }
   if (jobId && record) {
     const v = verdictOf(jobId, record);
     return failed(v.reason, v.message + (v.reason === 'exit-code' ? '' : said), v.exitCode, null, job);
@@ -205,7 +210,7 @@ function stepFailure(stepId: string | undefined, exit: { code: number | null; si
   if (cancelledBy === 'timeout') return failed('timeout', `timed out after ${timeoutMs! / 1000} s; ${name} cancelled`, null, null, job('CANCELLED'));
   if (cancelledBy === 'interrupt') return failed('interrupted', `interrupted; ${name} cancelled`, null, null, job('CANCELLED'));
   const said = srunErrors.length ? `: ${srunErrors.slice(-3).join(' / ')}` : '';
-  if (srunErrors.some((l) => /Out Of Memory/i.test(l))) return failed('out-of-memory', `${name} ended OUT_OF_MEMORY${said}`, exit.code, null, job('OUT_OF_MEMORY'));
+  if (srunErrors.some((l) => /Out Of Memory|exceeded (?:job )?memory limit/i.test(l))) return failed('out-of-memory', `${name} ended OUT_OF_MEMORY${said}`, exit.code, null, job('OUT_OF_MEMORY'));
   if (srunErrors.some((l) => /Node failure/i.test(l))) return failed('cluster', `${name} ended NODE_FAIL${said}`, null, null, job('NODE_FAIL'));
   const code = /Exited with exit code (\d+)/.exec(srunErrors.join('\n'))?.[1];
   if (code !== undefined) return failed('exit-code', `${name} ended FAILED: exited with code ${code}`, Number(code), null, job('FAILED'));

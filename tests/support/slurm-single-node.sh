@@ -133,10 +133,11 @@ start_daemons() {
   return 1
 }
 
-# A job that memory limits can reach: cgroup first, linuxproc when slurmd cannot use cgroups here.
+# A job that memory limits can reach: cgroup first, linuxproc when slurmd cannot use cgroups here
+# (or when SLURM_TRACKING=linuxproc asks for it, to try that setup on a machine that has cgroups).
 stop_daemons
 mode=linuxproc
-if [ -n "$cgroup_plugin" ]; then
+if [ -n "$cgroup_plugin" ] && [ "${SLURM_TRACKING:-}" != linuxproc ]; then
   write_conf cgroup
   if start_daemons && timeout 20 srun -n1 --mem=16 true 2>/dev/null; then mode=cgroup; else stop_daemons; fi
 fi
