@@ -131,5 +131,11 @@ try {
   add('watch: save of the port source → updated summary.md', `not measured: ${(err).message}`, undefined, 'report the figure', undefined);
 }
 
+const slurm = await import('./slurm.mjs');
+if (slurm.slurmAvailable()) {
+  const r = slurm.benchSlurm(10);
+  add('executor: slurm, cold 10-stage run, -j 2: overhead per stage', ms(r.perStageOverheadMs), `bare srun true ${ms(r.srunMs)} (${(r.srunMs / r.shMs).toFixed(0)}× sh -c true); run ${(r.slurmMs / r.localMs).toFixed(2)}× the local run`, '≤ 1.5× bare srun', r.perStageOverheadMs <= 1.5 * r.srunMs);
+} else console.log('  executor: slurm: not measured (no Slurm controller answers; tests/support/slurm-single-node.sh starts one)');
+
 const failed = rows.filter((r) => r.ok === false).length;
 console.log(`\n${rows.length} figures, ${failed} beyond target`);

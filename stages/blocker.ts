@@ -33,6 +33,7 @@ export interface BlockerRecord {
   stage: string;
   reason: FailureInfo['reason'];
   message: string;
+  job?: { scheduler: 'slurm'; id: string; state: string; detail?: string; node?: string; stdout?: string; stderr?: string };
   exitCode: number | null;
   signal: string | null;
   command: string;
@@ -152,6 +153,7 @@ async function run(ctx: StageContext): Promise<{ artifacts: string[] }> {
     stage: f.stage,
     reason: f.reason,
     message: redactText(f.message),
+    ...(f.job ? { job: { ...f.job, ...(f.stdoutLog ? { stdout: rel(f.stdoutLog) } : {}), ...(f.stderrLog ? { stderr: rel(f.stderrLog) } : {}) } } : {}),
     exitCode: f.exitCode,
     signal: f.signal,
     command: redactCommand(f.command),

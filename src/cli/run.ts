@@ -12,6 +12,7 @@ import { beginRun, newRunId } from '../run/run-session.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { lockedParams } from '../cache/lock-entry.js';
 import { runPipeline, type RunOutcome } from '../run/scheduler.js';
+import { executorsFor } from './executors.js';
 import type { EventSink, RunEvent, StageStatus } from '../run/events.js';
 import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
@@ -138,6 +139,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     runId,
     catalog,
     output: r.output,
+    executors: v['dry-run'] ? undefined : await executorsFor(pipeline),
   });
   for (const r of outcome.results.values()) counts[r.status]++;
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.

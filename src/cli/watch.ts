@@ -2,6 +2,7 @@
 // reporter (src/report/watch.ts), and turns Ctrl-C into the end of watching: exit 130. With
 // --serve, a live page (src/report/live-server.ts) listens before the first cycle and hears the
 // same watch events as the reporter.
+import { executorsFor } from './executors.js';
 import type { Invocation } from './invocation.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { EXIT } from './exit-codes.js';
@@ -89,6 +90,7 @@ export async function watchVerb(inv: Invocation, catalog: StageCatalog): Promise
       emit,
       runEmit: reporter.run,
       output: Boolean(v.verbose),
+      executorsFor,
     });
   } finally {
     stopListening();

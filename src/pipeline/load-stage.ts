@@ -18,6 +18,7 @@ import { gatherList, gatherWith } from './gather.js';
 import { inputValidator } from './validators.js';
 import type { StageCatalog } from '../stage-api/index.js';
 import { resolveSchemaPath, toolSchemasDir } from '../schema/validate.js';
+import { placementOf, type PlacementDefaults } from './resources.js';
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -31,6 +32,8 @@ export interface StageLoadContext {
   /** Each matrix axis' values over the whole pipeline, for gathering. */
   axes: Map<string, unknown[]>;
   diagnostics: Diagnostic[];
+  /** The pipeline's `executor:` and `resources:`, defaults of its cmd stages. */
+  placement: PlacementDefaults;
 }
 
 /** Builds stage `name` (as written) with `vars`; for a matrix instance, its name and values. */
@@ -124,6 +127,7 @@ export async function buildStage(
   }
 
   const timeoutMs = parseTimeout(def.timeout);
+  const placement = placementOf(name, def, ctx.placement, vars, at, diagnostics);
   const needs = (def.needs ?? []).map((n: string, i: number) => ({ stage: n, loc: at.locOfNode(at.node([...base, 'needs', i])) }));
   const cwdText = interpolateText(def.cwd ?? '.', vars);
   const cwdProblem = checkProjectPath(cwdText, root, { what: 'cwd', allowRoot: true, followLinks: true });
@@ -170,6 +174,7 @@ export async function buildStage(
     display: displayCmd,
     describesPipeline: hasUses && catalog.kinds.get(def.uses)?.describesPipeline?.(withValue) ? true : undefined,
     instance: instance ? { of: name, item: instance.item } : undefined,
+    ...placement,
   };
 }
 

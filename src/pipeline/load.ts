@@ -21,6 +21,7 @@ import type { StageCatalog } from '../stage-api/index.js';
 import { buildStage, checkUses, envStrings, kindVersionOf, pathDiagnostics, type StageLoadContext } from './load-stage.js';
 import { expandMatrix, readAxes, type Axis } from './matrix.js';
 import { itemRefProblems } from './item-refs.js';
+import { checkDefaultResources } from './resources.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
@@ -122,6 +123,8 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     protect?: string[];
     reports?: Record<string, unknown>;
     cache?: { max_size?: string | number; keep_last?: number };
+    executor?: 'local' | 'slurm';
+    resources?: Record<string, unknown>;
   };
 
   const diagnostics: Diagnostic[] = [];
@@ -195,7 +198,9 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   }
   diagnostics.push(...itemRefProblems(data as unknown as Record<string, unknown>, axisNames, at));
 
-  const stageCtx: StageLoadContext = { at, root, catalog: opts.catalog, env, axes: gathered, diagnostics };
+  diagnostics.push(...checkDefaultResources(data.resources, vars, at));
+  const placement = { executor: data.executor, resources: data.resources };
+  const stageCtx: StageLoadContext = { at, root, catalog: opts.catalog, env, axes: gathered, diagnostics, placement };
   const stages = new Map<string, Stage>();
   const instancesOf = new Map<string, string[]>();
   for (const [name, def] of Object.entries(data.stages)) {

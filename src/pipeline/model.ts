@@ -57,6 +57,25 @@ export interface Stage {
   instance?: { of: string; item: Record<string, unknown> };
   /** Its kind writes down the whole pipeline (StageKind.describesPipeline): fingerprinted with it. */
   describesPipeline?: boolean;
+  /**
+   * A named executor other than the runner's own processes ('slurm'); undefined runs it locally.
+   * Neither this nor resources is part of the fingerprint: the same command gives the same outs.
+   */
+  executor?: 'slurm';
+  /** What a job asks its scheduler for (the pipeline's resources overlaid with the stage's). */
+  resources?: Resources;
+}
+
+/** A Slurm job's request, checked at load (resources.ts); mem and time in Slurm's own forms. */
+export interface Resources {
+  cpus?: number;
+  /** Megabytes, or with a unit: 500M, 4G. */
+  mem?: string;
+  /** Minutes, or MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+  time?: string;
+  partition?: string;
+  gpus?: string;
+  extra?: string[];
 }
 
 export interface ParamSpec {

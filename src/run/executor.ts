@@ -3,7 +3,7 @@
 // cluster. The scheduler decides when a stage runs and checks what it produced; an executor only
 // runs it and says how it ended.
 import type { Stage } from '../pipeline/model.js';
-import type { FailureReason, PipelineView } from '../stage-api/index.js';
+import type { FailureReason, JobInfo, PipelineView } from '../stage-api/index.js';
 
 export interface Execution {
   stage: Stage;
@@ -29,7 +29,7 @@ export interface Execution {
 
 export type ExecutionResult =
   | { ok: true }
-  | { ok: false; reason: FailureReason; message: string; exitCode: number | null; signal: string | null };
+  | { ok: false; reason: FailureReason; message: string; exitCode: number | null; signal: string | null; job?: JobInfo };
 
 export interface Executor {
   /** Whether the stage's streams end up in stdoutFile/stderrFile (for failure tails and forensics). */
@@ -45,8 +45,13 @@ export interface Executor {
 export interface Executors {
   cmd: Executor;
   uses: Executor;
+  /**
+   * Executors a stage names with `executor:` (slurm), handed in by the CLI so that the core never
+   * imports a cluster's code. A stage naming one that is not here fails with a clear reason.
+   */
+  named: ReadonlyMap<string, Executor>;
 }
 
-export function failed(reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): ExecutionResult {
-  return { ok: false, reason, message, exitCode, signal };
+export function failed(reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null, job?: JobInfo): ExecutionResult {
+  return { ok: false, reason, message, exitCode, signal, ...(job ? { job } : {}) };
 }

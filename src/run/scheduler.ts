@@ -10,7 +10,7 @@ import { Workspace, outHashMap, type Evaluation } from '../cache/workspace.js';
 import type { PathHash } from '../cache/hash.js';
 import { ObjectStore } from '../cache/store.js';
 import type { EventSink, StageStatus } from './events.js';
-import type { FailureInfo, FailureReason, StageCatalog } from '../stage-api/index.js';
+import type { FailureInfo, FailureReason, JobInfo, StageCatalog } from '../stage-api/index.js';
 import type { WriteGuard } from './write-guard.js';
 import type { Executor, Executors } from './executor.js';
 import { primaryOutOf, reportDirOf } from '../pipeline/primary-out.js';
@@ -284,7 +284,8 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const stdoutFile = stdoutOut ? join(pipeline.root, stdoutOut.path) : join(logsDir, `${name}.stdout.log`);
     const stderrFile = stderrOut ? join(pipeline.root, stderrOut.path) : join(logsDir, `${name}.stderr.log`);
     const usesExecutorOf = () => opts.executors?.uses ?? (usesExecutor ??= inProcess.inProcessExecutor(opts.catalog));
-    const executor = stage.kind === 'cmd' ? (opts.executors?.cmd ?? command.commandExecutor) : usesExecutorOf();
+    const named = stage.executor ? opts.executors?.named?.get(stage.executor) : undefined;
+    const executor = named ?? (stage.kind === 'cmd' ? (opts.executors?.cmd ?? command.commandExecutor) : usesExecutorOf());
     const kind = stage.uses ? opts.catalog.kinds.get(stage.uses) : undefined;
     const primary = primaryOutOf(stage, kind);
     // Judged before anything is read or written through an out's path (the archive of what it
@@ -304,7 +305,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     const captured = executor.captures && !escape;
     const logs = captured ? [...new Set([stdoutFile, stderrFile])].map((f) => relative(pipeline.root, f)) : undefined;
     opts.emit({ type: 'stage-started', time: started, stage: name, command: stage.display, reasons: ev.reasons, logs });
-    const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null): StageResult => {
+    const failure = (reason: FailureReason, message: string, exitCode: number | null = null, signal: string | null = null, job?: JobInfo): StageResult => {
       const info: FailureInfo = {
         stage: name,
         reason,
@@ -322,11 +323,13 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
         stdoutLog: captured ? stdoutFile : undefined,
         stderrLog: captured ? stderrFile : undefined,
         reportDir: reportDirOf(stage, kind),
+        ...(job ? { job } : {}),
       };
       opts.emit({ type: 'stage-failed', time: now(), stage: name, reason, message, exitCode, signal, durationMs: info.durationMs, stderrTail: proc.lastLines(info.stderr, 10), logs });
       return { status: 'failed', evaluation: ev, failure: info };
     };
     if (escape) return failure('missing-out', `${describeEscape(escape)}; the stage did not run, so that nothing is written there`);
+    if (stage.executor && !named) return failure('cluster', `executor '${stage.executor}' is not available in this command; the stage did not run`);
 
     const running = executor.execute({
       stage,
@@ -346,7 +349,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
     // stage took the one started for it).
     if (scriptsToCome > 0) usesExecutorOf().prepare?.();
     const result = await running;
-    if (!result.ok) return failure(result.reason, result.message, result.exitCode, result.signal);
+    if (!result.ok) return failure(result.reason, result.message, result.exitCode, result.signal, result.job);
 
     const writes = await guard?.stageEnded(name);
     if (writes?.protectedChanged.length) {

@@ -82,9 +82,26 @@ export interface FailureInfo {
   stderrLog?: string;
   /** Project-relative folder where the failed stage writes its reports (first out's folder). */
   reportDir: string;
+  /** When the stage ran as a cluster job: which job, and how its scheduler says it ended. */
+  job?: JobInfo;
 }
 
-export const FAILURE_REASONS = ['exit-code', 'signal', 'timeout', 'missing-out', 'schema', 'require', 'exception', 'protected-path', 'interrupted'] as const;
+export interface JobInfo {
+  scheduler: 'slurm';
+  id: string;
+  /** The scheduler's final state, as it names it: OUT_OF_MEMORY, TIMEOUT, NODE_FAIL, FAILED, ... */
+  state: string;
+  /** The scheduler's reason or exit code, when it gives one. */
+  detail?: string;
+  node?: string;
+}
+
+/**
+ * Why a stage failed. `out-of-memory` and `cluster` come from a cluster executor: the scheduler
+ * ended the job over its memory, or the job was lost to the cluster itself (a node failure, a
+ * preemption, a cancel from outside, a controller that does not answer); FailureInfo.job says which.
+ */
+export const FAILURE_REASONS = ['exit-code', 'signal', 'timeout', 'missing-out', 'schema', 'require', 'exception', 'protected-path', 'interrupted', 'out-of-memory', 'cluster'] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

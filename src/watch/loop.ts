@@ -26,6 +26,7 @@ import { readFindings } from '../run/findings.js';
 import { appendRunRecord } from '../run/run-record.js';
 import { lockedParams } from '../cache/lock-entry.js';
 import type { EventSink } from '../run/events.js';
+import type { Executors } from '../run/executor.js';
 import { buildWatchSet, displayPath, type WatchSet } from './watch-set.js';
 import type { WatchSink } from './events.js';
 import type { StageCatalog } from '../stage-api/index.js';
@@ -55,6 +56,8 @@ export interface WatchOptions {
   runEmit: EventSink;
   /** Emit each running stage's output as stage-output events (`-v`). */
   output?: boolean;
+  /** The executors a pipeline names (`executor: slurm`), asked again when pipeline.yaml changes. */
+  executorsFor?: (pipeline: Pipeline) => Promise<Partial<Executors> | undefined>;
 }
 
 /** Watches until `opts.signal` is aborted. */
@@ -196,6 +199,7 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
       runId,
       skipFailed: failedAt,
       catalog: project.catalog,
+      executors: await opts.executorsFor?.(pipeline),
     });
     const waiting: string[] = [];
     for (const [name, r] of outcome.results) {
