@@ -23,10 +23,10 @@ export interface StageFindings {
 const SETTLED: ReadonlySet<StageStatus> = new Set(['done', 'up-to-date', 'restored']);
 
 /** What a stage's findings were read from, or undefined when the lock has no record of the stage. */
-function keyOf(ws: Workspace, name: string, kind: StageKind, view: unknown): string | undefined {
+function keyOf(ws: Workspace, name: string, kind: StageKind, viewHash: string): string | undefined {
   const entry = ws.lock.stages[name];
   if (!entry) return undefined;
-  return sha256(canonicalJson({ version: kind.version, fingerprint: entry.fingerprint, outs: ws.outHashesOf(name), view }));
+  return sha256(canonicalJson({ version: kind.version, fingerprint: entry.fingerprint, outs: ws.outHashesOf(name), view: viewHash }));
 }
 
 function cached(file: string, key: string): Findings | undefined {
@@ -51,13 +51,16 @@ export async function readFindings(
 ): Promise<StageFindings[]> {
   const out: StageFindings[] = [];
   let view: ReturnType<typeof pipelineView> | undefined;
+  // Hashed once per call: every stage's key names the same pipeline, and hashing the view for each
+  // one cost N × N in a sweep of N compare instances.
+  let viewHash: string | undefined;
   for (const [name, status] of statuses) {
     const stage = pipeline.stages.get(name);
     const kind = stage?.uses ? catalog.kinds.get(stage.uses) : undefined;
     if (!stage || !kind?.findings || !SETTLED.has(status)) continue;
     if (opts.only && !opts.only(kind, stage.with)) continue;
     view ??= pipelineView(pipeline);
-    const key = opts.ws ? keyOf(opts.ws, name, kind, view) : undefined;
+    const key = opts.ws ? keyOf(opts.ws, name, kind, (viewHash ??= sha256(canonicalJson(view)))) : undefined;
     const file = opts.ws && key ? join(opts.ws.stateDir, 'findings', `${encodeURIComponent(name)}.json`) : undefined;
     const hit = file && key ? cached(file, key) : undefined;
     if (hit) {
