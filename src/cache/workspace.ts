@@ -15,6 +15,7 @@ import { isRunnerTempName } from '../fs/atomic-write.js';
 import { fingerprintOf, type FingerprintInputs, type PipelineDefinition, type StageDefinition } from './fingerprint.js';
 import { explainChange, lockEntryOf } from './lock-entry.js';
 import { isScriptReference } from '../pipeline/paths.js';
+import type { RemoteRunSource } from './remote-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -42,6 +43,8 @@ export interface Evaluation {
   reasons: string[];
   /** For 'restore': the record whose outs would come back. */
   record?: RunRecord;
+  /** The record came from the remote cache (fetched into the local store by this evaluation). */
+  from?: 'remote';
 }
 
 export class Workspace {
@@ -52,6 +55,8 @@ export class Workspace {
   /** evidence.lock and .evidence/lock.journal, held in memory between reads. */
   private readonly recorded: JournaledLock;
   private readonly historyFile: string;
+  /** Asked on a local miss before a stage would run (set by a run that has a remote cache). */
+  remote?: RemoteRunSource;
 
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
@@ -224,11 +229,17 @@ export class Workspace {
     if (!reasons.length) return { stage: stage.name, inputs, fingerprint, verdict: 'up-to-date', reasons };
     if (!force) {
       const record = this.store.readRun(fingerprint);
-      if (record && record.outs.every((o) => o.type !== 'missing') && ObjectStore.filesOf(record.outs).every((f) => this.store.has(f.hash))) {
-        return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
+      if (this.restorable(record)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
+      if (this.remote && (await this.remote.fetchRun(fingerprint, stage.name))) {
+        const fetched = this.store.readRun(fingerprint);
+        if (this.restorable(fetched)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record: fetched, from: 'remote' };
       }
     }
     return { stage: stage.name, inputs, fingerprint, verdict: 'run', reasons };
+  }
+
+  private restorable(record: RunRecord | undefined): record is RunRecord {
+    return record !== undefined && record.outs.every((o) => o.type !== 'missing') && ObjectStore.filesOf(record.outs).every((f) => this.store.has(f.hash));
   }
 
   /** Hashes the current outs of a stage. */

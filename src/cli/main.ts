@@ -57,6 +57,8 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   history: { ...COMMON, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
   verify: { ...COMMON, json: { type: 'boolean' }, root: { type: 'string' } },
+  push: { ...COMMON },
+  pull: { ...COMMON },
   init: { help: { type: 'boolean', short: 'h' }, template: { type: 'string', short: 't' }, force: { type: 'boolean' }, list: { type: 'boolean' }, ...DIRECTORY },
 };
 

@@ -17,6 +17,7 @@ import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { canRedraw, styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
+import type { RemoteCache } from '../cache/remote-cache.js';
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -76,6 +77,9 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   if (!forced.ok) throw new UsageError(`--force: ${forced.message}`);
   const force = forceWords.includes('*') ? true : forced.stages.length ? forced.stages : false;
 
+  // Checked before the project is held: a bad EVIDENCE_REMOTE_URL is a usage error. Dry runs stay local.
+  const remoteSettings = v['dry-run'] ? undefined : (await import('./remote.js')).remoteOf(pipeline);
+
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
 
@@ -111,6 +115,12 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     emit(e);
     recorder?.sink(e);
   };
+  let remote: RemoteCache | undefined;
+  if (remoteSettings) {
+    const { RemoteCache } = await import('../cache/remote-cache.js');
+    remote = new RemoteCache(remoteSettings, ws.store, (message, stage) => sink({ type: 'warning', time: Date.now(), ...(stage ? { stage } : {}), message }));
+    ws.remote = remote;
+  }
   for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   const outcome = await runPipeline(pipeline, graph, ws, {
@@ -127,6 +137,10 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     output: r.output,
   });
   for (const r of outcome.results.values()) counts[r.status]++;
+  if (remote) {
+    if (remote.settings.push && outcome.status !== 'interrupted') await (await import('./remote.js')).pushProduced(remote, outcome, sink);
+    remote.close();
+  }
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
   const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal, catalog });
   // Gates are judged from the findings on disk; CI reports are written before the exit code.

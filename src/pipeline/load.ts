@@ -20,6 +20,7 @@ import type { StageCatalog } from '../stage-api/index.js';
 import { buildStage, checkUses, envStrings, kindVersionOf, pathDiagnostics, type StageLoadContext } from './load-stage.js';
 import { expandMatrix, readAxes, type Axis } from './matrix.js';
 import { itemRefProblems } from './item-refs.js';
+import { readRemoteSpec, type RawRemote } from './remote-spec.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
@@ -120,6 +121,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     blocker?: { uses: string; with?: Record<string, unknown> };
     protect?: string[];
     reports?: Record<string, unknown>;
+    remote?: RawRemote;
   };
 
   const diagnostics: Diagnostic[] = [];
@@ -229,6 +231,8 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
   }
 
   diagnostics.push(...pathDiagnostics(reportsPaths(data.reports ?? {}, params), [], root, at));
+  const remote = readRemoteSpec(data.remote, at);
+  diagnostics.push(...remote.diagnostics);
 
   if (diagnostics.length) return { source, diagnostics: uniqueDiagnostics(diagnostics) };
   return {
@@ -244,6 +248,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       blocker,
       protect: data.protect ?? [],
       reports: data.reports ?? {},
+      remote: remote.spec,
       source,
     },
   };

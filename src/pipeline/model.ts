@@ -73,6 +73,16 @@ export interface BlockerSpec {
   loc: SourceLoc;
 }
 
+/** The shared HTTP cache (`remote:`), before environment overrides (src/cache/remote-settings.ts). */
+export interface RemoteSpec {
+  url: string;
+  push: boolean;
+  /** The environment variable that holds the bearer token (the token is never in the model). */
+  tokenEnv: string;
+  timeoutMs: number;
+  loc: SourceLoc;
+}
+
 export interface Pipeline {
   /** Absolute path of pipeline.yaml. */
   file: string;
@@ -89,6 +99,7 @@ export interface Pipeline {
   protect: string[];
   /** Optional settings for reporters (junit path, ...), passed through untyped. */
   reports: Record<string, unknown>;
+  remote?: RemoteSpec;
   /** The source text, for rendering diagnostics. */
   source: string;
 }

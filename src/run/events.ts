@@ -7,7 +7,8 @@ export type StageStatus = 'up-to-date' | 'restored' | 'done' | 'failed' | 'not-r
 export type RunEvent =
   | { type: 'run-started'; runId: string; time: number; stages: string[]; jobs: number; dryRun: boolean }
   | { type: 'stage-up-to-date'; time: number; stage: string; reason: string }
-  | { type: 'stage-restored'; time: number; stage: string; outs: string[] }
+  /** from: 'remote' when the outs came from the shared remote cache rather than this machine's. */
+  | { type: 'stage-restored'; time: number; stage: string; outs: string[]; from?: 'remote' }
   | { type: 'stage-would-run'; time: number; stage: string; reasons: string[]; restore: boolean }
   /** logs: project-relative files that keep the stage's stdout and stderr (absent when not captured). */
   | { type: 'stage-started'; time: number; stage: string; command: string; reasons: string[]; logs?: string[] }
@@ -41,6 +42,8 @@ export type RunEvent =
   | { type: 'findings'; time: number; stage: string; verdict?: string; severity: 'ok' | 'notice' | 'problem'; headline: string }
   /** A stage's gate (its rule, e.g. `fail_on: divergent`) is met by its findings: the run ends as 'gate'. */
   | { type: 'gate-met'; time: number; stage: string; rule: string; verdict: string; detail: string }
+  /** A run with `remote.push` uploaded what it produced: `stages` run records, `objects` new objects. */
+  | { type: 'remote-pushed'; time: number; url: string; stages: number; objects: number }
   /** CI artifacts (JUnit, manifest, step summary) written after the run. */
   | { type: 'reports-written'; time: number; paths: string[] }
   | {
