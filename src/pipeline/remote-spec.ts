@@ -29,7 +29,7 @@ export function remoteUrlProblem(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return `'${url}' is not a URL`;
+    return 'is not a URL (expected http://HOST[:PORT]/PATH)';
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `the remote cache speaks http:// or https://, not ${parsed.protocol}//`;
   // A password in the URL would be printed wherever the URL is; it belongs in an env var.
