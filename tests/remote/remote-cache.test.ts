@@ -309,11 +309,14 @@ describe('remote cache faults without a server', () => {
     expect(sockets).toHaveLength(1);
   });
 
-  it('nothing listening: connection refused, one warning, exit 0', () => {
-    const p = new TestProject({ 'pipeline.yaml': pipelineText('http://127.0.0.1:9/cache'), 'input.txt': 'x\n' });
-    const run = p.cli(['run']);
+  it('nothing listening: connection refused, one warning, exit 0; the stages never see the token', () => {
+    const dump = `  dump:\n    cmd: "env > out/env.txt"\n    deps: [out/sum.txt]\n    outs: [out/env.txt]\n`;
+    const p = new TestProject({ 'pipeline.yaml': pipelineText('http://127.0.0.1:9/cache', dump), 'input.txt': 'x\n' });
+    const run = p.cli(['run'], env);
     expect(run.code, output(run)).toBe(0);
     expect(remoteWarnings(run)).toHaveLength(1);
     expect(remoteWarnings(run)[0]).toMatch(/connection refused \(ECONNREFUSED\)/);
+    expect(p.read('out/env.txt')).toContain(`RUNLOG=${p.runLog}`);
+    expect(p.read('out/env.txt')).not.toContain(TOKEN);
   });
 });
