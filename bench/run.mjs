@@ -120,5 +120,14 @@ try {
   add('watch: save of the port source → updated summary.md', `not measured: ${(err).message}`, undefined, 'report the figure', undefined);
 }
 
+const { benchRemote } = await import('./remote.mjs');
+const rc = await benchRemote({ reps: quick ? 2 : 5 });
+if (rc.skipped) add('remote cache', `not measured: ${rc.skipped}`, undefined, 'report the figure', undefined);
+else {
+  add('no-op run, remote configured', ms(rc.noop.remoteMs), `${(rc.noop.remoteMs / rc.noop.plainMs).toFixed(2)}× the same run without a remote (${ms(rc.noop.plainMs)})`, '≤ 1.1× without', rc.noop.remoteMs <= 1.1 * rc.noop.plainMs);
+  add(`clean clone, ${rc.stages} stages restored from nginx`, ms(rc.restore.remoteMs), `${(rc.restore.remoteMs / rc.restore.localMs).toFixed(2)}× restoring from the local cache (${ms(rc.restore.localMs)}); running them ${ms(rc.restore.ranMs)}; ${rc.restore.requestsPerStage.toFixed(1)} requests a stage`, 'report the figure', undefined);
+  add(`cold run, ${rc.stages} remote misses`, ms(rc.misses.remoteMs), `${(rc.misses.remoteMs / rc.misses.plainMs).toFixed(2)}× without a remote (${ms(rc.misses.plainMs)})`, 'report the figure', undefined);
+}
+
 const failed = rows.filter((r) => r.ok === false).length;
 console.log(`\n${rows.length} figures, ${failed} beyond target`);

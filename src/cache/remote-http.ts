@@ -4,8 +4,12 @@
 // token (it only ever goes into the Authorization header). Knows nothing about what the bytes mean.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
+import { createRequire } from 'node:module';
 import type { RemoteSettings } from './remote-settings.js';
+
+// TLS costs milliseconds to load: only an https:// remote pays for it.
+const require = createRequire(import.meta.url);
+const tls = (): typeof import('node:https') => require('node:https') as typeof import('node:https');
 
 export type HttpResult<T> = { ok: true; value: T } | { ok: false; problem: string; status?: number };
 
@@ -41,7 +45,7 @@ export class HttpCacheClient {
 
   constructor(private readonly settings: RemoteSettings) {
     this.base = new URL(settings.url.endsWith('/') ? settings.url : settings.url + '/');
-    const Agent = this.base.protocol === 'https:' ? https.Agent : http.Agent;
+    const Agent = this.base.protocol === 'https:' ? tls().Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
   }
 
@@ -99,7 +103,7 @@ export class HttpCacheClient {
       headers['content-type'] = 'application/octet-stream';
       headers['content-length'] = 'file' in body ? statSync(body.file).size : body.bytes.byteLength;
     }
-    const send = url.protocol === 'https:' ? https.request : http.request;
+    const send = url.protocol === 'https:' ? tls().request : http.request;
     return new Promise((resolve) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];

@@ -78,7 +78,8 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
   const force = forceWords.includes('*') ? true : forced.stages.length ? forced.stages : false;
 
   // Checked before the project is held: a bad EVIDENCE_REMOTE_URL is a usage error. Dry runs stay local.
-  const remoteSettings = v['dry-run'] ? undefined : (await import('./remote.js')).remoteOf(pipeline);
+  const wantsRemote = !v['dry-run'] && (pipeline.remote !== undefined || Boolean(process.env.EVIDENCE_REMOTE_URL));
+  const remoteSettings = wantsRemote ? (await import('./remote.js')).remoteOf(pipeline) : undefined;
   // The stages inherit this process's environment: a stage that dumps it (env > out.txt) must not
   // put the cache's token into an out, and from there onto the remote. The settings hold it now.
   if (remoteSettings) delete process.env[remoteSettings.tokenEnv];
