@@ -88,6 +88,7 @@ export class HttpCacheClient {
 
   private statusProblem(status: number, statusText: string): HttpResult<never> {
     let why = `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
+    if (status === 405) why += ' (the server does not take this method here: for nginx, dav_methods PUT in the location)';
     if (status === 401 || status === 403) {
       why += this.settings.token ? ` (the token in ${this.settings.tokenEnv} was refused)` : ` (no token: ${this.settings.tokenEnv} is not set)`;
     }

@@ -262,6 +262,22 @@ describe.skipIf(skip !== undefined)('remote cache over HTTP (nginx)', () => {
     expect(none.stderr).toMatch(/HTTP 401 Unauthorized \(no token: CACHE_TOKEN is not set\)/);
   });
 
+  it('a read-only server: the push gets one warning naming the 405, the run succeeds', async () => {
+    server = await startNginxCache({ readOnly: true });
+    const p = origin(server.url);
+    const run = p.cli(['run'], { EVIDENCE_REMOTE_PUSH: 'true' });
+    expect(run.code, output(run)).toBe(0);
+    expect(p.takeRuns()).toEqual(['gen', 'sum']);
+    expect(remoteWarnings(run)).toEqual([expect.stringMatching(/remote cache http:\/\/127\.0\.0\.1:\d+\/cache: HTTP 405 Not Allowed \(the server does not take this method here: for nginx, dav_methods PUT in the location\); continuing with the local cache only/)]);
+    // Two lookups (misses), then gen's objects (two at most in flight), refused; no record, nothing for sum.
+    const asked = server.requests();
+    expect(asked.slice(0, 2)).toEqual([expect.stringMatching(/^GET \/cache\/ac\/\S+ 404/), expect.stringMatching(/^GET \/cache\/ac\/\S+ 404/)]);
+    const rest = asked.slice(2);
+    expect(rest.every((l) => /^(HEAD \/cache\/cas\/\S+ 404|PUT \/cache\/cas\/\S+ 405)/.test(l))).toBe(true);
+    expect(rest.filter((l) => l.startsWith('PUT')).length).toBeGreaterThanOrEqual(1);
+    expect(rest.length).toBeLessThanOrEqual(4);
+  });
+
   it('two runners pushing at once leave complete records that a clean clone restores from', async () => {
     server = await startNginxCache({ token: TOKEN });
     const ci = origin(server.url);

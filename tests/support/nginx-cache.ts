@@ -58,7 +58,8 @@ export interface NginxCache {
   stop(): Promise<void>;
 }
 
-export async function startNginxCache(opts: { token?: string } = {}): Promise<NginxCache> {
+/** token: a bearer token the location requires; readOnly: no WebDAV, so every PUT is refused (405). */
+export async function startNginxCache(opts: { token?: string; readOnly?: boolean } = {}): Promise<NginxCache> {
   const bin = nginxBinary();
   if (!bin) throw new Error('nginx is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'evidence-nginx-'));
@@ -93,8 +94,7 @@ http {
     root ${docroot};
     location /cache/ {
       ${auth}
-      dav_methods PUT DELETE MOVE;
-      create_full_put_path on;
+      ${opts.readOnly ? '' : 'dav_methods PUT DELETE MOVE;\n      create_full_put_path on;'}
       dav_access user:rw group:r all:r;
     }
   }
