@@ -294,10 +294,15 @@ describe.skipIf(skip !== undefined)('remote cache over HTTP (nginx)', () => {
     }
     expect(objectsUnder(server.root)).toHaveLength(3);
     const dev = cloneOf(ci);
-    const run = dev.cli(['run'], env);
+    const run = dev.cli(['run', '--json'], env);
     expect(run.code, output(run)).toBe(0);
     expect(dev.takeRuns()).toEqual([]);
-    expect(remoteWarnings(run)).toEqual([]);
+    const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; stage?: string; from?: string });
+    expect(events.filter((e) => e.type === 'stage-restored').map((e) => [e.stage, e.from])).toEqual([
+      ['gen', 'remote'],
+      ['sum', 'remote'],
+    ]);
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
   });
 });
 
