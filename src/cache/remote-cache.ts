@@ -18,7 +18,8 @@ import { checksumOf, ObjectStore, type RunRecord } from './store.js';
 
 /** What the workspace asks before a stage would run: bring this fingerprint's record into the local store. */
 export interface RemoteRunSource {
-  fetchRun(fingerprint: string, stage: string): Promise<boolean>;
+  /** outs: the stage's declared out paths; a record must restore exactly those. */
+  fetchRun(fingerprint: string, stage: string, outs: string[]): Promise<boolean>;
 }
 
 export type PushOutcome = { pushed: true; uploaded: number } | { pushed: false; why: 'no local record' | 'local object corrupt' | 'remote failed' };
@@ -32,8 +33,17 @@ export function shortHash(hash: string): string {
   return `${hash.slice(0, 12)}…`;
 }
 
-/** A downloaded record, or why it is not trusted. */
-export function checkRemoteRecord(text: string, fingerprint: string): { ok: true; record: RunRecord } | { ok: false; problem: string } {
+/** A project-relative path that stays inside its base: no absolute path, no `..`, no empty or `.` part. */
+function isPlainRelative(path: unknown): path is string {
+  return typeof path === 'string' && path !== '' && !path.startsWith('/') && path.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/**
+ * A downloaded record, or why it is not trusted. Whoever can write to the server can also compute
+ * a checksum, so the record's shape is checked too: it must restore exactly the stage's outs, files
+ * of a folder out inside that folder, with an ordinary mode, from objects named by a sha256.
+ */
+export function checkRemoteRecord(text: string, fingerprint: string, outs?: string[]): { ok: true; record: RunRecord } | { ok: false; problem: string } {
   let stored: RunRecord & { checksum?: unknown };
   try {
     stored = JSON.parse(text) as RunRecord & { checksum?: unknown };
@@ -46,8 +56,15 @@ export function checkRemoteRecord(text: string, fingerprint: string): { ok: true
   if (record.fingerprint !== fingerprint) return { ok: false, problem: 'names another fingerprint' };
   if (typeof checksum !== 'string' || checksum !== checksumOf(record)) return { ok: false, problem: 'fails its checksum' };
   if (record.outs.some((o) => o.type === 'missing')) return { ok: false, problem: 'records a missing out' };
+  if (outs && (record.outs.length !== outs.length || record.outs.some((o, i) => o.path !== outs[i]))) return { ok: false, problem: "does not restore this stage's outs" };
+  for (const o of record.outs) {
+    if (!isPlainRelative(o.path)) return { ok: false, problem: 'names a path outside the project' };
+    if (o.type === 'dir' && (!Array.isArray(o.files) || o.files.some((f) => !isPlainRelative(f.path) || !f.path.startsWith(o.path + '/')))) return { ok: false, problem: 'names a file outside its folder out' };
+    if (o.type !== 'dir' && o.type !== 'file') return { ok: false, problem: 'is not a run record' };
+  }
   for (const f of ObjectStore.filesOf(record.outs)) {
     if (typeof f.hash !== 'string' || !/^[0-9a-f]{64}$/.test(f.hash)) return { ok: false, problem: 'names an object that is not a sha256' };
+    if (f.mode !== 0o644 && f.mode !== 0o755) return { ok: false, problem: 'gives a file a mode other than 644 or 755' };
   }
   return { ok: true, record };
 }
@@ -93,7 +110,7 @@ export class RemoteCache implements RemoteRunSource {
     this.warn(`remote cache ${this.settings.url}: ${problem}; continuing with the local cache only`);
   }
 
-  async fetchRun(fingerprint: string, stage: string): Promise<boolean> {
+  async fetchRun(fingerprint: string, stage: string, outs?: string[]): Promise<boolean> {
     if (this.failed) return false;
     const got = await this.http.getText(`ac/${fingerprint}`, MAX_RECORD_BYTES);
     if (!got.ok) {
@@ -101,7 +118,7 @@ export class RemoteCache implements RemoteRunSource {
       return false;
     }
     if (got.value === undefined) return false;
-    const checked = checkRemoteRecord(got.value, fingerprint);
+    const checked = checkRemoteRecord(got.value, fingerprint, outs);
     if (!checked.ok) {
       this.warn(`the remote cache's run record ${shortHash(fingerprint)} ${checked.problem}; not trusted, the stage runs here`, stage);
       return false;

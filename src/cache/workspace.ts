@@ -230,7 +230,7 @@ export class Workspace {
     if (!force) {
       const record = this.store.readRun(fingerprint);
       if (this.restorable(record)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
-      if (this.remote && (await this.remote.fetchRun(fingerprint, stage.name))) {
+      if (this.remote && (await this.remote.fetchRun(fingerprint, stage.name, stage.outs.map((o) => o.path)))) {
         const fetched = this.store.readRun(fingerprint);
         if (this.restorable(fetched)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record: fetched, from: 'remote' };
       }

@@ -44,7 +44,7 @@ async function openForTransfer(inv: Invocation, catalog: StageCatalog, verb: str
   const settings = remoteOf(pipeline);
   const remote = settings && new RemoteCache(settings, ws.store, (message, stage) => process.stderr.write(`evidence ${verb}: ${stage ? `${stage}: ` : ''}${message}\n`));
   if (!remote) throw new UsageError(`no remote cache: add remote: { url: ... } to ${inv.values.file as string} or set EVIDENCE_REMOTE_URL`);
-  return { ws, remote, stages: Object.entries(ws.lock.stages) };
+  return { ws, remote, pipeline, stages: Object.entries(ws.lock.stages) };
 }
 
 function plural(n: number, word: string): string {
@@ -80,9 +80,10 @@ export async function pushVerb(inv: Invocation, catalog: StageCatalog): Promise<
 export async function pullVerb(inv: Invocation, catalog: StageCatalog): Promise<number> {
   const t = await openForTransfer(inv, catalog, 'pull');
   if (!t) return EXIT.usage;
-  const { ws, remote, stages } = t;
+  const { ws, remote, pipeline, stages } = t;
   let local = 0;
   const absent: string[] = [];
+  const gone: string[] = [];
   try {
     for (const [name, entry] of stages) {
       const have = ws.store.readRun(entry.fingerprint);
@@ -92,7 +93,13 @@ export async function pullVerb(inv: Invocation, catalog: StageCatalog): Promise<
         local++;
         continue;
       }
-      if (!(await remote.fetchRun(entry.fingerprint, name))) {
+      // A record must restore exactly the stage's outs: a stage the pipeline no longer has has none to check against.
+      const stage = pipeline.stages.get(name);
+      if (!stage) {
+        gone.push(name);
+        continue;
+      }
+      if (!(await remote.fetchRun(entry.fingerprint, name, stage.outs.map((o) => o.path)))) {
         if (!remote.usable) break;
         absent.push(name);
       }
@@ -104,6 +111,7 @@ export async function pullVerb(inv: Invocation, catalog: StageCatalog): Promise<
   const got = remote.counts.recordsFetched;
   const out = [`pulled ${plural(got, 'stage')} of evidence.lock from ${remote.settings.url} (${plural(remote.counts.objectsDownloaded, 'object')} downloaded)${local ? `; ${local} already in the local cache` : ''}`];
   if (absent.length) out.push(`not on the remote: ${absent.join(', ')}`);
+  if (gone.length) out.push(`in evidence.lock but not in the pipeline, not pulled: ${gone.join(', ')}`);
   out.push('evidence run restores them into the project');
   process.stdout.write(out.join('\n') + '\n');
   return EXIT.ok;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, TestProject, logged, type CliResult } from '../helpers/project.js';
 import { nginxSkipReason, startNginxCache, type NginxCache } from '../support/nginx-cache.js';
+import { checksumOf, type RunRecord } from '../../src/cache/store.js';
 
 const skip = nginxSkipReason();
 if (skip && process.env.CI) throw new Error(`remote cache tests cannot be skipped in CI: ${skip}`);
@@ -181,6 +182,27 @@ describe.skipIf(skip !== undefined)('remote cache over HTTP (nginx)', () => {
     expect(r3.code, output(r3)).toBe(0);
     expect(third.takeRuns()).toEqual([]);
     expect(remoteWarnings(r3)).toEqual([]);
+  });
+
+  it('a forged record (checksum recomputed, outs pointed at an input) is refused: nothing outside the outs is written', async () => {
+    server = await startNginxCache();
+    const ci = origin(server.url);
+    expect(ci.cli(['run'], { EVIDENCE_REMOTE_PUSH: '1' }).code).toBe(0);
+    ci.takeRuns();
+    commitLock(ci);
+    const acDir = join(server.root, 'ac');
+    const genFile = readdirSync(acDir).map((f) => join(acDir, f)).find((f) => JSON.parse(readFileSync(f, 'utf8')).stage === 'gen')!;
+    const { checksum: _, ...record } = JSON.parse(readFileSync(genFile, 'utf8')) as RunRecord & { checksum: string };
+    record.outs[0]!.path = 'input.txt';
+    writeFileSync(genFile, JSON.stringify({ ...record, checksum: checksumOf(record) }));
+
+    const dev = cloneOf(ci);
+    const run = dev.cli(['run']);
+    expect(run.code, output(run)).toBe(0);
+    expect(run.stdout).toMatch(/gen: the remote cache's run record [0-9a-f]{12}… does not restore this stage's outs; not trusted, the stage runs here/);
+    expect(dev.takeRuns()).toEqual(['gen']);
+    expect(dev.read('input.txt')).toBe('hello remote cache\n');
+    expect(dev.git('status', '--porcelain')).toBe('');
   });
 
   it('a record whose objects the server lacks is never trusted', async () => {

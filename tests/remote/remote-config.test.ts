@@ -75,6 +75,12 @@ describe('a run record from the server', () => {
 
   it('is trusted when it passes its checksum and names its own fingerprint', () => {
     expect(checkRemoteRecord(text(record), record.fingerprint)).toEqual({ ok: true, record });
+    expect(checkRemoteRecord(text(record), record.fingerprint, ['o.txt'])).toEqual({ ok: true, record });
+  });
+
+  it("is refused when it would restore other paths than the stage's outs (a checksum anyone can compute)", () => {
+    expect(checkRemoteRecord(text(record), record.fingerprint, ['src/main.c'])).toEqual({ ok: false, problem: "does not restore this stage's outs" });
+    expect(checkRemoteRecord(text(record), record.fingerprint, ['o.txt', 'p.txt'])).toEqual({ ok: false, problem: "does not restore this stage's outs" });
   });
 
   it.each([
@@ -84,6 +90,10 @@ describe('a run record from the server', () => {
     ['outs pointed elsewhere', text(record).replace(hash, 'b'.repeat(64)), 'fails its checksum'],
     ['no checksum', JSON.stringify(record), 'fails its checksum'],
     ['a missing out', text({ ...record, outs: [{ type: 'missing', path: 'o.txt' }] }), 'records a missing out'],
+    ['it names a path outside the project', text({ ...record, outs: [{ type: 'file', path: '../o.txt', hash, size: 3, mode: 0o644 }] }), 'names a path outside the project'],
+    ['it names an absolute path', text({ ...record, outs: [{ type: 'file', path: '/etc/o.txt', hash, size: 3, mode: 0o644 }] }), 'names a path outside the project'],
+    ['a folder out holds a file outside it', text({ ...record, outs: [{ type: 'dir', path: 'd', hash, size: 3, files: [{ path: 'e/x', hash, size: 3, mode: 0o644 }] }] }), 'names a file outside its folder out'],
+    ['a file is made setuid', text({ ...record, outs: [{ type: 'file', path: 'o.txt', hash, size: 3, mode: 0o4755 }] }), 'gives a file a mode other than 644 or 755'],
     ['an object name that is a path', text({ ...record, outs: [{ type: 'file', path: 'o.txt', hash: '../../etc/passwd', size: 1, mode: 0o644 }] }), 'names an object that is not a sha256'],
   ])('is refused when %s', (_, body, problem) => {
     expect(checkRemoteRecord(body, record.fingerprint)).toEqual({ ok: false, problem });
