@@ -137,5 +137,14 @@ if (slurm.slurmAvailable()) {
   add('executor: slurm, cold 10-stage run, -j 2: overhead per stage', ms(r.perStageOverheadMs), `bare srun true ${ms(r.srunMs)} (${(r.srunMs / r.shMs).toFixed(0)}× sh -c true); run ${(r.slurmMs / r.localMs).toFixed(2)}× the local run`, '≤ 1.5× bare srun', r.perStageOverheadMs <= 1.5 * r.srunMs);
 } else console.log('  executor: slurm: not measured (no Slurm controller answers; tests/support/slurm-single-node.sh starts one)');
 
+const { benchRemote } = await import('./remote.mjs');
+const rc = await benchRemote({ reps: quick ? 2 : 5 });
+if (rc.skipped) add('remote cache', `not measured: ${rc.skipped}`, undefined, 'report the figure', undefined);
+else {
+  add('no-op run, remote configured', ms(rc.noop.remoteMs), `${(rc.noop.remoteMs / rc.noop.plainMs).toFixed(2)}× the same run without a remote (${ms(rc.noop.plainMs)})`, '≤ 1.1× without', rc.noop.remoteMs <= 1.1 * rc.noop.plainMs);
+  add(`clean clone, ${rc.stages} stages restored from nginx`, ms(rc.restore.remoteMs), `${(rc.restore.remoteMs / rc.restore.localMs).toFixed(2)}× restoring from the local cache (${ms(rc.restore.localMs)}); running them ${ms(rc.restore.ranMs)}; ${rc.restore.requestsPerStage.toFixed(1)} requests a stage`, 'report the figure', undefined);
+  add(`cold run, ${rc.stages} remote misses`, ms(rc.misses.remoteMs), `${(rc.misses.remoteMs / rc.misses.plainMs).toFixed(2)}× without a remote (${ms(rc.misses.plainMs)})`, 'report the figure', undefined);
+}
+
 const failed = rows.filter((r) => r.ok === false).length;
 console.log(`\n${rows.length} figures, ${failed} beyond target`);

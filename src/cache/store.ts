@@ -29,7 +29,7 @@ export interface CorruptRun {
 
 const RECORD_FORMAT = 'evidence-run-record/1';
 
-function checksumOf(r: RunRecord): string {
+export function checksumOf(r: RunRecord): string {
   return sha256(canonicalJson({ format: RECORD_FORMAT, stage: r.stage, fingerprint: r.fingerprint, outs: r.outs, createdAt: r.createdAt }));
 }
 

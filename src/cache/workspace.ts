@@ -17,6 +17,7 @@ import { fingerprintOf, type FingerprintInputs } from './fingerprint.js';
 import { outSpecsOf, PipelineDescriptions } from './pipeline-digest.js';
 import { explainChange, lockEntryOf, type PipelineVersions } from './lock-entry.js';
 import { isScriptReference } from '../pipeline/paths.js';
+import type { RemoteRunSource } from './remote-cache.js';
 
 const require = createRequire(import.meta.url);
 
@@ -44,6 +45,8 @@ export interface Evaluation {
   reasons: string[];
   /** For 'restore': the record whose outs would come back. */
   record?: RunRecord;
+  /** The record came from the remote cache (fetched into the local store by this evaluation). */
+  from?: 'remote';
 }
 
 export class Workspace {
@@ -60,6 +63,9 @@ export class Workspace {
   get historyPath(): string {
     return this.historyFile;
   }
+
+  /** Asked on a local miss before a stage would run (set by a run that has a remote cache). */
+  remote?: RemoteRunSource;
 
   constructor(readonly root: string) {
     this.stateDir = join(root, '.evidence');
@@ -217,11 +223,17 @@ export class Workspace {
     if (!reasons.length) return { stage: stage.name, inputs, fingerprint, verdict: 'up-to-date', reasons };
     if (!force) {
       const record = this.store.readRun(fingerprint);
-      if (record && record.outs.every((o) => o.type !== 'missing') && ObjectStore.filesOf(record.outs).every((f) => this.store.has(f.hash))) {
-        return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
+      if (this.restorable(record)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
+      if (this.remote && (await this.remote.fetchRun(fingerprint, stage.name, stage.outs.map((o) => o.path)))) {
+        const fetched = this.store.readRun(fingerprint);
+        if (this.restorable(fetched)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record: fetched, from: 'remote' };
       }
     }
     return { stage: stage.name, inputs, fingerprint, verdict: 'run', reasons };
+  }
+
+  private restorable(record: RunRecord | undefined): record is RunRecord {
+    return record !== undefined && record.outs.every((o) => o.type !== 'missing') && ObjectStore.filesOf(record.outs).every((f) => this.store.has(f.hash));
   }
 
   /** Hashes the current outs of a stage. */

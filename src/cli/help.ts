@@ -3,7 +3,7 @@
 import type { StageCommand } from '../stage-api/index.js';
 
 /** The core's verbs; a stage catalog adds its own commands (parse, compare, ...). */
-export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'gc', 'watch', 'verify', 'show', 'init'];
+export const VERBS = ['run', 'status', 'dag', 'validate', 'history', 'restore', 'gc', 'watch', 'verify', 'show', 'init', 'push', 'pull'];
 
 const PIPELINE = `  -f, --file PATH        the pipeline file; its folder is the project root (default: pipeline.yaml
                          in the current folder or the nearest folder above it)
@@ -27,6 +27,8 @@ __COMMANDS__  history PATH            list the stored versions of an artifact
   watch [STAGE...]        run, then re-run what each saved change makes out of date
   verify [MANIFEST]       check a downloaded evidence bundle against its manifest
   init                    write a starting pipeline.yaml, a reference program and its port
+  push                    upload what evidence.lock references to the remote cache
+  pull                    download what evidence.lock references from the remote cache
 
 Options:
   -h, --help              help for evidence or for a command (evidence run --help)
@@ -213,6 +215,33 @@ Options:
 ${PIPELINE}      --root DIR         the folder the manifest's paths are relative to
       --json             machine-readable output
   -h, --help             this help
+`,
+  push: `Usage: evidence push [options]
+
+Uploads to the remote cache (pipeline.yaml remote: { url }, or EVIDENCE_REMOTE_URL) the run record
+of every stage evidence.lock lists, with the objects it names: each object the server lacks
+first, the record last, so that nobody ever sees a record whose content is not there yet. A
+stage whose record is not in the local cache (an out with cache: false) is named and skipped.
+The bearer token, if any, is read from the variable remote.token_env names (default
+EVIDENCE_REMOTE_TOKEN) and is never printed.
+Exit 0 when done, 1 when the server failed (down, slow, refused the token) or a local object is
+corrupt, 2 when there is no remote or the pipeline is invalid.
+
+Options:
+${PIPELINE}  -h, --help             this help
+`,
+  pull: `Usage: evidence pull [options]
+
+Downloads from the remote cache the run record of every stage evidence.lock lists, with its
+objects, into the local cache (.evidence/cache); the next evidence run restores them into the
+project instead of running the stages. Every object is checked against its sha256 and every record
+against its checksum before it is kept; a record whose objects the server lacks is not kept.
+evidence run does the same by itself for each stage it would otherwise run.
+Exit 0 when done (stages the remote does not have are named), 1 when the server failed, 2 when
+there is no remote or the pipeline is invalid.
+
+Options:
+${PIPELINE}  -h, --help             this help
 `,
   init: `Usage: evidence init [--template NAME] [--force]
 

@@ -63,6 +63,8 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   gc: { ...COMMON, 'keep-last': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean', short: 'n' }, wait: { type: 'boolean' }, json: { type: 'boolean' } },
   restore: { ...COMMON, run: { type: 'string' } },
   verify: { ...COMMON, json: { type: 'boolean' }, root: { type: 'string' } },
+  push: { ...COMMON },
+  pull: { ...COMMON },
   init: { help: { type: 'boolean', short: 'h' }, template: { type: 'string', short: 't' }, force: { type: 'boolean' }, list: { type: 'boolean' }, ...DIRECTORY },
 };
 

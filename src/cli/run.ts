@@ -18,6 +18,7 @@ import { terminalReporter } from '../report/terminal.js';
 import { jsonLinesReporter } from '../report/json-lines.js';
 import { canRedraw, styleFor } from '../report/style.js';
 import { annotateDiagnostics, judgeAndReport } from './run-reports.js';
+import type { RemoteCache } from '../cache/remote-cache.js';
 
 export function parseJobs(raw: unknown): number {
   if (raw === undefined) return Math.max(1, availableParallelism());
@@ -88,6 +89,13 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     runTargets = share.targets;
   }
 
+  // Checked before the project is held: a bad EVIDENCE_REMOTE_URL is a usage error. Dry runs stay local.
+  const wantsRemote = !v['dry-run'] && (pipeline.remote !== undefined || Boolean(process.env.EVIDENCE_REMOTE_URL));
+  const remoteSettings = wantsRemote ? (await import('./remote.js')).remoteOf(pipeline) : undefined;
+  // The stages inherit this process's environment: a stage that dumps it (env > out.txt) must not
+  // put the cache's token into an out, and from there onto the remote. The settings hold it now.
+  if (remoteSettings) delete process.env[remoteSettings.tokenEnv];
+
   const controller = new AbortController();
   const stopListening = abortOnInterrupt(controller);
 
@@ -123,6 +131,12 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     emit(e);
     recorder?.sink(e);
   };
+  let remote: RemoteCache | undefined;
+  if (remoteSettings) {
+    const { RemoteCache } = await import('../cache/remote-cache.js');
+    remote = new RemoteCache(remoteSettings, ws.store, (message, stage) => sink({ type: 'warning', time: Date.now(), ...(stage ? { stage } : {}), message }));
+    ws.remote = remote;
+  }
   for (const problem of ws.lockProblems) sink({ type: 'warning', time: Date.now(), message: `evidence.lock: ${problem}; that part is ignored and rebuilt as stages run` });
   sink({ type: 'run-started', runId, time: started, stages: graph.order, jobs, dryRun: Boolean(v['dry-run']) });
   if (shard) sink({ ...shard, time: Date.now() });
@@ -142,6 +156,10 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     executors: v['dry-run'] ? undefined : await executorsFor(pipeline),
   });
   for (const r of outcome.results.values()) counts[r.status]++;
+  if (remote) {
+    if (remote.settings.push && outcome.status !== 'interrupted') await (await import('./remote.js')).pushProduced(remote, outcome, sink);
+    remote.close();
+  }
   // Forensics of the first failure; never changes the outcome, even when the blocker itself fails.
   const blocker = v['dry-run'] || !outcome.failures.length ? 'none' : await (await import('../run/blocker-run.js')).runBlocker(pipeline, outcome, { emit: sink, signal: controller.signal, catalog });
   // Gates are judged from the findings on disk; CI reports are written before the exit code.

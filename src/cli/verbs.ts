@@ -23,6 +23,10 @@ export async function dispatch(inv: Invocation, catalog: StageCatalog): Promise<
       return (await import('./watch.js')).watchVerb(inv, catalog);
     case 'verify':
       return (await import('./verify.js')).verifyVerb(inv, catalog);
+    case 'push':
+      return (await import('./remote.js')).pushVerb(inv, catalog);
+    case 'pull':
+      return (await import('./remote.js')).pullVerb(inv, catalog);
     case 'init':
       return (await import('./init.js')).initVerb(inv);
     default:

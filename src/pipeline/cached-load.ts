@@ -24,7 +24,7 @@ export interface CachedLoadResult {
 
 // Bumped whenever the loader's output for the same file changes (a new model field, new implied
 // edges), so that a model cached by an older build is not read back.
-const MODEL_FORMAT = 3;
+const MODEL_FORMAT = 4;
 
 interface CacheFile {
   key: string;

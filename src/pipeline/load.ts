@@ -22,6 +22,7 @@ import { buildStage, checkUses, envStrings, kindVersionOf, pathDiagnostics, type
 import { expandMatrix, readAxes, type Axis } from './matrix.js';
 import { itemRefProblems } from './item-refs.js';
 import { checkDefaultResources } from './resources.js';
+import { readRemoteSpec, type RawRemote } from './remote-spec.js';
 
 export interface LoadOptions {
   /** Raw `-p name=value` overrides; values are read as YAML scalars/flows (`[1, 2]`, `1e-5`, `text`). */
@@ -125,6 +126,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     cache?: { max_size?: string | number; keep_last?: number };
     executor?: 'local' | 'slurm';
     resources?: Record<string, unknown>;
+    remote?: RawRemote;
   };
 
   const diagnostics: Diagnostic[] = [];
@@ -244,6 +246,8 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
     }
     cache = { maxSize, keepLast: data.cache.keep_last };
   }
+  const remote = readRemoteSpec(data.remote, at);
+  diagnostics.push(...remote.diagnostics);
 
   if (diagnostics.length) return { source, diagnostics: uniqueDiagnostics(diagnostics) };
   return {
@@ -260,6 +264,7 @@ export async function loadPipeline(fileArg: string, opts: LoadOptions): Promise<
       protect: data.protect ?? [],
       reports: data.reports ?? {},
       ...(cache ? { cache } : {}),
+      remote: remote.spec,
       source,
     },
   };

@@ -92,6 +92,16 @@ export interface BlockerSpec {
   loc: SourceLoc;
 }
 
+/** The shared HTTP cache (`remote:`), before environment overrides (src/cache/remote-settings.ts). */
+export interface RemoteSpec {
+  url: string;
+  push: boolean;
+  /** The environment variable that holds the bearer token (the token is never in the model). */
+  tokenEnv: string;
+  timeoutMs: number;
+  loc: SourceLoc;
+}
+
 export interface Pipeline {
   /** Absolute path of pipeline.yaml. */
   file: string;
@@ -110,6 +120,7 @@ export interface Pipeline {
   cache?: { maxSize?: number; keepLast?: number };
   /** Optional settings for reporters (junit path, ...), passed through untyped. */
   reports: Record<string, unknown>;
+  remote?: RemoteSpec;
   /** The source text, for rendering diagnostics. */
   source: string;
 }

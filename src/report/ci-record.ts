@@ -10,8 +10,8 @@ export interface StageRecord {
   /** Epoch ms when the stage was settled or started. */
   time: number;
   durationMs?: number;
-  /** 'hit': up to date; 'restored': outs from the object store; 'miss': the stage ran. */
-  cache: 'hit' | 'restored' | 'miss' | 'none';
+  /** 'hit': up to date; 'restored': outs from the object store; 'remote': from the remote cache; 'miss': the stage ran. */
+  cache: 'hit' | 'restored' | 'remote' | 'miss' | 'none';
   /** failed: the failure reason (exit-code, timeout, ...); not-run: why. */
   reason?: string;
   message?: string;
@@ -36,7 +36,7 @@ export function stageRecorder(): StageRecorder {
         set({ stage: e.stage, outcome: 'up-to-date', time: e.time, cache: 'hit' });
         break;
       case 'stage-restored':
-        set({ stage: e.stage, outcome: 'restored', time: e.time, cache: 'restored' });
+        set({ stage: e.stage, outcome: 'restored', time: e.time, cache: e.from === 'remote' ? 'remote' : 'restored' });
         break;
       case 'stage-done':
         set({ stage: e.stage, outcome: 'ran', time: e.time - e.durationMs, durationMs: e.durationMs, cache: 'miss' });

@@ -46,7 +46,7 @@ export function stepSummaryMarkdown(s: SummaryInput): string {
   lines.push('| Stage | Result | Cache | Duration |', '| --- | --- | --- | --- |');
   for (const r of s.records) {
     const detail = r.outcome === 'failed' ? `: ${r.reason} (${(r.message ?? '').split('\n')[0]})` : r.outcome === 'not-run' ? `: ${r.reason ?? ''}` : '';
-    const cache = { hit: 'hit', restored: 'restored', miss: 'miss', none: '—' }[r.cache];
+    const cache = { hit: 'hit', restored: 'restored', remote: 'remote', miss: 'miss', none: '—' }[r.cache];
     lines.push(`| \`${cell(r.stage)}\` | ${cell(RESULT[r.outcome] + detail)} | ${cache} | ${r.outcome === 'ran' || r.outcome === 'failed' ? secs(r.durationMs) : '—'} |`);
   }
   for (const { findings } of s.findings) if (findings.summary) lines.push('', findings.summary);

@@ -76,7 +76,7 @@ export function terminalReporter(opts: TerminalOptions): TerminalReporter {
         write(e.time, `${c.dim('•')} ${e.stage} ${c.dim(`up to date`)}`);
         break;
       case 'stage-restored':
-        write(e.time, `${c.cyan('↺')} ${e.stage} restored from cache`);
+        write(e.time, `${c.cyan('↺')} ${e.stage} restored from ${e.from === 'remote' ? 'remote' : 'cache'}`);
         break;
       case 'stage-would-run':
         write(e.time, `${c.yellow('?')} ${e.stage} ${e.restore ? 'would restore' : 'would run'}: ${e.reasons.join('; ')}`);
@@ -147,6 +147,9 @@ export function terminalReporter(opts: TerminalOptions): TerminalReporter {
         for (const l of e.left) write(e.time, `${c.dim('-')} ${l.stage} ${c.dim(`not run in a shard: ${l.why}`)}`);
         break;
       }
+      case 'remote-pushed':
+        write(e.time, `${c.cyan('⇡')} pushed ${e.stages} stage${e.stages === 1 ? '' : 's'} to ${e.url} (${e.objects} new object${e.objects === 1 ? '' : 's'})`);
+        break;
       case 'reports-written':
         write(e.time, `${c.dim('reports:')} ${e.paths.join(', ')}`);
         break;

@@ -7,7 +7,8 @@ export type StageStatus = 'up-to-date' | 'restored' | 'done' | 'failed' | 'not-r
 export type RunEvent =
   | { type: 'run-started'; runId: string; time: number; stages: string[]; jobs: number; dryRun: boolean }
   | { type: 'stage-up-to-date'; time: number; stage: string; reason: string }
-  | { type: 'stage-restored'; time: number; stage: string; outs: string[] }
+  /** from: 'remote' when the outs came from the shared remote cache rather than this machine's. */
+  | { type: 'stage-restored'; time: number; stage: string; outs: string[]; from?: 'remote' }
   | { type: 'stage-would-run'; time: number; stage: string; reasons: string[]; restore: boolean }
   /** logs: project-relative files that keep the stage's stdout and stderr (absent when not captured). */
   | { type: 'stage-started'; time: number; stage: string; command: string; reasons: string[]; logs?: string[] }
@@ -56,6 +57,8 @@ export type RunEvent =
    * many, and the stages left to a full run because they need every instance.
    */
   | { type: 'shard-selected'; time: number; shard: number; of: number; items: string[]; allItems: number; instances: number; left: Array<{ stage: string; why: string }> }
+  /** A run with `remote.push` uploaded what it produced: `stages` run records, `objects` new objects. */
+  | { type: 'remote-pushed'; time: number; url: string; stages: number; objects: number }
   /** CI artifacts (JUnit, manifest, step summary) written after the run. */
   | { type: 'reports-written'; time: number; paths: string[] }
   | {

@@ -244,7 +244,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
       if (restored.ok) {
         ws.commitRun(pipeline, stage, ev, ev.record!.outs, opts.runId, 'restored');
         outHashes.set(name, outHashMap(ev.record!.outs));
-        opts.emit({ type: 'stage-restored', time: now(), stage: name, outs: stage.outs.map((o) => o.path) });
+        opts.emit({ type: 'stage-restored', time: now(), stage: name, outs: stage.outs.map((o) => o.path), ...(ev.from ? { from: ev.from } : {}) });
         return { status: 'restored', evaluation: ev };
       }
       opts.emit({ type: 'cache-corrupt', time: now(), stage: name, path: restored.corrupt.path, hash: restored.corrupt.hash });

@@ -22,7 +22,7 @@ describe('messages of the command line', () => {
       [['run', '--zzzzzz'], "evidence run: unknown option '--zzzzzz' (evidence run --help lists the options)"],
       [['run', '--json=yes'], 'evidence run: --json takes no value'],
       [['run', '-j'], 'evidence run: -j/--jobs needs a value'],
-      [['stauts'], "evidence: unknown command 'stauts'; did you mean 'status'? Commands: run, status, dag, validate, parse, compare, history, restore, gc, watch, verify, show, init. See evidence --help."],
+      [['stauts'], "evidence: unknown command 'stauts'; did you mean 'status'? Commands: run, status, dag, validate, parse, compare, history, restore, gc, watch, verify, show, init, push, pull. See evidence --help."],
     ];
     for (const [args, message] of cases) {
       const r = p.cli(args);
