@@ -44,11 +44,28 @@ function staleBanner(why: string): string {
   return `<div data-evidence-stale role="status" style="position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:.4em 1em;background:#fff3cd;color:#4d3800;border-bottom:1px solid #c9a227;font:14px/1.4 system-ui,sans-serif">Out of date: ${escapeHtml(why)}. This is the last report it wrote.</div>`;
 }
 
+const CSP_META = /(<meta\s[^>]*http-equiv\s*=\s*["']?content-security-policy["']?[^>]*\scontent\s*=\s*)(?:"([^"]*)"|'([^']*)')/gi;
+
+/**
+ * A page's own Content-Security-Policy (the report kind's allows no fetch at all) would block the
+ * live script's /events stream: the served copy also allows connecting to this server, unless the
+ * page already says where it may connect.
+ */
+function allowEvents(html: string): string {
+  return html.replace(CSP_META, (whole, head: string, double: string | undefined, single: string | undefined) => {
+    const policy = double ?? single ?? '';
+    if (/(^|;)\s*connect-src\b/i.test(policy)) return whole;
+    const allowed = `${policy.replace(/;?\s*$/, '')}; connect-src 'self'`;
+    return double !== undefined ? `${head}"${allowed}"` : `${head}"${allowed.replace(/"/g, '&quot;')}"`;
+  });
+}
+
 /** The page's HTML with the live script (and the stale line, if any) before its last </body>, or at its end. */
 export function injectLive(html: string, state: LiveState, stale?: string): string {
   const added = (stale ? staleBanner(stale) : '') + liveScript(state);
-  const at = html.toLowerCase().lastIndexOf('</body>');
-  return at < 0 ? html + added : html.slice(0, at) + added + html.slice(at);
+  const page = allowEvents(html);
+  const at = page.toLowerCase().lastIndexOf('</body>');
+  return at < 0 ? page + added : page.slice(0, at) + added + page.slice(at);
 }
 
 function shell(title: string, body: string, state: LiveState, waiting: boolean): string {

@@ -32,6 +32,15 @@ describe('injectLive', () => {
   it('appends it to a page without </body>', () => {
     expect(injectLive('<p>x', state)).toMatch(/^<p>x<script data-evidence-live>.*<\/script>$/);
   });
+  it("lets a page whose Content-Security-Policy forbids fetches open /events, and keeps a policy that says where it may connect", () => {
+    const report = `<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'"></head><body></body>`;
+    expect(injectLive(report, state)).toContain(`content="default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'"`);
+    const single = `<meta http-equiv='content-security-policy' content='default-src "none"'><body></body>`;
+    expect(injectLive(single, state)).toContain(`content="default-src &quot;none&quot;; connect-src 'self'"`);
+    const own = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src https://x.test"><body></body>`;
+    expect(injectLive(own, state)).toContain(`content="default-src 'none'; connect-src https://x.test"`);
+    expect(injectLive('<body></body>', state)).not.toContain('connect-src');
+  });
   it('cannot be closed early by a key holding </script>', () => {
     const out = injectLive('<body></body>', { key: '</script><script>alert(1)</script>', sig: 's' });
     expect(out.match(/<\/script>/g)).toHaveLength(1);

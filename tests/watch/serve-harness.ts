@@ -19,6 +19,7 @@ export interface PageProject {
 
 /**
  * Stage `page`: out/page.html holds src/port.txt in <h1 id="v"> (it fails when that says 'fail'),
+ * under the report kind's Content-Security-Policy, which allows no fetch (the live script's /events included),
  * out/data.txt is a second out; stage
  * `other` copies src/other.txt and leaves the page alone.
  */
@@ -29,7 +30,7 @@ export function pageProject(opts: { gated?: boolean } = {}): PageProject {
   const pipeline = `version: 1
 stages:
   page:
-    cmd: '${wait}echo page >> "$RUNLOG"; v=$(cat src/port.txt); [ "$v" != fail ] || exit 1; printf "<!doctype html><html><head><title>t</title></head><body><h1 id=v>%s</h1></body></html>" "$v" > out/page.html; echo "$v" > out/data.txt'
+    cmd: '${wait}echo page >> "$RUNLOG"; v=$(cat src/port.txt); [ "$v" != fail ] || exit 1; printf "<!doctype html><html><head><meta http-equiv=\\042Content-Security-Policy\\042 content=\\042default-src \\047none\\047; style-src \\047unsafe-inline\\047; script-src \\047unsafe-inline\\047\\042><title>t</title></head><body><h1 id=v>%s</h1></body></html>" "$v" > out/page.html; echo "$v" > out/data.txt'
     deps: [src/port.txt]
     outs: [out/page.html, out/data.txt]
   other:
