@@ -70,7 +70,8 @@ export const builtinKinds: Record<string, BuiltinKind> = {
     describesPipeline: withoutSnapshot,
   },
   'summarize-sweep': {
-    version: '1',
+    // 2: a compact comparison's headline, worst Δ rel and per-key statuses read by position.
+    version: '2',
     module: 'summarize-sweep.js',
     inputSchema: 'summarize-sweep.input.schema.json',
     inputPaths: ['comparisons'],

@@ -13,6 +13,8 @@ import fc from 'fast-check';
 import { writeComparison } from '../../stages/compare-traces.js';
 import { compareTraces, COMPACT_ABOVE, type CompareOptions, type Comparison } from '../../stages/trace/compare.js';
 import { itemAt } from '../../stages/trace/compact.js';
+import { collectSweep, instanceOf } from '../../stages/trace/sweep/collect.js';
+import type { PipelineView } from '../../src/stage-api/index.js';
 import { findings } from '../../stages/trace/findings/read.js';
 import { keyGroups } from '../../stages/trace/findings/format.js';
 import { parseTraceText } from '../../stages/trace/parse.js';
@@ -173,6 +175,20 @@ describe('compact and full forms agree on any comparison', () => {
         expect(all.filter((i) => i.status !== 'MATCH').every((i) => items.some((k) => k.name === i.name))).toBe(true);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('makes the same sweep from either form (headline, worst Δ rel, divergent keys, per-key statuses)', () => {
+    const view = { stages: [] } as unknown as PipelineView;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(side('TRACE_C'), side('TRACE_PY')), { minLength: 1, maxLength: 3 }), (pairs) => {
+        const sweepOf = (compactAbove: number) => {
+          const cs = pairs.map(([r, p]) => compareTraces(parseTraceText(r.join('\n') + '\n'), parseTraceText(p.join('\n') + '\n'), { compactAbove }));
+          return collectSweep(cs.map((c, i) => instanceOf(view, `c${i}.json`, c)), cs);
+        };
+        expect(sweepOf(0)).toEqual(sweepOf(Infinity));
+      }),
+      { numRuns: 100 },
     );
   });
 

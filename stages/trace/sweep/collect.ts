@@ -8,6 +8,7 @@ import type { PipelineView } from '../../../src/stage-api/index.js';
 import type { Comparison } from '../comparison.js';
 import { findingVerdictOf, formatRel } from '../findings/format.js';
 import { worseStatus, type Status } from '../status.js';
+import { itemAt, roundOffAt, statusAt } from '../compact.js';
 
 export interface SweepInstance {
   /** The stage that wrote the comparison (e.g. compare@ortho-beam), or the file when no stage did. */
@@ -40,8 +41,9 @@ export function instanceOf(pipeline: PipelineView, file: string, c: Comparison):
   const stage = producerOf(pipeline, file) ?? file;
   const summary = pipeline.stages.find((s) => s.uses === 'summarize' && s.deps.includes(file))?.outs[0];
   const f = c.findings?.[0];
-  const item = f ? c.items[f.index] : undefined;
-  const beyond = c.divergences.map((i) => c.items[i]!).filter((i) => i && !i.roundOff);
+  // Positions among all compared items: in a compact comparison c.items holds only the detailed ones.
+  const item = f ? itemAt(c, f.index) : undefined;
+  const beyond = c.divergences.map((i) => itemAt(c, i)).filter((i): i is NonNullable<typeof i> => i !== undefined && !i.roundOff);
   const rels = beyond.map((i) => i.rel).filter((r): r is number => typeof r === 'number');
   return {
     stage,
@@ -66,20 +68,19 @@ export function collectSweep(instances: SweepInstance[], comparisons: Comparison
   const keyOrder: string[] = [];
   const statuses = new Map<string, Record<string, string>>();
   instances.forEach((inst, n) => {
-    const c = comparisons[n]!;
-    for (const item of c.items) {
-      if (!inst.divergentKeys.includes(item.key)) continue;
-      if (!statuses.has(item.key)) {
-        statuses.set(item.key, {});
-        keyOrder.push(item.key);
+    for (const { key } of itemsOf(comparisons[n]!)) {
+      if (!inst.divergentKeys.includes(key)) continue;
+      if (!statuses.has(key)) {
+        statuses.set(key, {});
+        keyOrder.push(key);
       }
     }
   });
   // Each instance's worst status per listed key, MATCH where it has the key and no divergence.
   instances.forEach((inst, n) => {
-    const c = comparisons[n]!;
+    const all = itemsOf(comparisons[n]!);
     for (const key of keyOrder) {
-      const items = c.items.filter((i) => i.key === key);
+      const items = all.filter((i) => i.key === key);
       if (!items.length) continue;
       const beyond = items.filter((i) => i.status !== 'MATCH' && !i.roundOff);
       statuses.get(key)![inst.stage] = beyond.length ? worstOf(beyond.map((i) => i.status)) : items.some((i) => i.roundOff) ? 'round-off' : 'MATCH';
@@ -91,6 +92,13 @@ export function collectSweep(instances: SweepInstance[], comparisons: Comparison
     groups: [...groups].map(([headline, names]) => ({ headline, instances: names })).sort((a, b) => b.instances.length - a.instances.length),
     keys: keyOrder.map((key) => ({ key, statuses: statuses.get(key)! })),
   };
+}
+
+/** Every compared item's key, status and round-off flag, from either form of a comparison. */
+function itemsOf(c: Comparison): Array<{ key: string; status: Status; roundOff: boolean }> {
+  if (!c.compact) return c.items.map((i) => ({ key: i.key, status: i.status, roundOff: i.roundOff === true }));
+  const { keys, key } = c.compact;
+  return Array.from({ length: c.compact.items }, (_, i) => ({ key: keys[key[i]!]!, status: statusAt(c, i), roundOff: roundOffAt(c, i) }));
 }
 
 function worstOf(statuses: Status[]): Status {
