@@ -1,6 +1,8 @@
 // Configuration and input errors as values with source locations. Rendering turns them into text
 // with the offending line and a caret; writing that text to a terminal is the CLI's business.
 
+import { redactText } from '../stage-api/redact.js';
+
 export interface Diagnostic {
   file: string;
   /** 1-based; 0 when the error has no position in the file (e.g. a missing file). */
@@ -38,7 +40,9 @@ export function renderDiagnostics(diagnostics: Diagnostic[], sources: Map<string
     if (text !== undefined && d.line > 0) {
       let lines = linesOf.get(d.file);
       if (!lines) linesOf.set(d.file, (lines = text.split(/\r?\n/)));
-      const src = lines[d.line - 1] ?? '';
+      // The line is shown as redaction leaves it: a refused URL with a password in it must not
+      // carry the password into a terminal or a CI log.
+      const src = redactText(lines[d.line - 1] ?? '');
       const gutter = String(d.line).padStart(4);
       out.push(`${gutter} | ${src}`);
       const span = Math.max(1, Math.min(d.length ?? 1, Math.max(1, src.length - d.column + 1)));

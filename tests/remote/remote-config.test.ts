@@ -25,6 +25,14 @@ describe('remote: in pipeline.yaml', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('never echoes the password of a URL it refuses, in the line it shows', () => {
+    const p = new TestProject({ 'pipeline.yaml': `version: 1\nremote:\n  url: "http://ci:hunter2@cache.example/x"\n${stages}` });
+    const r = p.cli(['validate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/3 \|   url: "http:\/\/ci:\*\*\*REDACTED\*\*\*@cache\.example\/x"/);
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
+  });
+
   it('accepts a full block and runs with it turned off by EVIDENCE_REMOTE=off without asking anything', () => {
     const p = new TestProject({ 'pipeline.yaml': `version: 1\nremote: { url: "http://127.0.0.1:9/cache", push: true, token_env: CI_CACHE_TOKEN, timeout: 500ms }\n${stages}` });
     expect(p.cli(['validate']).code).toBe(0);
