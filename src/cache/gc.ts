@@ -21,6 +21,8 @@ export function collectGarbage(ws: Workspace, runs: RunStart[], opts: GcOptions 
   for (const file of plan.records) rmSync(file, { force: true });
   for (const file of plan.objects) rmSync(file, { force: true });
   removeEmptyFolders([...plan.records, ...plan.objects]);
+  // What "why it runs" keeps of earlier pipeline versions: only the lock's entries ever read it.
+  ws.prunePipelineDescriptions();
   if (plan.freedHashes.size && history.some((h) => plan.freedHashes.has(h.hash))) {
     const kept = history.filter((h) => !plan.freedHashes.has(h.hash));
     writeFileAtomicSync(ws.historyPath, kept.map((h) => JSON.stringify(h) + '\n').join(''));

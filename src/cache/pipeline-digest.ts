@@ -5,7 +5,7 @@
 // The per-stage part digests that say *what* changed are kept once per pipeline version in
 // .evidence/pipelines/<hash>.json, not in each lock entry; where that file is gone, "why it runs"
 // says the pipeline changed without naming the part.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pipeline, Stage } from '../pipeline/model.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -72,6 +72,24 @@ export class PipelineDescriptions {
     } catch {
       // Only explanations read it: a read-only checkout still runs, and says less about why.
     }
+  }
+
+  /** Removes the kept versions no lock entry names (evidence gc); returns how many went. */
+  prune(named: ReadonlySet<string>): number {
+    let removed = 0;
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    for (const f of files) {
+      if (!f.endsWith('.json') || named.has(f.slice(0, -'.json'.length))) continue;
+      rmSync(join(this.dir, f), { force: true });
+      this.saved.delete(f.slice(0, -'.json'.length));
+      removed++;
+    }
+    return removed;
   }
 
   /** The part digests of an earlier pipeline version, when they were kept. */

@@ -193,6 +193,13 @@ export class Workspace {
     };
   }
 
+  /** Drops the kept pipeline versions (.evidence/pipelines/) that no entry of the lock names. */
+  prunePipelineDescriptions(): number {
+    const named = new Set<string>();
+    for (const e of Object.values(this.lock.stages)) if (typeof e.pipeline === 'string') named.add(e.pipeline);
+    return this.descriptions.prune(named);
+  }
+
   private pipelineVersions(pipeline: Pipeline, self: Stage): PipelineVersions {
     return { self: self.name, now: this.descriptions.of(pipeline).digest(), recorded: (hash) => this.descriptions.load(hash) };
   }

@@ -2,7 +2,7 @@
 // the cache decision in process (src/cache/workspace.ts), on real files in a temp project. Every
 // param and every other stage's definition is its input, so a restored copy of what it wrote always
 // describes the pipeline it is restored into, and "why it runs" names the part that changed.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,18 @@ describe('a stage that describes the pipeline', () => {
     const small = await lockBytesPerDescriber(10);
     const large = await lockBytesPerDescriber(200);
     expect(large).toBeLessThan(small * 1.2);
+  });
+
+  it('keeps a description per pipeline version until gc drops those no lock entry names', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'evidence-describes-'));
+    mkdirSync(join(root, 'out'));
+    const ws = new Workspace(root);
+    await settle(ws, root, pipeline(root, { pixel: 'auto', tolerance: 1e-6 }, { aliases: {} }), 'a\n');
+    await settle(ws, root, pipeline(root, { pixel: 'auto', tolerance: 1e-6 }, { aliases: { a: 'b' } }), 'b\n');
+    const kept = () => readdirSync(join(root, '.evidence', 'pipelines')).sort();
+    expect(kept()).toHaveLength(2);
+    expect(ws.prunePipelineDescriptions()).toBe(1);
+    expect(kept()).toEqual([`${ws.lock.stages.snapshot!.pipeline}.json`]);
   });
 
   it('says the pipeline changed, without naming a part, when the earlier version was not kept', async () => {
