@@ -71,6 +71,8 @@ export interface GcPlan {
   keptSince?: string;
   /** --max-size could not be met without touching the live tier. */
   overBudget: boolean;
+  /** Files the store moved aside as corrupt (cache/corrupt/): never restored from, kept only for a look. */
+  quarantine: { files: string[]; bytes: number };
 }
 
 function listFiles(dir: string): Array<{ name: string; file: string }> {
@@ -197,6 +199,21 @@ export function planGc(store: ObjectStore, lock: LockFile, history: HistoryRecor
     overBudget = total > opts.maxSize;
   }
 
+  const quarantine = { files: [] as string[], bytes: 0 };
+  let aside: string[] = [];
+  try {
+    aside = readdirSync(join(store.cacheDir, 'corrupt'));
+  } catch {
+    // No corrupt object was ever found.
+  }
+  for (const name of aside) {
+    const file = join(store.cacheDir, 'corrupt', name);
+    const st = statOf(file);
+    if (!st) continue;
+    quarantine.files.push(file);
+    quarantine.bytes += st.size;
+  }
+
   const goneRecords = [...records.values()].filter((r) => !keptRecords.has(r.fingerprint));
   const goneObjects = [...objects.values()].filter((o) => !keptObjects.has(o.hash));
   return {
@@ -209,5 +226,6 @@ export function planGc(store: ObjectStore, lock: LockFile, history: HistoryRecor
     runs: runCount,
     keptSince: Number.isFinite(cutoff) ? new Date(cutoff).toISOString() : undefined,
     overBudget,
+    quarantine,
   };
 }

@@ -20,6 +20,7 @@ export function collectGarbage(ws: Workspace, runs: RunStart[], opts: GcOptions 
   if (opts.dryRun) return plan;
   for (const file of plan.records) rmSync(file, { force: true });
   for (const file of plan.objects) rmSync(file, { force: true });
+  for (const file of plan.quarantine.files) rmSync(file, { force: true });
   removeEmptyFolders([...plan.records, ...plan.objects]);
   // What "why it runs" keeps of earlier pipeline versions: only the lock's entries ever read it.
   ws.prunePipelineDescriptions();

@@ -40,6 +40,8 @@ function describe(plan: GcPlan, o: { dryRun: boolean; keepLast?: number; maxSize
     `${o.dryRun ? 'would free' : 'freed'} ${tally(plan.freed)}${o.dryRun ? ' (dry run: nothing was deleted)' : ''}`,
     `kept ${tally(plan.kept)}; evidence.lock names ${tally(plan.live)}`,
   ];
+  const aside = plan.quarantine.files.length;
+  if (aside) lines.push(`${o.dryRun ? 'would remove' : 'removed'} ${counted(aside, 'file')} set aside as corrupt (.evidence/cache/corrupt/, never restored from), ${formatByteSize(plan.quarantine.bytes)}`);
   if (o.keepLast !== undefined) {
     const since = plan.keptSince ? ` (since ${plan.keptSince})` : '';
     if (o.keepLast === 0) lines.push('retention: only what evidence.lock names (--keep-last 0)');
@@ -86,8 +88,9 @@ export async function gcVerb(inv: Invocation): Promise<number> {
       const runs = readRunRecords(stateDir).map((r) => ({ runId: r.runId, startedAt: r.startedAt }));
       const plan = collectGarbage(ws, runs, { keepLast, maxSize, dryRun });
       if (v.json) {
-        const { records: _r, objects: _o, freedHashes: _h, ...summary } = plan;
-        process.stdout.write(JSON.stringify({ dryRun, keepLast: keepLast ?? null, maxSize: maxSize ?? null, ...summary }, null, 2) + '\n');
+        const { records: _r, objects: _o, freedHashes: _h, quarantine, ...summary } = plan;
+        const corrupt = { files: quarantine.files.length, bytes: quarantine.bytes };
+        process.stdout.write(JSON.stringify({ dryRun, keepLast: keepLast ?? null, maxSize: maxSize ?? null, ...summary, corrupt }, null, 2) + '\n');
       } else process.stdout.write(describe(plan, { dryRun, keepLast, maxSize }));
       return EXIT.ok;
     } finally {

@@ -116,6 +116,23 @@ describe('evidence gc', () => {
     expect(real.freed.bytes).toBe(freedBytes);
   });
 
+  it('removes what the store set aside as corrupt, and says so (a dry run only counts it)', () => {
+    const p = project();
+    runEach(p, ['v1\n', 'v2\n']);
+    const big = `.evidence/cache/objects/${sha(bigOf('v1\n')).slice(0, 2)}/${sha(bigOf('v1\n')).slice(2)}`;
+    p.write(big, 'not what its name says');
+    runEach(p, ['v1\n']); // the restore finds the object corrupt, sets it aside, and runs make
+    const aside = () => (existsSync(p.path('.evidence/cache/corrupt')) ? readdirSync(p.path('.evidence/cache/corrupt')) : []);
+    expect(aside()).toHaveLength(1);
+    const dry = p.cli(['gc', '-n']);
+    expect(dry.stdout).toMatch(/gc: would remove 1 file set aside as corrupt/);
+    expect(aside()).toHaveLength(1);
+    const real = p.cli(['gc', '--json']);
+    expect(JSON.parse(real.stdout).corrupt).toEqual({ files: 1, bytes: 'not what its name says'.length });
+    expect(aside()).toHaveLength(0);
+    expect(p.cli(['run', '-q']).code).toBe(0);
+  });
+
   it('--keep-last N keeps what the last N runs made or used, and history lists only what is kept', () => {
     const p = project();
     runEach(p, ['v1\n', 'v2 longer\n', 'v3\n']);
