@@ -7,6 +7,7 @@ import { EXIT } from './exit-codes.js';
 import { UsageError } from './project.js';
 import { Workspace, type HistoryRecord } from '../cache/workspace.js';
 import { readRunRecords } from '../run/run-record.js';
+import { acquireRunLock, describeHolder, runLockPath } from '../run/run-lock.js';
 import { normalizeRel } from '../pipeline/paths.js';
 
 /**
@@ -61,7 +62,21 @@ export async function artifactsVerb(inv: Invocation): Promise<number> {
     }
     return EXIT.ok;
   }
-  const runId = inv.values.run as string | undefined;
+  // A restore writes the store, the history and a project file: no run or gc may do so meanwhile
+  // (gc rewrites the history and could remove the object between its check and its copy).
+  const got = await acquireRunLock(ws.stateDir, { argv: ['evidence', ...process.argv.slice(2)], wait: false });
+  if (!got.ok) {
+    process.stderr.write(`evidence restore: the project is busy: ${describeHolder(got.holder)} holds ${runLockPath(ws.stateDir)}; nothing was restored\n`);
+    return EXIT.failed;
+  }
+  try {
+    return await restoreVersion(ws, root, path, rows, inv.values.run as string | undefined);
+  } finally {
+    got.lock.release();
+  }
+}
+
+async function restoreVersion(ws: Workspace, root: string, path: string, rows: HistoryRecord[], runId: string | undefined): Promise<number> {
   const candidates = runId ? rows.filter((h) => h.runId === runId) : rows;
   const current = await ws.hasher.hashPath(path);
   // The newest version that differs from what the file holds now: right after a run overwrote a

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { TestProject, logged } from '../helpers/project.js';
+import { acquireRunLock } from '../../src/run/run-lock.js';
 
 function objectOf(p: TestProject, stage: string, out: string): string {
   const lock = parse(p.read('evidence.lock'));
@@ -43,7 +44,7 @@ describe('corrupted cache objects', () => {
 });
 
 describe('archival copies', () => {
-  it('keep a hand-written artifact that a stage overwrites; evidence restore gives it back byte for byte', () => {
+  it('keep a hand-written artifact that a stage overwrites; evidence restore gives it back byte for byte', async () => {
     const handWritten = Buffer.concat([Buffer.from('# Pixel (685, 1039) by hand\r\nI = 181.3\n'), Buffer.from([0xff, 0x00, 0xfe])]);
     const p = new TestProject({
       'pipeline.yaml': `version: 1\nstages:\n  report:\n    cmd: "echo generated > report.md"\n    outs: [report.md]\n`,
@@ -70,6 +71,14 @@ describe('archival copies', () => {
     // Back to the generated version, then once more to the hand-written one without --run: the
     // newest version that differs from the file's content.
     expect(p.cli(['run']).stdout).toMatch(/report restored from cache|report started/);
+    expect(p.read('report.md')).toBe('generated\n');
+    // Not while another process holds the project (a run, a watch, gc): it would race their writes.
+    const held = await acquireRunLock(p.path('.evidence'), { argv: ['evidence', 'run'], wait: false });
+    if (!held.ok) throw new Error('the test could not take the run lock');
+    const busy = p.cli(['restore', 'report.md']);
+    held.lock.release();
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/evidence restore: the project is busy: .* holds .*run\.lock; nothing was restored/);
     expect(p.read('report.md')).toBe('generated\n');
     expect(p.cli(['restore', 'report.md']).code).toBe(0);
     expect(readFileSync(p.path('report.md')).equals(handWritten)).toBe(true);
