@@ -7,7 +7,10 @@
 //
 // The first failure of the server (down, slow, refusing the token, erroring) is reported once and
 // turns the remote off for the rest of the command: the work goes on locally, each later stage
-// does not wait for another timeout.
+// does not wait for another timeout. A server that answers every lookup just inside the timeout
+// would still delay each stage by almost that much: SLOW_STRIKES lookups slower than half the
+// timeout (at most SLOW_LOOKUP_MS) turn it off too. Object downloads do not count: their time
+// follows their size.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -28,6 +31,9 @@ export type PushOutcome = { pushed: true; uploaded: number } | { pushed: false; 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 /** Objects of one record in flight at once. */
 const PARALLEL = 4;
+/** A run-record lookup slower than this (or half the timeout, if less) is a strike. */
+const SLOW_LOOKUP_MS = 5000;
+const SLOW_STRIKES = 3;
 
 export function shortHash(hash: string): string {
   return `${hash.slice(0, 12)}…`;
@@ -82,6 +88,7 @@ async function inPool<T>(items: T[], n: number, work: (item: T) => Promise<boole
 export class RemoteCache implements RemoteRunSource {
   private readonly http: HttpCacheClient;
   private failed = false;
+  private slowLookups = 0;
   /** Objects the server served corrupt in this command: a push re-uploads them rather than trusting HEAD. */
   private readonly rejected = new Set<string>();
   readonly counts = { recordsFetched: 0, objectsDownloaded: 0, objectsUploaded: 0 };
@@ -112,9 +119,15 @@ export class RemoteCache implements RemoteRunSource {
 
   async fetchRun(fingerprint: string, stage: string, outs?: string[]): Promise<boolean> {
     if (this.failed) return false;
+    const started = performance.now();
     const got = await this.http.getText(`ac/${fingerprint}`, MAX_RECORD_BYTES);
     if (!got.ok) {
       this.fail(got.problem);
+      return false;
+    }
+    const slow = Math.min(SLOW_LOOKUP_MS, this.settings.timeoutMs / 2);
+    if (performance.now() - started > slow && ++this.slowLookups >= SLOW_STRIKES) {
+      this.fail(`${SLOW_STRIKES} lookups took over ${slow >= 1000 ? `${slow / 1000} s` : `${slow} ms`} each (too slow to wait for at every stage)`);
       return false;
     }
     if (got.value === undefined) return false;

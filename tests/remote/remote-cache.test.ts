@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -351,6 +352,30 @@ describe('remote cache faults without a server', () => {
     expect(remoteWarnings(run)).toEqual([expect.stringMatching(/remote cache http:\/\/127\.0\.0\.1:\d+\/cache: no complete answer within 1s; continuing with the local cache only/)]);
     // One connection: after the timeout, sum did not ask again.
     expect(sockets).toHaveLength(1);
+  });
+
+  it('a server that answers every lookup slowly, within the timeout, is given up after three slow lookups', async () => {
+    let lookups = 0;
+    const slowServer = createHttpServer((req, res) => {
+      lookups++;
+      setTimeout(() => res.writeHead(404).end(), 700);
+    });
+    await new Promise<void>((r) => slowServer.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (slowServer.address() as { port: number }).port;
+      // A chain, so that each lookup waits for the one before (independent stages look up at once).
+      const chain = Array.from({ length: 6 }, (_, i) => `  s${i}:\n    cmd: "echo ${i} > s${i}.txt"\n    deps: [${i ? `s${i - 1}.txt` : 'in.txt'}]\n    outs: [s${i}.txt]\n`).join('');
+      const p = new TestProject({ 'pipeline.yaml': `version: 1\nremote: { url: "http://127.0.0.1:${port}/cache", timeout: 1s }\nstages:\n${chain}`, 'in.txt': 'x\n' });
+      const run = await cliAsync(p, ['run']);
+      expect(run.code, output(run)).toBe(0);
+      expect(remoteWarnings(run)).toEqual([expect.stringMatching(/remote cache http:\/\/127\.0\.0\.1:\d+\/cache: 3 lookups took over 500 ms each \(too slow to wait for at every stage\); continuing with the local cache only/)]);
+      // Six stages missed locally; the three after the third slow lookup did not ask.
+      expect(lookups).toBe(3);
+      for (let i = 0; i < 6; i++) expect(p.read(`s${i}.txt`)).toBe(`${i}\n`);
+    } finally {
+      slowServer.close();
+      slowServer.closeAllConnections();
+    }
   });
 
   it('nothing listening: connection refused, one warning, exit 0; the stages never see the token', () => {
