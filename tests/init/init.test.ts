@@ -53,6 +53,10 @@ describe('evidence init', () => {
       const untracked = p.git('status', '--porcelain', '--untracked-files=all').split('\n').filter(Boolean).map((l) => l.slice(3));
       expect(untracked.some((f) => f.startsWith('build/') || f.startsWith('.evidence/'))).toBe(false);
       expect(untracked).toContain('reports/summary.md');
+      // The report page, and the summary showing its chain plot and linking it.
+      expect(p.read('reports/report.html')).toMatch(/^<!doctype html>/i);
+      expect(p.read('reports/summary.md')).toMatch(/chain\.svg/);
+      expect(p.read('reports/summary.md')).toMatch(/report\.html/);
       const again = p.cli(['run']);
       expect(again.code).toBe(EXIT.ok);
       expect(again.stdout).toMatch(/ok: \d+ up to date/);
