@@ -81,24 +81,34 @@ async function vectorSection(c: Comparison): Promise<string> {
     if (typeof r === 'number') bars.push({ component: label, side: 'reference', value: r });
     if (typeof p === 'number') bars.push({ component: label, side: 'port', value: p });
   }
+  // Sides orders of magnitude apart (a unit factor, a missing 1e10) would leave one side's bars
+  // invisible on a linear axis: then the bars show |value| on a log axis, and the table the signs.
+  const largest = (side: string) => Math.max(0, ...bars.filter((b) => b.side === side).map((b) => Math.abs(b.value)));
+  const [refMax, portMax] = [largest('reference'), largest('port')];
+  const apart = refMax > 0 && portMax > 0 ? Math.abs(Math.log10(portMax / refMax)) : 0;
+  const logScale = apart >= 2;
+  const shown = logScale ? bars.filter((b) => b.value !== 0).map((b) => ({ ...b, magnitude: Math.abs(b.value) })) : bars;
   const spec = {
     width: Math.min(640, 90 * n + 60),
     height: 160,
-    data: { values: bars.map((b) => ({ ...b, description: `${it.name} ${b.component} ${b.side}: ${b.value}` })) },
+    data: { values: shown.map((b) => ({ ...b, description: `${it.name} ${b.component} ${b.side}: ${b.value}` })) },
     name: 'components',
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'component', type: 'nominal', sort: null, title: 'component', axis: { labelAngle: 0 } },
       xOffset: { field: 'side', sort: ['reference', 'port'] },
-      y: { field: 'value', type: 'quantitative', title: 'value' },
+      y: logScale ? { field: 'magnitude', type: 'quantitative', title: '|value| (log)', scale: { type: 'log' } } : { field: 'value', type: 'quantitative', title: 'value' },
       color: { field: 'side', type: 'nominal', title: null, scale: { domain: ['reference', 'port'], range: ['#0072b2', '#e69f00'] } },
       description: { field: 'description' },
     },
   };
+  const caption = logScale
+    ? `Each component's magnitude, reference and port side by side, on a log axis: the two sides are ${Math.round(apart)} orders of magnitude apart. Signs${shown.length < bars.length ? ' and zeros' : ''} are in the table.`
+    : 'Each component, reference and port side by side.';
   return [
     `<h2 id="vector">Headline in detail: <code>${escapeHtml(it.name)}</code></h2>`,
     `<p>${inlineMarkdown(diagnosisText(it))}.</p>`,
-    figure('vector-plot', await renderSvg(spec), 'Each component, reference and port side by side.'),
+    figure('vector-plot', await renderSvg(spec), caption),
     '<table class="components"><thead><tr><th>component</th><th>reference</th><th>port</th><th>Δ (port − reference)</th><th>ratio port/reference</th></tr></thead>',
     `<tbody>\n${rows.join('\n')}\n</tbody></table>`,
   ].join('\n');

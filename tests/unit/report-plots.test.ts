@@ -117,6 +117,23 @@ describe('the sweep heatmap', () => {
   });
 });
 
+describe('the headline in detail', () => {
+  const vectorPair = (factor: number) =>
+    compareTraces(parseTraceText('TRACE_C: a 1.5\nTRACE_C: v 0.25 -0.5 2.0\n'), parseTraceText(`TRACE_PY: a 1.5\nTRACE_PY: v ${[0.25, -0.5, 2.0].map((x) => (x * factor).toPrecision(15)).join(' ')}\n`));
+  const caption = (html: string) => /<figure[^>]*id="vector-plot"[^>]*>[\s\S]*?<figcaption[^>]*>([\s\S]*?)<\/figcaption>/.exec(html)?.[1] ?? '';
+
+  it('draws magnitudes on a log axis when the sides are orders of magnitude apart, and says so', async () => {
+    const { html } = await comparisonReport(vectorPair(1e-10));
+    expect(caption(html)).toMatch(/on a log axis: the two sides are 10 orders of magnitude apart\. Signs are in the table/);
+    expect(html).toContain('|value| (log)');
+  });
+
+  it('keeps signed values on a linear axis when they are comparable', async () => {
+    const { html } = await comparisonReport(vectorPair(3));
+    expect(caption(html)).toBe('Each component, reference and port side by side.');
+  });
+});
+
 describe('the page', () => {
   it('escapes what the traces print: a key like <script> stays text', async () => {
     expect(markdownBlocks(['1. `<b>x</b>` **bold**', '   Diagnosis: a & b'])).toBe('<ol>\n<li><code>&lt;b&gt;x&lt;/b&gt;</code> <strong>bold</strong><br>Diagnosis: a &amp; b</li>\n</ol>');
