@@ -81,8 +81,9 @@ export const builtinKinds: Record<string, BuiltinKind> = {
   // One kind for a comparison's report and a sweep's (stages/report.ts says why); output first, so
   // report.html is the stage's primary output (the served page finds it there).
   report: {
-    // 2: the headline's components on a log axis of magnitudes when the sides are orders apart.
-    version: '2',
+    // 3: the headline's components as points on a log axis of magnitudes when the sides are orders
+    // apart (2 drew bars there, which a log axis cannot show).
+    version: '3',
     module: 'report.js',
     inputSchema: 'report.input.schema.json',
     inputPaths: ['comparison', 'sweep', 'comparisons'],

@@ -93,7 +93,8 @@ async function vectorSection(c: Comparison): Promise<string> {
     height: 160,
     data: { values: shown.map((b) => ({ ...b, description: `${it.name} ${b.component} ${b.side}: ${b.value}` })) },
     name: 'components',
-    mark: { type: 'bar' },
+    // A bar on a log axis would start at zero, which the axis does not have: points instead.
+    mark: logScale ? { type: 'point', filled: true, size: 90 } : { type: 'bar' },
     encoding: {
       x: { field: 'component', type: 'nominal', sort: null, title: 'component', axis: { labelAngle: 0 } },
       xOffset: { field: 'side', sort: ['reference', 'port'] },

@@ -126,6 +126,11 @@ describe('the headline in detail', () => {
     const { html } = await comparisonReport(vectorPair(1e-10));
     expect(caption(html)).toMatch(/on a log axis: the two sides are 10 orders of magnitude apart\. Signs are in the table/);
     expect(html).toContain('|value| (log)');
+    // Every component of both sides is drawn, inside the plot (a bar on a log axis draws nothing).
+    const plot = html.slice(html.indexOf('id="vector-plot"'), html.indexOf('</figure>', html.indexOf('id="vector-plot"')));
+    const marks = [...(/<g class="[^"]*components_marks"[^>]*>(.*?)<\/g>/s.exec(plot)?.[1] ?? '').matchAll(/translate\(([-\d.e]+),([-\d.e]+)\)/g)];
+    expect(marks).toHaveLength(6);
+    for (const [, x, y] of marks) expect(Number.isFinite(Number(x)) && Number.isFinite(Number(y)) && Number(y) >= 0 && Number(y) <= 160).toBe(true);
   });
 
   it('keeps signed values on a linear axis when they are comparable', async () => {
