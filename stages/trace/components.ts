@@ -218,122 +218,34 @@ export function compareNumbersInto(into: Outcome, r: ArrayLike<number>, ro: numb
 export function compareInto(into: Outcome, r: Component[], p: Component[], tol: Tol, exact: boolean, source: PrecisionSource = FLOAT64_SOURCE): boolean {
   if (numbersOnly(r) && numbersOnly(p)) return compareNumbersInto(into, r as number[], 0, r.length, p as number[], 0, p.length, tol, exact, source);
   const n = r.length;
-  into.abs = null;
-  into.rel = null;
-  into.delta = null;
-  into.ratio = null;
-  into.worst = null;
-  if (n !== p.length) {
-    into.status = 'CRITICAL';
-    return true;
-  }
-  let normR = 0;
-  let normP = 0;
+  if (n !== p.length) return compareNumbersInto(into, [], 0, n, [], 0, p.length, tol, exact, source);
+  // Some component is text or a non-finite name. Text against text enters the numeric rules as a
+  // pair of NaN (which they skip) and is judged here.
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
   let textDiff = -1;
-  // Some component is text or a non-finite name here (all numbers went to compareNumbersInto).
   for (let i = 0; i < n; i++) {
-    const ri = r[i]!;
-    const pi = p[i]!;
-    const a = typeof ri === 'number' ? ri : componentNumber(ri);
-    const b = typeof pi === 'number' ? pi : componentNumber(pi);
-    if (a === undefined || b === undefined) {
-      if (a !== undefined || b !== undefined) {
-        into.status = 'CRITICAL'; // text versus number
-        into.worst = i;
-        return true;
-      }
-      if (ri !== pi && textDiff < 0) textDiff = i;
-      continue;
+    const x = componentNumber(r[i]!);
+    const y = componentNumber(p[i]!);
+    // Text against a number, or a non-finite value against another value: the first such pair.
+    const nonFinite = x !== undefined && y !== undefined && (!Number.isFinite(x) || !Number.isFinite(y)) && !((x !== x && y !== y) || x === y);
+    if ((x === undefined) !== (y === undefined) || nonFinite) {
+      into.abs = into.rel = into.delta = into.ratio = null;
+      into.status = 'CRITICAL';
+      into.worst = i;
+      return true;
     }
-    if (a !== a || b !== b || a === Infinity || a === -Infinity || b === Infinity || b === -Infinity) {
-      if (!((a !== a && b !== b) || a === b)) {
-        into.status = 'CRITICAL';
-        into.worst = i;
-        return true;
-      }
-      continue;
-    }
-    const ma = a < 0 ? -a : a;
-    const mb = b < 0 ? -b : b;
-    if (ma > normR) normR = ma;
-    if (mb > normP) normP = mb;
+    if (x === undefined && r[i] !== p[i] && textDiff < 0) textDiff = i;
+    a[i] = x ?? NaN;
+    b[i] = y ?? NaN;
   }
-  const scale = normR > normP ? normR : normP;
-  const minorAllowed = tol.minor * scale;
-  let floor = -1; // computed once, the first time a component exceeds rel and abs
-  let maxD = 0;
-  let maxAt = -1;
-  let worst = -1;
-  let worstExcess = 0;
-  let worstD = 0;
-  let failed = false;
-  let signFlip = false;
-  for (let i = 0; i < n; i++) {
-    const a = componentNumber(r[i]!);
-    const b = componentNumber(p[i]!);
-    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) continue;
-    const d = b > a ? b - a : a - b;
-    if (d > maxD) {
-      maxD = d;
-      maxAt = i;
-    }
-    if (d === 0) continue;
-    let allowed = 0;
-    if (!exact) {
-      const ma = a < 0 ? -a : a;
-      const mb = b < 0 ? -b : b;
-      allowed = tol.rel * (ma > mb ? ma : mb);
-      if (tol.abs > allowed) allowed = tol.abs;
-      if (d > allowed) {
-        // Never looser than the old rule (rel × the item's magnitude): a user asking for 1e-12
-        // must still see float32 rounding as beyond tolerance (then labelled round-off).
-        if (floor < 0) floor = Math.min(FLOOR_ULPS * ulpIn(scale, source.precision()), tol.rel * scale);
-        if (floor > allowed) allowed = floor;
-      }
-    }
-    if (d > allowed) {
-      failed = true;
-      // The worst component is the one furthest beyond its allowance, so that a small component
-      // that fails is shown rather than a large one that passes.
-      const excess = allowed > 0 ? d / allowed : Infinity;
-      if (worst < 0 || excess > worstExcess || (excess === worstExcess && d > worstD)) {
-        worst = i;
-        worstExcess = excess;
-        worstD = d;
-      }
-      if (a * b < 0 && d > minorAllowed) signFlip = true;
-    }
-  }
-  if (!failed && textDiff < 0) {
-    into.status = 'MATCH';
-    into.abs = maxD;
-    into.rel = scale === 0 ? 0 : maxD / scale;
-    into.worst = maxAt >= 0 ? maxAt : n > 0 ? 0 : null;
-    return false;
-  }
-  const rel = scale === 0 ? 0 : maxD / scale;
-  let status: Status;
-  const orders =
-    (normR === 0) !== (normP === 0) || (normR > 0 && normP > 0 && (normR / normP >= CRITICAL_FACTOR || normP / normR >= CRITICAL_FACTOR));
-  if (failed && orders) status = 'CRITICAL';
-  else if (signFlip) status = 'CRITICAL';
-  else if (textDiff >= 0) status = 'DIVERGENT';
-  else if (!exact && rel < tol.minor) status = 'MINOR';
-  else status = 'DIVERGENT';
-  if (worst < 0) worst = textDiff >= 0 ? textDiff : n > 0 ? 0 : -1;
-  into.status = status;
-  if (!(textDiff >= 0 && maxD === 0)) {
-    into.abs = maxD;
-    into.rel = rel;
-  }
-  if (worst >= 0) {
-    into.worst = worst;
-    const a = componentNumber(r[worst]!);
-    const b = componentNumber(p[worst]!);
-    if (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b)) {
-      into.delta = b - a;
-      if (a !== 0 && Number.isFinite(b / a)) into.ratio = b / a;
-    }
+  const failed = compareNumbersInto(into, a, 0, n, b, 0, n, tol, exact, source);
+  if (textDiff < 0) return failed;
+  // A differing text component makes the item DIVERGENT at least; its numbers still say how far.
+  if (into.status === 'MATCH' || into.status === 'MINOR') into.status = 'DIVERGENT';
+  if (!failed) {
+    into.worst = textDiff;
+    if (into.abs === 0) into.abs = into.rel = null;
   }
   return true;
 }
