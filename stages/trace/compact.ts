@@ -106,7 +106,14 @@ export function compactComparison(c: Comparison, table: ItemTable, threshold: nu
  */
 export function* compactJsonPieces(k: CompactItems): Generator<string | Buffer> {
   yield `{"threshold":${k.threshold},"items":${k.items},"keys":${JSON.stringify(k.keys)},\n  "key":[`;
-  const n = k.items;
+  yield* columnPieces(k.items, (out, p, i) => putInteger(out, p, k.key[i]!));
+  yield `],\n  "status":${JSON.stringify(k.status)},\n  "rel":[`;
+  yield* columnPieces(k.items, (out, p, i) => putRel(out, p, k.rel[i]));
+  yield ']}';
+}
+
+/** n comma-separated numbers, each written by `put` (at most 12 bytes), in buffers of 65,536 numbers. */
+function* columnPieces(n: number, put: (out: Buffer, p: number, i: number) => number): Generator<Buffer> {
   const STEP = 1 << 16;
   for (let a = 0; a < n; a += STEP) {
     const b = Math.min(n, a + STEP);
@@ -114,22 +121,10 @@ export function* compactJsonPieces(k: CompactItems): Generator<string | Buffer> 
     let p = 0;
     for (let i = a; i < b; i++) {
       if (i > 0) out[p++] = 0x2c;
-      p = putInteger(out, p, k.key[i]!);
+      p = put(out, p, i);
     }
     yield out.subarray(0, p);
   }
-  yield `],\n  "status":${JSON.stringify(k.status)},\n  "rel":[`;
-  for (let a = 0; a < n; a += STEP) {
-    const b = Math.min(n, a + STEP);
-    const out = Buffer.allocUnsafe((b - a) * 12);
-    let p = 0;
-    for (let i = a; i < b; i++) {
-      if (i > 0) out[p++] = 0x2c;
-      p = putRel(out, p, k.rel[i]);
-    }
-    yield out.subarray(0, p);
-  }
-  yield ']}';
 }
 
 function putInteger(out: Buffer, p: number, x: number): number {
