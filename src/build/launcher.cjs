@@ -50,5 +50,5 @@ bundle.paths = Module._nodeModulePaths(__dirname);
 const bundleRequire = (id) => bundle.require(id);
 bundleRequire.resolve = (request, options) => Module._resolveFilename(request, bundle, false, options);
 bundleRequire.cache = Module._cache;
-bundleRequire.main = process.mainModule;
+bundleRequire.main = require.main;
 script.runInThisContext()(bundle.exports, bundleRequire, bundle, filename, __dirname);
