@@ -57,6 +57,7 @@ async function run(x: Execution, cwd: string): Promise<ExecutionResult> {
   if (res.spawnError) return failed('exit-code', `could not start: ${res.spawnError}`);
   if (res.timedOut) return failed('timeout', `timed out after ${stage.timeoutMs! / 1000} s`, res.exitCode, res.signal);
   if (res.aborted) return failed('interrupted', 'interrupted', res.exitCode, res.signal);
+  if (res.lost) return failed('exit-code', `its end could not be observed: ${res.lost}`);
   if (res.signal) return failed('signal', `killed by ${res.signal}`, null, res.signal);
   if (res.exitCode !== 0) return failed('exit-code', `exited with code ${res.exitCode}`, res.exitCode);
   return { ok: true };

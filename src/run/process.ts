@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { registerGroup, signalGroup, terminateGroup, unregisterGroup } from './process-group.js';
+import { launchThroughHelper, type Exit, type Launched, type LaunchSpec } from './spawner.js';
 import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
 
 export interface ProcessSpec {
@@ -43,6 +44,8 @@ export interface ProcessResult {
   aborted: boolean;
   /** The spawn itself failed (command not found for argv, bad cwd). */
   spawnError?: string;
+  /** The process started, but its end could not be observed (the spawner helper died). */
+  lost?: string;
   durationMs: number;
 }
 
@@ -50,77 +53,94 @@ function tempFor(file: string): string {
   return `${file}${PARTIAL_SUFFIX}`;
 }
 
-export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
-  const started = Date.now();
-  const outDir = dirname(spec.stdoutFile);
-  mkdirSync(outDir, { recursive: true });
-  if (dirname(spec.stderrFile) !== outDir) mkdirSync(dirname(spec.stderrFile), { recursive: true });
-  const outTmp = tempFor(spec.stdoutFile);
-  const errTmp = tempFor(spec.stderrFile);
-  const outFd = openSync(outTmp, 'w');
-  const errFd = spec.stderrFile === spec.stdoutFile ? outFd : openSync(errTmp, 'w');
-  const [file, args] = typeof spec.cmd === 'string' ? ['/bin/sh', ['-c', spec.cmd]] : [spec.cmd[0]!, spec.cmd.slice(1)];
-
-  const result = await new Promise<ProcessResult>((resolvePromise) => {
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let killDeadline: number | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    const child = spawn(file, args, {
+/** node's own spawn: the fallback where the spawner helper is not available. */
+function launchWithNode(spec: LaunchSpec): Promise<Launched> {
+  const outFd = openSync(spec.stdoutPath, 'w');
+  const errFd = spec.stderrPath === spec.stdoutPath ? outFd : openSync(spec.stderrPath, 'w');
+  let child;
+  try {
+    child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ['ignore', outFd, errFd],
       detached: true, // its own process group: we signal -pid to reach grandchildren
     });
-    const pgid = child.pid;
-    if (pgid !== undefined) registerGroup(pgid);
-    const terminate = () => {
-      if (pgid === undefined || killDeadline !== undefined) return;
-      signalGroup(pgid, 'SIGTERM');
-      killDeadline = Date.now() + spec.graceMs;
-      killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.graceMs);
-    };
-    const onAbort = () => {
-      aborted = true;
-      terminate();
-    };
-    if (spec.signal.aborted) onAbort();
-    else spec.signal.addEventListener('abort', onAbort, { once: true });
-    if (spec.timeoutMs) {
-      timeoutTimer = setTimeout(() => {
-        timedOut = true;
-        terminate();
-      }, spec.timeoutMs);
-    }
-    if (pgid !== undefined) spec.onSpawn?.(pgid);
-    child.on('error', (err) => {
-      clearTimeout(timeoutTimer);
-      clearTimeout(killTimer);
-      spec.signal.removeEventListener('abort', onAbort);
-      if (pgid !== undefined) unregisterGroup(pgid);
-      resolvePromise({ exitCode: null, signal: null, timedOut, aborted, spawnError: err.message, durationMs: Date.now() - started });
-    });
-    child.on('exit', (code, sig) => {
-      clearTimeout(timeoutTimer);
-      spec.signal.removeEventListener('abort', onAbort);
-      // Whatever the stage left running in its group goes with it, and the stage is not over until
-      // it has: a grandchild that ignores SIGTERM must not outlive the run as an orphan.
-      const grace = killDeadline === undefined ? spec.graceMs : Math.max(0, killDeadline - Date.now());
-      const group = pgid === undefined ? Promise.resolve() : terminateGroup(pgid, grace);
-      void group.then(() => {
-        clearTimeout(killTimer);
-        if (pgid !== undefined) unregisterGroup(pgid);
-        resolvePromise({ exitCode: code, signal: sig, timedOut, aborted, durationMs: Date.now() - started });
-      });
-    });
-  });
+  } finally {
+    // The child holds its own copies once spawn returned.
+    closeSync(outFd);
+    if (errFd !== outFd) closeSync(errFd);
+  }
+  const exit = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  if (child.pid !== undefined) return Promise.resolve({ pid: child.pid, exit });
+  return new Promise((resolve) => child.on('error', (err) => resolve({ error: err.message })));
+}
 
-  closeSync(outFd);
-  if (errFd !== outFd) closeSync(errFd);
-  renameSync(outTmp, spec.stdoutFile);
-  if (errFd !== outFd) renameSync(errTmp, spec.stderrFile);
-  return result;
+/** Makes sure a capture file exists (the child may have failed before opening it). */
+function touch(file: string): void {
+  closeSync(openSync(file, 'a'));
+}
+
+export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
+  const started = Date.now();
+  const outDir = dirname(spec.stdoutFile);
+  mkdirSync(outDir, { recursive: true });
+  if (dirname(spec.stderrFile) !== outDir) mkdirSync(dirname(spec.stderrFile), { recursive: true });
+  const shared = spec.stderrFile === spec.stdoutFile;
+  const outTmp = tempFor(spec.stdoutFile);
+  const errTmp = shared ? outTmp : tempFor(spec.stderrFile);
+  const [file, args] = typeof spec.cmd === 'string' ? ['/bin/sh', ['-c', spec.cmd]] : [spec.cmd[0]!, spec.cmd.slice(1)];
+  const launch: LaunchSpec = { file, args, cwd: spec.cwd, env: spec.env, stdoutPath: outTmp, stderrPath: errTmp };
+  let launched = await (launchThroughHelper(launch) ?? launchWithNode(launch));
+  if ('unavailable' in launched) launched = await launchWithNode(launch);
+  const finish = () => {
+    renameSync(outTmp, spec.stdoutFile);
+    if (!shared) renameSync(errTmp, spec.stderrFile);
+  };
+  if ('error' in launched || 'unavailable' in launched) {
+    touch(outTmp);
+    if (!shared) touch(errTmp);
+    finish();
+    const spawnError = 'error' in launched ? launched.error : launched.unavailable;
+    return { exitCode: null, signal: null, timedOut: false, aborted: spec.signal.aborted, spawnError, durationMs: Date.now() - started };
+  }
+
+  const pgid = launched.pid;
+  registerGroup(pgid);
+  let timedOut = false;
+  let aborted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  let killDeadline: number | undefined;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  const terminate = () => {
+    if (killDeadline !== undefined) return;
+    signalGroup(pgid, 'SIGTERM');
+    killDeadline = Date.now() + spec.graceMs;
+    killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.graceMs);
+  };
+  const onAbort = () => {
+    aborted = true;
+    terminate();
+  };
+  if (spec.signal.aborted) onAbort();
+  else spec.signal.addEventListener('abort', onAbort, { once: true });
+  if (spec.timeoutMs) {
+    timeoutTimer = setTimeout(() => {
+      timedOut = true;
+      terminate();
+    }, spec.timeoutMs);
+  }
+  spec.onSpawn?.(pgid);
+  const exit = await launched.exit;
+  clearTimeout(timeoutTimer);
+  spec.signal.removeEventListener('abort', onAbort);
+  // Whatever the stage left running in its group goes with it, and the stage is not over until
+  // it has: a grandchild that ignores SIGTERM must not outlive the run as an orphan.
+  const grace = killDeadline === undefined ? spec.graceMs : Math.max(0, killDeadline - Date.now());
+  await terminateGroup(pgid, grace);
+  clearTimeout(killTimer);
+  unregisterGroup(pgid);
+  finish();
+  return { exitCode: exit.code, signal: exit.signal, timedOut, aborted, lost: exit.lost, durationMs: Date.now() - started };
 }
 
 /** The last `maxBytes` of a file as text (whole lines where possible). */

@@ -1,0 +1,172 @@
+// Stage processes start through the spawner helper (dist/native/evidence-spawner) where it was
+// built, else through node's spawn. Both ways must behave alike; each case runs both, on real
+// processes. The helper's own failure modes (not built, killed mid-run) are checked at the end.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess, type ProcessSpec } from '../../src/run/process.js';
+import { spawnerBinary, spawnerPid, stopSpawner } from '../../src/run/spawner.js';
+import { PARTIAL_SUFFIX } from '../../src/fs/atomic-write.js';
+import { pidGone, waitFor } from '../helpers/processes.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'evidence-spawner-'));
+});
+afterAll(() => {
+  stopSpawner();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+function spec(cmd: string | string[], extra: Partial<ProcessSpec> = {}): ProcessSpec {
+  n++;
+  return {
+    cmd,
+    cwd: dir,
+    env: { ...process.env },
+    stdoutFile: join(dir, 'logs', `${n}.out`),
+    stderrFile: join(dir, 'logs', `${n}.err`),
+    signal: new AbortController().signal,
+    graceMs: 500,
+    ...extra,
+  };
+}
+
+it('the helper was built (npm run build compiles it where cc exists, as on CI)', () => {
+  expect(spawnerBinary()).toBeDefined();
+});
+
+describe.each(['helper', 'node'] as const)('starting stage processes through %s', (mode) => {
+  const saved = process.env.EVIDENCE_SPAWNER;
+  beforeAll(() => {
+    stopSpawner();
+    if (mode === 'node') process.env.EVIDENCE_SPAWNER = 'node';
+    else delete process.env.EVIDENCE_SPAWNER;
+  });
+  afterAll(() => {
+    stopSpawner();
+    if (saved === undefined) delete process.env.EVIDENCE_SPAWNER;
+    else process.env.EVIDENCE_SPAWNER = saved;
+  });
+  afterEach(() => {
+    // The mode in use is the one asked for.
+    if (mode === 'helper') expect(spawnerPid()).toBeDefined();
+    else expect(spawnerPid()).toBeUndefined();
+  });
+
+  it('reports the exit code, writes the streams to their files, gives stdin as /dev/null', async () => {
+    const s = spec('echo out; echo err >&2; cat; exit 7');
+    const r = await runProcess(s);
+    expect(r).toMatchObject({ exitCode: 7, signal: null, timedOut: false, aborted: false });
+    expect(r.spawnError).toBeUndefined();
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe('out\n');
+    expect(readFileSync(s.stderrFile, 'utf8')).toBe('err\n');
+    expect(existsSync(`${s.stdoutFile}${PARTIAL_SUFFIX}`)).toBe(false);
+  });
+
+  it('one file for both streams when they are given the same path, in the order written', async () => {
+    const s = spec('echo a; echo b >&2; echo c');
+    s.stderrFile = s.stdoutFile;
+    expect((await runProcess(s)).exitCode).toBe(0);
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe('a\nb\nc\n');
+  });
+
+  it('reports a signal by name, not as an exit code', async () => {
+    const r = await runProcess(spec('kill -USR1 $$'));
+    expect(r).toMatchObject({ exitCode: null, signal: 'SIGUSR1' });
+  });
+
+  it('tells exit code 143 from SIGTERM', async () => {
+    expect(await runProcess(spec('exit 143'))).toMatchObject({ exitCode: 143, signal: null });
+  });
+
+  it('runs in the given folder with exactly the given environment, finding argv commands on its PATH', async () => {
+    const bin = join(dir, `bin-${mode}`);
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'only-here'), '#!/bin/sh\necho "$PWD $ONLY_VAR ${HOME-unset}"\n');
+    chmodSync(join(bin, 'only-here'), 0o755);
+    const cwd = join(dir, `cwd-${mode}`);
+    mkdirSync(cwd, { recursive: true });
+    const s = spec(['only-here'], { cwd, env: { PATH: `${bin}:/usr/bin:/bin`, ONLY_VAR: 'v1' } });
+    expect((await runProcess(s)).exitCode).toBe(0);
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe(`${cwd} v1 unset\n`);
+  });
+
+  it('gives each process a session and process group of its own, and resets ignored signals', async () => {
+    let pid = 0;
+    const s = spec(`ps -o pid=,pgid=,sid= -p $$; grep -E '^Sig(Ign|Blk)' /proc/$$/status`, { onSpawn: (p) => (pid = p) });
+    expect((await runProcess(s)).exitCode).toBe(0);
+    const [line, ...sigs] = readFileSync(s.stdoutFile, 'utf8').trim().split('\n');
+    expect(line!.trim().split(/\s+/).map(Number)).toEqual([pid, pid, pid]);
+    // Nothing ignored or blocked: a Ctrl-C the runner forwards as SIGINT reaches the command.
+    for (const l of sigs) expect(l).toMatch(/:\s*0+$/);
+  });
+
+  it('a command that cannot start is a spawn error, with both capture files present and empty', async () => {
+    const s = spec(['/no/such/command-here']);
+    const r = await runProcess(s);
+    expect(r.spawnError).toMatch(/ENOENT/);
+    expect(r.exitCode).toBeNull();
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe('');
+    expect(readFileSync(s.stderrFile, 'utf8')).toBe('');
+  });
+
+  it('a missing working folder is a spawn error', async () => {
+    const r = await runProcess(spec('true', { cwd: join(dir, 'not-there') }));
+    expect(r.spawnError).toMatch(/ENOENT/);
+  });
+
+  it('a timeout ends the whole group, grandchildren included', async () => {
+    const pidFile = join(dir, `grandchild-${mode}`);
+    const r = await runProcess(spec(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 }));
+    expect(r.timedOut).toBe(true);
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => pidGone(grandchild), 5000, 'the grandchild to end');
+  });
+
+  it('an abort ends it with SIGTERM', async () => {
+    const ac = new AbortController();
+    const running = runProcess(spec('sleep 30', { signal: ac.signal, onSpawn: () => setTimeout(() => ac.abort(), 50) }));
+    const r = await running;
+    expect(r).toMatchObject({ aborted: true, signal: 'SIGTERM' });
+  });
+
+  it('runs many at once and matches each end to its process', async () => {
+    const specs = Array.from({ length: 24 }, (_, i) => spec(`sleep 0.0${i % 7}; exit ${i}`));
+    const results = await Promise.all(specs.map((s) => runProcess(s)));
+    expect(results.map((r) => r.exitCode)).toEqual(specs.map((_, i) => i));
+  });
+});
+
+describe('when the helper fails', () => {
+  afterEach(() => stopSpawner());
+
+  it('a helper killed while a stage runs: that stage fails as unobserved, its group is ended, the next starts through node', async () => {
+    stopSpawner();
+    delete process.env.EVIDENCE_SPAWNER;
+    const pidFile = join(dir, 'lost-child');
+    const running = runProcess(spec(`echo $$ > ${pidFile}; sleep 30`, { graceMs: 200 }));
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5000, 'the stage to start');
+    const helperPid = spawnerPid()!;
+    expect(helperPid).toBeDefined();
+    process.kill(helperPid, 'SIGKILL');
+    const r = await running;
+    expect(r.lost).toMatch(/evidence-spawner ended/);
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => pidGone(child), 5000, 'the stage process to be ended');
+    const next = spec('exit 3');
+    expect(await runProcess(next)).toMatchObject({ exitCode: 3 });
+    expect(spawnerPid()).toBeUndefined();
+  });
+
+  it('ends with its stdin: a runner that dies leaves no helper behind', async () => {
+    stopSpawner();
+    delete process.env.EVIDENCE_SPAWNER;
+    await runProcess(spec('true'));
+    const helperPid = spawnerPid()!;
+    stopSpawner();
+    await waitFor(() => pidGone(helperPid), 5000, 'the helper to exit');
+  });
+});
