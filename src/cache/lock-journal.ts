@@ -11,7 +11,8 @@
 // if a run folded the journal in between, the lock they then read is newer than every line they
 // hold, the lines' base no longer matches, and the lock alone is the state. Either way they see a
 // state that existed, never an old lock without the lines that were folded into the new one.
-import { appendFileSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { AppendLog } from '../fs/append-log.js';
 import { basename } from 'node:path';
 import { sha256 } from './fingerprint.js';
 import { entryProblem, NO_LOCK, readLockChecked, writeLock, type LockEntry, type LockFile, type ReadLock } from './lock.js';
@@ -105,12 +106,15 @@ export class JournaledLock {
   private unwritten = 0;
   /** The lock file as this process last wrote it (inode, size, times): reading it back is skipped. */
   private written: string | undefined;
+  private readonly journal: AppendLog;
 
   constructor(
     readonly lockFile: string,
     private readonly mirror: string,
     readonly journalFile: string,
-  ) {}
+  ) {
+    this.journal = new AppendLog(journalFile);
+  }
 
   /** Reads lock + journal (journal first: see the header), unless they are what this process wrote. */
   load(): void {
@@ -131,7 +135,7 @@ export class JournaledLock {
     this.lock.stages[stage] = entry;
     this.unwritten++;
     this.journalOnDisk = true;
-    appendFileSync(this.journalFile, journalLine(this.base, stage, entry));
+    this.journal.append(journalLine(this.base, stage, entry));
   }
 
   /**
@@ -146,6 +150,7 @@ export class JournaledLock {
       this.problems = [];
       this.written = signatureOf(this.lockFile);
     }
+    this.journal.close();
     if (this.journalOnDisk) {
       rmSync(this.journalFile, { force: true });
       this.journalOnDisk = false;

@@ -44,6 +44,20 @@ export class ObjectStore {
     this.runsDir = join(cacheDir, 'runs');
   }
 
+  /**
+   * Runs a write into the folder of `file`, making the folder only when the write finds it
+   * missing: one failed call on the first write into a folder instead of a mkdir before every one.
+   */
+  private inFolder(file: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dirname(file), { recursive: true });
+      write();
+    }
+  }
+
   objectPath(hash: string): string {
     return join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
   }
@@ -56,9 +70,8 @@ export class ObjectStore {
   put(absFile: string, hash: string): void {
     const dest = this.objectPath(hash);
     if (existsSync(dest)) return;
-    mkdirSync(dirname(dest), { recursive: true });
     const tmp = tempPathFor(dest);
-    copyFileSync(absFile, tmp);
+    this.inFolder(dest, () => copyFileSync(absFile, tmp));
     // Objects are immutable: a later chmod/edit of a restored file must not reach the store.
     chmodSync(tmp, 0o444);
     renameSync(tmp, dest);

@@ -1,7 +1,8 @@
 // A project's cache state in one place: the hasher and its stat cache, the object store, the lock
 // file and the artifact history. Decides whether a stage is up to date, restorable or must run,
 // and why. Knows nothing about scheduling or how stages execute.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { AppendLog } from '../fs/append-log.js';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { TOOL_VERSION } from '../version.js';
@@ -57,6 +58,7 @@ export class Workspace {
   /** evidence.lock and .evidence/lock.journal, held in memory between reads. */
   private readonly recorded: JournaledLock;
   private readonly historyFile: string;
+  private history: AppendLog | undefined;
   private readonly descriptions: PipelineDescriptions;
 
   /** .evidence/history.jsonl: every version of every out, as runs made, restored or archived it. */
@@ -123,6 +125,7 @@ export class Workspace {
    */
   compactLock(): void {
     this.recorded.compact();
+    this.history?.close();
   }
 
   saveStatCache(): void {
@@ -320,7 +323,7 @@ export class Workspace {
   }
 
   appendHistory(rec: HistoryRecord): void {
-    appendFileSync(this.historyFile, JSON.stringify(rec) + '\n');
+    (this.history ??= new AppendLog(this.historyFile)).append(JSON.stringify(rec) + '\n');
   }
 
   readHistory(): HistoryRecord[] {

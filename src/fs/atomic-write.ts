@@ -12,9 +12,18 @@ import { dirname, basename, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const fsp = () => require('node:fs/promises') as typeof import('node:fs/promises');
 
+// Unique within this process by the counter, and across processes by the pid; the random start
+// keeps a later process with a recycled pid off a temp name a killed one left. Drawing 4 random
+// bytes per write instead cost ~50 µs each, on every stage's bookkeeping.
+let tempCounter: number | undefined;
+
 function tempNameFor(target: string): string {
-  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  if (tempCounter === undefined) {
+    const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
+    tempCounter = randomBytes(4).readUInt32BE(0);
+  }
+  tempCounter = (tempCounter + 1) >>> 0;
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${tempCounter.toString(16).padStart(8, '0')}.tmp`);
 }
 
 /** Suffix of a stream capture while its process still runs (renamed into place when it ends). */
@@ -50,10 +59,17 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 }
 
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(target), { recursive: true });
   const tmp = tempNameFor(target);
+  let fd: number;
   try {
-    const fd = openSync(tmp, 'w');
+    fd = openSync(tmp, 'w');
+  } catch (err) {
+    // The folder is made when missing, not before every write (most writes go where one was).
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(target), { recursive: true });
+    fd = openSync(tmp, 'w');
+  }
+  try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     } finally {

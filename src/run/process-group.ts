@@ -1,19 +1,28 @@
 // Process groups of running stages: whether one still has a live member, how to end it (SIGTERM,
 // then SIGKILL after a grace period) and a registry of the groups this process started, so that a
 // forced exit can still kill them. Knows nothing about stages or the scheduler.
-import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppendLog } from '../fs/append-log.js';
 
 const live = new Set<number>();
-/** Where the groups of the current run are recorded, so that a run killed with -9 can be cleaned up after. */
-let recordDir: string | undefined;
-/** Whether recordDir was made: once per run, not once per stage (each spawn is on a cold run's critical path). */
-let recordDirMade = false;
+/**
+ * Where the groups of the current run are recorded, so that a run killed with -9 can be cleaned
+ * up after: one line per group started (`+pgid start`) and one per group ended (`-pgid`), in one
+ * file held open (a cold run's critical path passes here at every stage start and end).
+ */
+let record: { dir: string; log: AppendLog; made: boolean } | undefined;
+const LOG_NAME = 'groups.log';
 
-/** Records every group registered from now on as a file in `dir` (the project's .evidence/groups). */
+/**
+ * Records every group registered from now on in `dir` (the project's .evidence/groups). What an
+ * earlier run recorded there is dropped: the caller holds the run lock, and ended what a run that
+ * died had left (endGroupsLeftBy) before calling this.
+ */
 export function recordGroupsIn(dir: string): void {
-  recordDir = dir;
-  recordDirMade = false;
+  record?.log.close();
+  rmSync(join(dir, LOG_NAME), { force: true });
+  record = { dir, log: new AppendLog(join(dir, LOG_NAME)), made: false };
 }
 
 /** The kernel's start time of a process (clock ticks since boot): with the pid, it names one process for good. */
@@ -26,37 +35,67 @@ function startTimeOf(pid: number): string | undefined {
   }
 }
 
-export function registerGroup(pgid: number): void {
-  live.add(pgid);
-  if (!recordDir) return;
-  const record = JSON.stringify({ pgid, start: startTimeOf(pgid) ?? null });
-  const file = join(recordDir, String(pgid));
+function writeRecord(line: string): void {
+  if (!record) return;
   try {
-    if (!recordDirMade) {
-      mkdirSync(recordDir, { recursive: true });
-      recordDirMade = true;
+    if (!record.made) {
+      mkdirSync(record.dir, { recursive: true });
+      record.made = true;
     }
-    writeFileSync(file, record);
+    record.log.append(line);
   } catch {
     // The folder went away under the run (made again once), or recording is impossible: it is for
     // the cleanup after a crash only, and the run goes on without it.
     try {
-      mkdirSync(recordDir, { recursive: true });
-      writeFileSync(file, record);
+      record.log.close();
+      mkdirSync(record.dir, { recursive: true });
+      record.log.append(line);
     } catch {
-      recordDirMade = false;
+      record.made = false;
     }
   }
 }
 
+export function registerGroup(pgid: number): void {
+  live.add(pgid);
+  if (record) writeRecord(`+${pgid} ${startTimeOf(pgid) ?? '-'}\n`);
+}
+
 export function unregisterGroup(pgid: number): void {
-  live.delete(pgid);
-  if (!recordDir) return;
+  if (!live.delete(pgid)) return;
+  writeRecord(`-${pgid}\n`);
+}
+
+/** The groups a record folder lists as started and not ended, with their leaders' start times. */
+function groupsRecordedIn(dir: string): Array<{ pgid: number; start: string | null }> {
+  let names: string[];
   try {
-    unlinkSync(join(recordDir, String(pgid)));
+    names = readdirSync(dir);
   } catch {
-    // Never recorded (the folder could not be written), or already gone.
+    return [];
   }
+  const open = new Map<number, string | null>();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      if (name === LOG_NAME) {
+        for (const line of readFileSync(file, 'utf8').split('\n')) {
+          const m = /^([+-])([0-9]+)(?: (\S+))?$/.exec(line);
+          if (!m) continue; // a line cut short by the kill
+          if (m[1] === '+') open.set(Number(m[2]), m[3] === '-' || m[3] === undefined ? null : m[3]);
+          else open.delete(Number(m[2]));
+        }
+      } else if (/^[0-9]+$/.test(name)) {
+        // One file per group: how earlier versions recorded them.
+        const { pgid, start } = JSON.parse(readFileSync(file, 'utf8')) as { pgid: number; start: string | null };
+        open.set(pgid, start);
+      }
+    } catch {
+      // An unreadable record: nothing safe to do but forget it.
+    }
+    rmSync(file, { force: true });
+  }
+  return [...open].map(([pgid, start]) => ({ pgid, start }));
 }
 
 /**
@@ -65,27 +104,14 @@ export function unregisterGroup(pgid: number): void {
  * left alone. Returns the groups that were ended.
  */
 export function endGroupsLeftBy(dir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const ended: number[] = [];
-  for (const name of names) {
-    const file = join(dir, name);
-    try {
-      const { pgid, start } = JSON.parse(readFileSync(file, 'utf8')) as { pgid: number; start: string | null };
-      const now = startTimeOf(pgid);
-      // Without a recorded start time, only a leader that is gone is certain: its group is ours.
-      if ((start !== null && now === start) || (now === undefined && groupAlive(pgid))) {
-        signalGroup(pgid, 'SIGKILL');
-        ended.push(pgid);
-      }
-    } catch {
-      // An unreadable record: nothing safe to do but forget it.
+  for (const { pgid, start } of groupsRecordedIn(dir)) {
+    const now = startTimeOf(pgid);
+    // Without a recorded start time, only a leader that is gone is certain: its group is ours.
+    if ((start !== null && now === start) || (now === undefined && groupAlive(pgid))) {
+      signalGroup(pgid, 'SIGKILL');
+      ended.push(pgid);
     }
-    rmSync(file, { force: true });
   }
   return ended;
 }
