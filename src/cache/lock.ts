@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { fileSignature, writeFileAtomicSync, writeFileAtomicSyncSigned } from '../fs/atomic-write.js';
 import { toYaml } from './lock-yaml.js';
 
 const require = createRequire(import.meta.url);
@@ -94,7 +94,43 @@ export function readLock(file: string, mirror?: string): LockFile {
   return readLockChecked(file, mirror).lock;
 }
 
+/**
+ * A file written in the same clock tick as it was verified could change without its mtime moving
+ * (the stat cache's "racy" problem, src/cache/hash.ts): the mirror is trusted by signature only
+ * once the lock's mtime lies this far before the moment its content was verified.
+ */
+const RACY_WINDOW_MS = 1000;
+
+interface Mirror {
+  sha: string;
+  lock: LockFile;
+  /** The lock file's identity (fileSignature) when its content was last verified or written. */
+  signature?: string;
+  /** When that was (ms since the epoch). */
+  at?: number;
+}
+
+function mtimeMsOf(signature: string): number {
+  return Number(BigInt(signature.slice(signature.lastIndexOf(':') + 1)) / 1_000_000n);
+}
+
 export function readLockChecked(file: string, mirror?: string): ReadLock {
+  // Both taken before the text is read: an edit in between leaves a signature that matches nothing.
+  const signature = fileSignature(file);
+  const verifiedAt = Date.now();
+  let cached: Mirror | undefined;
+  if (mirror && signature !== undefined) {
+    try {
+      cached = JSON.parse(readFileSync(mirror, 'utf8')) as Mirror;
+    } catch {
+      // No usable mirror: parse the YAML.
+    }
+    // The lock as verified before, untouched since: neither read nor hashed again (a 5,000-stage
+    // lock is 3.4 MB, ~35 ms of a no-op run's ~1 s).
+    if (cached?.signature === signature && cached.at !== undefined && cached.at - mtimeMsOf(signature) >= RACY_WINDOW_MS) {
+      return { lock: cached.lock, problems: [], sha: cached.sha };
+    }
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -102,13 +138,11 @@ export function readLockChecked(file: string, mirror?: string): ReadLock {
     return { lock: empty(), problems: [], sha: NO_LOCK };
   }
   const sha = digest(text);
-  if (mirror) {
-    try {
-      const cached = JSON.parse(readFileSync(mirror, 'utf8')) as { sha: string; lock: LockFile };
-      if (cached.sha === sha) return { lock: cached.lock, problems: [], sha };
-    } catch {
-      // No usable mirror: parse the YAML.
-    }
+  const settled = signature !== undefined && verifiedAt - mtimeMsOf(signature) >= RACY_WINDOW_MS;
+  if (cached?.sha === sha) {
+    // Verified by content now, and old enough to be trusted by its signature from now on.
+    if (settled) writeMirror(mirror!, { sha, lock: cached.lock, signature, at: verifiedAt });
+    return { lock: cached.lock, problems: [], sha };
   }
   let data: unknown;
   try {
@@ -118,14 +152,16 @@ export function readLockChecked(file: string, mirror?: string): ReadLock {
     return { lock: empty(), problems: [`it is not valid YAML (${(err as Error).message.split('\n')[0]})`], sha };
   }
   const result = checked(data, sha);
-  if (mirror && !result.problems.length) {
-    try {
-      writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: result.lock }));
-    } catch {
-      // The mirror is an accelerator only (a read-only checkout has none).
-    }
-  }
+  if (mirror && !result.problems.length) writeMirror(mirror, { sha, lock: result.lock, signature, at: verifiedAt });
   return result;
+}
+
+function writeMirror(mirror: string, content: Mirror): void {
+  try {
+    writeFileAtomicSync(mirror, JSON.stringify(content));
+  } catch {
+    // The mirror is an accelerator only (a read-only checkout has none).
+  }
 }
 
 /** Writes the lock (stages sorted by name); returns the sha256 of the text written. */
@@ -134,7 +170,8 @@ export function writeLock(file: string, lock: LockFile, mirror?: string): string
   for (const name of Object.keys(lock.stages).sort()) sorted.stages[name] = lock.stages[name]!;
   const text = `# Written by evidence; commit it with the code it describes.\n${toYaml(sorted as unknown as Record<string, unknown>)}`;
   const sha = digest(text);
-  writeFileAtomicSync(file, text);
-  if (mirror) writeFileAtomicSync(mirror, JSON.stringify({ sha, lock: sorted }));
+  const signature = writeFileAtomicSyncSigned(file, text);
+  // Written in this clock tick: trusted by signature only after a later read verified it.
+  if (mirror) writeMirror(mirror, { sha, lock: sorted, signature, at: Date.now() });
   return sha;
 }

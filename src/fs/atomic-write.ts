@@ -3,7 +3,7 @@
 // guarantee we need is against a killed process (kill -9, Ctrl-C), which rename gives; an OS crash
 // can at worst lose a cache entry or the lock, which only makes stages run again. Measured: an
 // fsync per stage tripled the runner's overhead on a 7-stage pipeline here.
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 
@@ -59,6 +59,33 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 }
 
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  writeAtomic(target, data, false);
+}
+
+/**
+ * writeFileAtomicSync, returning what identifies the content written for as long as nobody
+ * writes the file again: device, inode, size and modification time, taken from the descriptor
+ * written (a rename keeps them), so that another writer coming in after the rename cannot lend
+ * its own file's identity to this content.
+ */
+export function writeFileAtomicSyncSigned(target: string, data: string | Uint8Array): string {
+  return writeAtomic(target, data, true)!;
+}
+
+/** What names a file's current content without reading it (see writeFileAtomicSyncSigned); undefined when missing. */
+export function fileSignature(file: string): string | undefined {
+  try {
+    return signatureOf(statSync(file, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
+function signatureOf(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+function writeAtomic(target: string, data: string | Uint8Array, signed: boolean): string | undefined {
   const tmp = tempNameFor(target);
   let fd: number;
   try {
@@ -69,9 +96,11 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
     mkdirSync(dirname(target), { recursive: true });
     fd = openSync(tmp, 'w');
   }
+  let signature: string | undefined;
   try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      if (signed) signature = signatureOf(fstatSync(fd, { bigint: true }));
     } finally {
       closeSync(fd);
     }
@@ -80,6 +109,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
     rmSync(tmp, { force: true });
     throw err;
   }
+  return signature;
 }
 
 /** A temp path next to `target` for streaming writers; call `commitTemp` to move it into place. */

@@ -2,12 +2,12 @@
 // corrupt lines, lines of a lock that was rewritten since, and the order in which a reader that
 // holds no run lock reads journal and lock while a run folds one into the other.
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyJournal, journalLine, JournaledLock, readJournal } from '../../src/cache/lock-journal.js';
-import { NO_LOCK, readLockChecked, type LockEntry } from '../../src/cache/lock.js';
+import { NO_LOCK, readLockChecked, writeLock, type LockEntry } from '../../src/cache/lock.js';
 
 function entry(fingerprint: string, out = 'o/a.txt'): LockEntry {
   return {
@@ -225,5 +225,53 @@ describe('a reader that holds no run lock, while a run compacts', () => {
     expect(Object.keys(readBoth(p).lock.stages)).toEqual(['a']);
     appendFileSync(p.journal, line.slice(100));
     expect(Object.keys(readBoth(p).lock.stages)).toEqual(['a', 'b']);
+  });
+});
+
+describe('the lock mirror', () => {
+  const mirrorOf = (p: ReturnType<typeof project>) => JSON.parse(readFileSync(p.mirror, 'utf8')) as { signature?: string; at?: number };
+  const age = (file: string) => {
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(file, old, old);
+  };
+
+  it('is trusted by the lock file\'s identity once that has settled, and never past an edit of the same size', () => {
+    const p = project();
+    writeLock(p.lock, { version: 1, stages: { a: entry('fa') } }, p.mirror);
+    expect(mirrorOf(p).signature).toMatch(/^[0-9]+:[0-9]+:[0-9]+:[0-9]+$/);
+    // Just written: within the racy window, so read and hashed; the same text again.
+    expect(readLockChecked(p.lock, p.mirror).lock.stages.a!.fingerprint).toBe('fa');
+    age(p.lock);
+    expect(readLockChecked(p.lock, p.mirror).lock.stages.a!.fingerprint).toBe('fa');
+    const signed = mirrorOf(p);
+    // Verified by content and settled: the next read takes the mirror as it is (a content check
+    // would have signed it again, at a later millisecond).
+    const t = Date.now();
+    while (Date.now() === t) {
+      // the next millisecond
+    }
+    expect(readLockChecked(p.lock, p.mirror).lock.stages.a!.fingerprint).toBe('fa');
+    expect(mirrorOf(p)).toEqual(signed);
+    // Same length, other fingerprint, written in place: the inode stays, the time moves.
+    const text = readFileSync(p.lock, 'utf8');
+    writeFileSync(p.lock, text.replace('fingerprint: fa', 'fingerprint: fb'));
+    expect(statSync(p.lock).size).toBe(text.length);
+    expect(readLockChecked(p.lock, p.mirror).lock.stages.a!.fingerprint).toBe('fb');
+  });
+
+  it('takes the same text under another identity (a copy) by its hash, and signs the copy', () => {
+    const p = project();
+    writeLock(p.lock, { version: 1, stages: { a: entry('fa') } }, p.mirror);
+    const before = mirrorOf(p).signature;
+    const text = readFileSync(p.lock, 'utf8');
+    rmSync(p.lock);
+    writeFileSync(p.lock, text);
+    age(p.lock);
+    const read = readLockChecked(p.lock, p.mirror);
+    expect(read.lock.stages.a!.fingerprint).toBe('fa');
+    expect(read.sha).toBe(createHash('sha256').update(text).digest('hex'));
+    const st = statSync(p.lock, { bigint: true });
+    expect(mirrorOf(p).signature).toBe(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`);
+    expect(mirrorOf(p).signature).not.toBe(before);
   });
 });
