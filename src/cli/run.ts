@@ -101,6 +101,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
 
   // One run at a time per project (a dry run writes nothing and needs no lock).
   let runLock: RunLock | undefined;
+  let afterDeadRun = false;
   if (!v['dry-run']) {
     const stateDir = join(pipeline.root, '.evidence');
     ensureStateDir(stateDir);
@@ -120,6 +121,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
       return EXIT.failed;
     }
     runLock = got.lock;
+    afterDeadRun = got.tookOverFrom !== undefined;
   }
 
   const ws = new Workspace(pipeline.root);
@@ -154,6 +156,7 @@ async function runWith(inv: Invocation, catalog: StageCatalog, r: { emit: EventS
     catalog,
     output: r.output,
     executors: v['dry-run'] ? undefined : await executorsFor(pipeline),
+    afterDeadRun,
   });
   for (const r of outcome.results.values()) counts[r.status]++;
   if (remote) {

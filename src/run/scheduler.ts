@@ -46,12 +46,16 @@ function loadExecution() {
  * only when their stage runs again. One listing of the runner's log folder plus one unlink per
  * declared stream out (an rm per stage and stream measured ~13 ms on a 200-stage no-op run).
  */
-function removeLeftCaptures(pipeline: Pipeline, logsDir: string): void {
+function removeLeftCaptures(pipeline: Pipeline, logsDir: string, afterDeadRun: boolean): void {
   const files: string[] = [];
-  try {
-    for (const f of readdirSync(logsDir)) if (f.endsWith(PARTIAL_SUFFIX)) files.push(join(logsDir, f));
-  } catch {
-    // No log folder yet.
+  // Only a run that died (its lock taken over) leaves captures in the log folder, which holds two
+  // files per stage: listing it at every start cost a no-op run of 5,000 stages ~16 ms.
+  if (afterDeadRun) {
+    try {
+      for (const f of readdirSync(logsDir)) if (f.endsWith(PARTIAL_SUFFIX)) files.push(join(logsDir, f));
+    } catch {
+      // No log folder yet.
+    }
   }
   for (const stage of pipeline.stages.values()) {
     for (const o of stage.outs) if (o.stream) files.push(join(pipeline.root, o.path) + PARTIAL_SUFFIX);
@@ -116,6 +120,11 @@ export interface RunOptions {
    * that fingerprint is not retried (not-run) until one of them changes.
    */
   skipFailed?: ReadonlyMap<string, string>;
+  /**
+   * Whether this run took the project over from a run that died (kill -9): only then can there be
+   * half-written captures of its stages to remove. Unknown (undefined) counts as yes.
+   */
+  afterDeadRun?: boolean;
 }
 
 export interface StageResult {
@@ -139,7 +148,7 @@ export async function runPipeline(pipeline: Pipeline, graph: Graph, ws: Workspac
   if (!opts.dryRun) {
     // What a killed run left in the lock's journal goes into evidence.lock before this run appends.
     ws.compactLock();
-    removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'));
+    removeLeftCaptures(pipeline, join(ws.stateDir, 'logs'), opts.afterDeadRun ?? true);
   }
   // Watches protected paths and undeclared writes; made (and loaded) when a stage first executes.
   let guard: WriteGuard | undefined;

@@ -173,13 +173,13 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
     });
     if (!lock.ok) return; // interrupted while waiting
     try {
-      await lockedCycle(changes);
+      await lockedCycle(changes, lock.tookOverFrom !== undefined);
     } finally {
       lock.lock.release();
     }
   }
 
-  async function lockedCycle(changes: string[]): Promise<void> {
+  async function lockedCycle(changes: string[], afterDeadRun: boolean): Promise<void> {
     cycle++;
     const started = Date.now();
     opts.emit({ type: 'cycle-started', time: started, cycle, changes });
@@ -198,6 +198,7 @@ export async function watchProject(initial: LoadedProject, opts: WatchOptions): 
       output: opts.output,
       runId,
       skipFailed: failedAt,
+      afterDeadRun,
       catalog: project.catalog,
       executors: await opts.executorsFor?.(pipeline),
     });

@@ -138,6 +138,7 @@ stages:
     // What kill -9 left: a half-written out, a stream capture in progress, the dead run's lock.
     expect(p.read('model.txt')).toBe('v2\n');
     expect(p.exists('logs/model.log.evidence-partial')).toBe(true);
+    expect(p.exists('.evidence/logs/model.stderr.log.evidence-partial')).toBe(true);
     expect(p.exists('.evidence/run.lock')).toBe(true);
     expect(p.takeRuns()).toEqual(['model', 'prep']);
 
@@ -155,6 +156,8 @@ stages:
     expect(p.takeRuns()).toEqual(['model']);
     expect(p.read('model.txt')).toBe('v2\nend\n');
     expect(p.exists('.evidence/run.lock')).toBe(false);
+    expect(p.exists('logs/model.log.evidence-partial')).toBe(false);
+    expect(p.exists('.evidence/logs/model.stderr.log.evidence-partial')).toBe(false);
 
     const again = p.cli(['run']);
     expect(again.stdout).toMatch(/prep up to date/);
