@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { toolRoot } from '../tool-root.js';
 
 export interface LaunchSpec {
@@ -37,10 +37,14 @@ export type Launched = { pid: number; exit: Promise<Exit> } | { error: string } 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
-/** The helper's path when it was built and may be used, else undefined. */
+/**
+ * The helper's path when it was built and may be used, else undefined. EVIDENCE_SPAWNER=node
+ * switches it off; an absolute path names another build of it (to try one, and in tests).
+ */
 export function spawnerBinary(): string | undefined {
-  if (process.env.EVIDENCE_SPAWNER === 'node' || process.platform === 'win32') return undefined;
-  const file = join(toolRoot(), 'dist', 'native', 'evidence-spawner');
+  const chosen = process.env.EVIDENCE_SPAWNER;
+  if (chosen === 'node' || process.platform === 'win32') return undefined;
+  const file = chosen && isAbsolute(chosen) ? chosen : join(toolRoot(), 'dist', 'native', 'evidence-spawner');
   try {
     accessSync(file, fsConstants.X_OK);
     return file;

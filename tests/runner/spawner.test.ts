@@ -161,6 +161,28 @@ describe('when the helper fails', () => {
     expect(spawnerPid()).toBeUndefined();
   });
 
+  it('a helper that cannot run (a build for another machine) leaves stages to node\'s spawn', async () => {
+    stopSpawner();
+    const broken = join(dir, 'broken-spawner');
+    writeFileSync(broken, '#!/bin/sh\nexit 1\n');
+    chmodSync(broken, 0o755);
+    const notExecutable = join(dir, 'not-a-binary');
+    writeFileSync(notExecutable, '\x7fELF garbage');
+    chmodSync(notExecutable, 0o755);
+    try {
+      for (const helperFile of [broken, notExecutable]) {
+        process.env.EVIDENCE_SPAWNER = helperFile;
+        stopSpawner();
+        const s = spec('echo through node; exit 4');
+        expect(await runProcess(s)).toMatchObject({ exitCode: 4, signal: null });
+        expect(readFileSync(s.stdoutFile, 'utf8')).toBe('through node\n');
+        expect(spawnerPid()).toBeUndefined();
+      }
+    } finally {
+      delete process.env.EVIDENCE_SPAWNER;
+    }
+  });
+
   it('ends with its stdin: a runner that dies leaves no helper behind', async () => {
     stopSpawner();
     delete process.env.EVIDENCE_SPAWNER;
