@@ -4,9 +4,8 @@
  * Why it exists: node starts a child with fork(), which copies the page tables of the whole node
  * process (tens of MB) and then takes copy-on-write faults on every page node touches until the
  * child has called exec. Measured on a 2-core VM: 5.8 ms of node's main thread per spawn from a
- * bare node, more from the runner's heap, against well under 1 ms for a fork from this process,
- * whose memory is a few hundred kB. On a cold run of many small stages that was most of the
- * runner's own time.
+ * bare node, more from the runner's heap, against 0.4 ms for a posix_spawn from this process.
+ * On a cold run of many small stages that was most of the runner's own time.
  *
  * Protocol (src/run/spawner.ts is the other end), on stdin, one request after another, every field
  * a NUL-terminated string:
@@ -18,20 +17,23 @@
  *     X <pid> s <sig>   ended by a signal
  * End of stdin ends the spawner; the processes it started go on (the runner's group records
  * deal with those, as after a kill -9 of the runner).
+ *
+ * Linux with glibc ≥ 2.29 or musl (posix_spawn_file_actions_addchdir_np, pipe2); elsewhere the
+ * build step fails softly and stages start through node's spawn.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int sigchld_pipe[2];
 
@@ -73,69 +75,103 @@ static char *field(size_t *pos) {
   return start;
 }
 
-static int open_out(const char *path) {
-  return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-}
-
-/* In the child: the reason it could not start goes back through the close-on-exec pipe. */
-static void fail_child(int fd, int err) {
-  (void)!write(fd, &err, sizeof err);
-  _exit(127);
-}
-
-static void start(char *cwd, char *out, char *err, char **argv, char **envp) {
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) < 0) die("pipe2");
-  pid_t pid = fork();
-  if (pid < 0) {
-    char line[64];
-    snprintf(line, sizeof line, "E %d\n", errno);
-    close(report[0]);
-    close(report[1]);
-    put_line(line);
-    return;
+/*
+ * The program a name stands for, searched on the stage's own PATH (as node's spawn does; glibc's
+ * posix_spawnp would search this helper's). A name with a slash is taken as it is, relative to
+ * the stage's folder. Returns 0 or an errno; *found is malloc'd.
+ */
+static int find_program(const char *name, const char *cwd, char **envp, char **found) {
+  if (!*name) return ENOENT;
+  if (strchr(name, '/')) {
+    size_t n = strlen(cwd) + strlen(name) + 2;
+    *found = malloc(n);
+    if (!*found) return ENOMEM;
+    if (name[0] == '/') snprintf(*found, n, "%s", name);
+    else snprintf(*found, n, "%s/%s", cwd, name);
+    return 0;
   }
-  if (pid == 0) {
-    close(report[0]);
-    /* What the runner's own spawn did: default signal handling, nothing blocked, a session of
-       its own (so the runner can signal the whole group), stdin from /dev/null. node started
-       this helper with every disposition at its default; main() changed only these. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGQUIT, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (setsid() < 0) fail_child(report[1], errno);
-    if (chdir(cwd) < 0) fail_child(report[1], errno);
-    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (in < 0) fail_child(report[1], errno);
-    int o = open_out(out);
-    if (o < 0) fail_child(report[1], errno);
-    int e = strcmp(out, err) == 0 ? o : open_out(err);
-    if (e < 0) fail_child(report[1], errno);
-    if (dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) fail_child(report[1], errno);
-    environ = envp;
-    /* execvp searches the stage's own PATH, as node's spawn does. */
-    execvp(argv[0], argv);
-    fail_child(report[1], errno);
-  }
-  close(report[1]);
-  int child_errno = 0;
-  ssize_t r;
-  do r = read(report[0], &child_errno, sizeof child_errno);
-  while (r < 0 && errno == EINTR);
-  close(report[0]);
-  char line[64];
-  if (r == (ssize_t)sizeof child_errno) {
-    /* It never ran: reap it here so that no exit line follows. */
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  const char *path = "/usr/local/bin:/usr/bin:/bin";
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  int result = ENOENT;
+  for (const char *dir = path;; dir++) {
+    const char *end = strchr(dir, ':');
+    size_t len = end ? (size_t)(end - dir) : strlen(dir);
+    /* An empty entry is the stage's folder; a relative one is below it. */
+    size_t n = strlen(cwd) + len + strlen(name) + 3;
+    char *candidate = malloc(n);
+    if (!candidate) return ENOMEM;
+    if (len == 0) snprintf(candidate, n, "%s/%s", cwd, name);
+    else if (dir[0] == '/') snprintf(candidate, n, "%.*s/%s", (int)len, dir, name);
+    else snprintf(candidate, n, "%s/%.*s/%s", cwd, (int)len, dir, name);
+    if (access(candidate, X_OK) == 0) {
+      struct stat st;
+      if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+        *found = candidate;
+        return 0;
+      }
+    } else if (errno == EACCES) {
+      /* Found but not executable: reported if nothing later on PATH runs (as execvp does). */
+      result = EACCES;
     }
-    snprintf(line, sizeof line, "E %d\n", child_errno);
-  } else {
-    snprintf(line, sizeof line, "S %ld\n", (long)pid);
+    free(candidate);
+    if (!end) break;
+    dir = end;
   }
+  return result;
+}
+
+/*
+ * posix_spawn, not fork: glibc starts the child with clone(CLONE_VM|CLONE_VFORK), so nothing is
+ * copied and the child's exec does not first tear down a copy of this process. Measured here,
+ * 0.4 ms from the call to the child's exec against 1.6 ms with fork and exec, on every stage's
+ * critical path. Errors from the child's set-up and exec come back as the call's result.
+ */
+static void start(char *cwd, char *out, char *err, char **argv, char **envp) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  sigset_t none, reset;
+  int rc = posix_spawn_file_actions_init(&fa);
+  if (rc == 0) rc = posix_spawnattr_init(&at);
+  if (rc != 0) die("posix_spawn init");
+  /* What the runner's own spawn did: its own session (so the runner can signal the whole group),
+     stdin from /dev/null, default handling of the signals this helper changed (node started it
+     with every disposition at its default), nothing blocked. */
+  rc = posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  if (rc == 0) rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (rc == 0) {
+    if (strcmp(out, err) == 0) rc = posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    else rc = posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  }
+  sigemptyset(&none);
+  sigemptyset(&reset);
+  sigaddset(&reset, SIGINT);
+  sigaddset(&reset, SIGQUIT);
+  sigaddset(&reset, SIGPIPE);
+  sigaddset(&reset, SIGCHLD);
+#ifdef __GLIBC__
+  /* glibc's posix_spawn sets its own internal signals (32 and 33) to ignored in the child unless
+     they are in this set, and its sigaddset refuses them: their bits are set by hand. An ignored
+     signal stays ignored across exec; node's spawn leaves them at their default. */
+  for (int sig = 32; sig <= 33; sig++) {
+    const size_t bits = 8 * sizeof reset.__val[0];
+    reset.__val[(size_t)(sig - 1) / bits] |= 1UL << ((size_t)(sig - 1) % bits);
+  }
+#endif
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&at, &reset);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&at, &none);
+  if (rc == 0) rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  char *file = NULL;
+  if (rc == 0) rc = find_program(argv[0], cwd, envp, &file);
+  if (rc == 0) rc = posix_spawn(&pid, file, &fa, &at, argv, envp);
+  free(file);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  char line[64];
+  if (rc != 0) snprintf(line, sizeof line, "E %d\n", rc);
+  else snprintf(line, sizeof line, "S %ld\n", (long)pid);
   put_line(line);
 }
 
