@@ -59,6 +59,9 @@ export class Workspace {
   private readonly recorded: JournaledLock;
   private readonly historyFile: string;
   private history: AppendLog | undefined;
+  /** Run records of produced outs that commitRun has not written yet. */
+  private readonly toStore: RunRecord[] = [];
+  private storeFailure: unknown;
   private readonly descriptions: PipelineDescriptions;
 
   /** .evidence/history.jsonl: every version of every out, as runs made, restored or archived it. */
@@ -124,8 +127,10 @@ export class Workspace {
    * at its start (what a killed run left) and at its end, interrupted or not.
    */
   compactLock(): void {
+    this.storeProducedNow();
     this.recorded.compact();
     this.history?.close();
+    this.throwStoreFailure();
   }
 
   saveStatCache(): void {
@@ -232,6 +237,8 @@ export class Workspace {
     if (force) reasons.unshift('forced');
     if (!reasons.length) return { stage: stage.name, inputs, fingerprint, verdict: 'up-to-date', reasons };
     if (!force) {
+      // A record this run produced may still be waiting to be written.
+      if (this.toStore.length) this.storeProducedNow();
       const record = this.store.readRun(fingerprint);
       if (this.restorable(record)) return { stage: stage.name, inputs, fingerprint, verdict: 'restore', reasons, record };
       if (this.remote && (await this.remote.fetchRun(fingerprint, stage.name, stage.outs.map((o) => o.path)))) {
@@ -270,18 +277,27 @@ export class Workspace {
     }
   }
 
-  /** Stores the outs of a successful run and records it in the run cache, the lock's journal and history. */
+  /**
+   * Stores the outs of a successful run and records it in the run cache, the lock's journal and
+   * history. The copies into the object store and the journal line (what makes the stage count
+   * as done, also after a kill -9) are written now; the run record, built from memory, once the
+   * stages this one let start have been started (storeProducedNow), off the critical path: on a
+   * cold chain of small stages it was a twentieth of each stage's time, most of it making the
+   * run cache's folders. A kill -9 in between costs at most a later restore of this version,
+   * never a result. (The copies cannot wait: by then a later stage may have changed the file.)
+   */
   commitRun(pipeline: Pipeline, stage: Stage, evaluation: Evaluation, outs: PathHash[], runId: string, event: 'produced' | 'restored'): void {
-    const cacheable = new Set(stage.outs.filter((o) => o.cache).map((o) => o.path));
+    this.throwStoreFailure();
     const time = new Date().toISOString();
     if (event === 'produced') {
+      const cacheable = new Set(stage.outs.filter((o) => o.cache).map((o) => o.path));
       for (const o of outs) {
         if (!cacheable.has(o.path)) continue;
         for (const f of o.type === 'file' ? [o] : o.type === 'dir' ? o.files : []) this.store.put(join(this.root, f.path), f.hash);
       }
-      const cached = outs.filter((o) => cacheable.has(o.path));
-      if (cached.length === outs.length) {
-        this.store.writeRun({ stage: stage.name, fingerprint: evaluation.fingerprint, outs, createdAt: time });
+      if (outs.every((o) => cacheable.has(o.path))) {
+        this.toStore.push({ stage: stage.name, fingerprint: evaluation.fingerprint, outs, createdAt: time });
+        if (this.toStore.length === 1) setImmediate(() => this.storeProducedNow());
       }
     }
     for (const o of outs) {
@@ -291,6 +307,23 @@ export class Workspace {
     }
     if (stage.describesPipeline) this.descriptions.save(this.descriptions.of(pipeline));
     this.recorded.record(stage.name, lockEntryOf(evaluation, stage, outs, this.definitionOf(stage)));
+  }
+
+  /** Writes the run records commitRun left; a failure comes back at the next commitRun or compactLock. */
+  private storeProducedNow(): void {
+    for (const record of this.toStore.splice(0)) {
+      try {
+        this.store.writeRun(record);
+      } catch (err) {
+        this.storeFailure ??= err;
+      }
+    }
+  }
+
+  private throwStoreFailure(): void {
+    const err = this.storeFailure;
+    this.storeFailure = undefined;
+    if (err !== undefined) throw err;
   }
 
   /**

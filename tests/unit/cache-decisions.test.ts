@@ -401,6 +401,26 @@ describe('the cache decision', () => {
     expect(ev.reasons).toEqual(['forced', "out 'out/gen.txt' is missing"]);
   });
 
+  it('writes the run record after the commit, by the end of the run, and reports a record it could not write', async () => {
+    const { p, stage, pipeline, ws } = copyProject();
+    const ev = await runCopy(ws, pipeline, stage, p);
+    const record = ws.store.runPath(ev.fingerprint);
+    // Written once the stages started by this commit have been started (a tick later), or at the end.
+    ws.compactLock();
+    expect(JSON.parse(readFileSync(record, 'utf8')).fingerprint).toBe(ev.fingerprint);
+
+    // A run cache folder that cannot be made (a file is in its way): the run says so at its end.
+    p.write('input/a.txt', 'beta\n');
+    const ev2 = await decide(ws, pipeline, stage);
+    rmSync(join(ws.store.runsDir, ev2.fingerprint.slice(0, 2)), { recursive: true, force: true });
+    writeFileSync(join(ws.store.runsDir, ev2.fingerprint.slice(0, 2)), 'in the way');
+    p.write('out/gen.txt', 'beta\n');
+    await commit(ws, pipeline, stage, ev2);
+    expect(() => ws.compactLock()).toThrow(/ENOTDIR|EEXIST/);
+    // The stage itself is recorded: its result is not lost, only its restore later.
+    expect(ws.lock.stages.gen!.fingerprint).toBe(ev2.fingerprint);
+  });
+
   it("judges a dry run by the overlay's planned hash rather than the file on disk", async () => {
     const { p, stage, pipeline, ws } = copyProject();
     await runCopy(ws, pipeline, stage, p);
