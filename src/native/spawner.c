@@ -9,7 +9,12 @@
  *
  * Protocol (src/run/spawner.ts is the other end), on stdin, one request after another, every field
  * a NUL-terminated string:
- *     cwd, stdout path, stderr path (equal to stdout: one file for both), argc, argv..., envc, env...
+ *     record path (or empty), cwd, stdout path, stderr path (equal to stdout: one file for both),
+ *     argc, argv..., envc, env...
+ * A record path names the runner's log of the process groups it started (src/run/process-group.ts):
+ * the helper appends `+<pid> <start time>` to it before it answers, so that a runner killed right
+ * after the start (before it could read the answer) still leaves the group recorded for the next
+ * run to end.
  * On stdout, one line per event, the start replies in the order of the requests:
  *     S <pid>           started: its own session and process group, stdin /dev/null
  *     E <errno>         could not start (chdir, open or exec failed in the child)
@@ -127,7 +132,44 @@ static int find_program(const char *name, const char *cwd, char **envp, char **f
  * 0.4 ms from the call to the child's exec against 1.6 ms with fork and exec, on every stage's
  * critical path. Errors from the child's set-up and exec come back as the call's result.
  */
-static void start(char *cwd, char *out, char *err, char **argv, char **envp) {
+/* The kernel's start time of a process (clock ticks since boot, field 22 of /proc/<pid>/stat), or "-". */
+static void start_time_of(pid_t pid, char *out, size_t size) {
+  char path[64], stat[1024];
+  snprintf(out, size, "-");
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return;
+  stat[n] = 0;
+  /* The command name may hold spaces and parentheses: count fields after the last ')'. */
+  char *p = strrchr(stat, ')');
+  if (!p) return;
+  p += 2; /* field 3 */
+  for (int field = 3; field < 22 && p; field++) {
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  if (!p) return;
+  size_t len = strcspn(p, " ");
+  if (len == 0 || len >= size) return;
+  memcpy(out, p, len);
+  out[len] = 0;
+}
+
+static void record_group(const char *file, pid_t pid) {
+  char start[32], line[96];
+  start_time_of(pid, start, sizeof start);
+  int len = snprintf(line, sizeof line, "+%ld %s\n", (long)pid, start);
+  int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  /* Unrecordable (the folder went away): the runner's record is for the clean-up after a crash only. */
+  if (fd < 0) return;
+  (void)!write(fd, line, (size_t)len);
+  close(fd);
+}
+
+static void start(const char *record, char *cwd, char *out, char *err, char **argv, char **envp) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, reset;
@@ -170,9 +212,37 @@ static void start(char *cwd, char *out, char *err, char **argv, char **envp) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   char line[64];
-  if (rc != 0) snprintf(line, sizeof line, "E %d\n", rc);
-  else snprintf(line, sizeof line, "S %ld\n", (long)pid);
+  if (rc != 0) {
+    snprintf(line, sizeof line, "E %d\n", rc);
+  } else {
+    if (*record) record_group(record, pid);
+    snprintf(line, sizeof line, "S %ld\n", (long)pid);
+  }
   put_line(line);
+}
+
+/*
+ * A count, then that many fields, as a NULL-terminated array (malloc'd; the strings stay in the
+ * buffer). NULL when the request is not complete yet. A count out of range ends the helper: the
+ * runner and this helper disagree about the protocol.
+ */
+static char **field_list(size_t *pos, long least) {
+  char *n = field(pos);
+  if (!n) return NULL;
+  long count = strtol(n, NULL, 10);
+  if (count < least || count > 1 << 20) {
+    fputs("evidence-spawner: bad request\n", stderr);
+    exit(2);
+  }
+  char **list = calloc((size_t)count + 1, sizeof *list);
+  if (!list) die("calloc");
+  for (long i = 0; i < count; i++) {
+    if (!(list[i] = field(pos))) {
+      free(list);
+      return NULL;
+    }
+  }
+  return list;
 }
 
 /* Starts every complete request in the buffer; keeps a partial one for the next read. */
@@ -180,38 +250,13 @@ static void handle_requests(void) {
   size_t pos = 0;
   for (;;) {
     size_t p = pos;
-    char *cwd = field(&p), *out, *err, *n;
-    if (!cwd || !(out = field(&p)) || !(err = field(&p)) || !(n = field(&p))) break;
-    long argc = strtol(n, NULL, 10);
-    if (argc < 1 || argc > 1 << 20) {
-      fputs("evidence-spawner: bad request\n", stderr);
-      exit(2);
-    }
-    char **argv = calloc((size_t)argc + 1, sizeof *argv);
-    if (!argv) die("calloc");
-    long i;
-    for (i = 0; i < argc && (argv[i] = field(&p)); i++) {
-    }
-    char *m = i == argc ? field(&p) : NULL;
-    if (!m) {
+    char *record = field(&p), *cwd, *out, *err, **argv, **envp;
+    if (!record || !(cwd = field(&p)) || !(out = field(&p)) || !(err = field(&p)) || !(argv = field_list(&p, 1))) break;
+    if (!(envp = field_list(&p, 0))) {
       free(argv);
       break;
     }
-    long envc = strtol(m, NULL, 10);
-    if (envc < 0 || envc > 1 << 20) {
-      fputs("evidence-spawner: bad request\n", stderr);
-      exit(2);
-    }
-    char **envp = calloc((size_t)envc + 1, sizeof *envp);
-    if (!envp) die("calloc");
-    for (i = 0; i < envc && (envp[i] = field(&p)); i++) {
-    }
-    if (i < envc) {
-      free(argv);
-      free(envp);
-      break;
-    }
-    start(cwd, out, err, argv, envp);
+    start(record, cwd, out, err, argv, envp);
     free(argv);
     free(envp);
     pos = p;

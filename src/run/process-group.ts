@@ -56,9 +56,27 @@ function writeRecord(line: string): void {
   }
 }
 
-export function registerGroup(pgid: number): void {
+/**
+ * The file a process starter may append `+pgid start` lines to itself (evidence-spawner does, before
+ * the runner even learns the pid), or undefined when this run records nothing. Its folder exists.
+ */
+export function groupRecordFile(): string | undefined {
+  if (!record) return undefined;
+  if (!record.made) {
+    try {
+      mkdirSync(record.dir, { recursive: true });
+      record.made = true;
+    } catch {
+      return undefined;
+    }
+  }
+  return record.log.file;
+}
+
+/** A group started by this run; `recorded`: its start line was already appended (groupRecordFile). */
+export function registerGroup(pgid: number, recorded = false): void {
   live.add(pgid);
-  if (record) writeRecord(`+${pgid} ${startTimeOf(pgid) ?? '-'}\n`);
+  if (record && !recorded) writeRecord(`+${pgid} ${startTimeOf(pgid) ?? '-'}\n`);
 }
 
 export function unregisterGroup(pgid: number): void {

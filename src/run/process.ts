@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { registerGroup, signalGroup, terminateGroup, unregisterGroup } from './process-group.js';
+import { groupRecordFile, registerGroup, signalGroup, terminateGroup, unregisterGroup } from './process-group.js';
 import { launchThroughHelper, type Exit, type Launched, type LaunchSpec } from './spawner.js';
 import { PARTIAL_SUFFIX } from '../fs/atomic-write.js';
 
@@ -65,6 +65,10 @@ function launchWithNode(spec: LaunchSpec): Promise<Launched> {
       stdio: ['ignore', outFd, errFd],
       detached: true, // its own process group: we signal -pid to reach grandchildren
     });
+  } catch (err) {
+    // Some failures (E2BIG: an environment variable over the kernel's 128 kB) throw here rather
+    // than arrive as an 'error' event: the same spawn error either way, as from the helper.
+    return Promise.resolve({ error: (err as Error).message });
   } finally {
     // The child holds its own copies once spawn returned.
     closeSync(outFd);
@@ -90,7 +94,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const errTmp = shared ? outTmp : tempFor(spec.stderrFile);
   const [file, args] = typeof spec.cmd === 'string' ? ['/bin/sh', ['-c', spec.cmd]] : [spec.cmd[0]!, spec.cmd.slice(1)];
   const launch: LaunchSpec = { file, args, cwd: spec.cwd, env: spec.env, stdoutPath: outTmp, stderrPath: errTmp };
-  let launched = await (launchThroughHelper(launch) ?? launchWithNode(launch));
+  let launched = await (launchThroughHelper({ ...launch, recordFile: groupRecordFile() }) ?? launchWithNode(launch));
   if ('unavailable' in launched) launched = await launchWithNode(launch);
   const finish = () => {
     renameSync(outTmp, spec.stdoutFile);
@@ -105,7 +109,7 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   }
 
   const pgid = launched.pid;
-  registerGroup(pgid);
+  registerGroup(pgid, launched.recorded);
   let timedOut = false;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;

@@ -22,6 +22,8 @@ export interface LaunchSpec {
   /** Paths the helper opens (truncating) for the child's stdout and stderr; equal paths share one file. */
   stdoutPath: string;
   stderrPath: string;
+  /** The log of started process groups (process-group.ts) the helper appends this one to, before it answers. */
+  recordFile?: string;
 }
 
 export interface Exit {
@@ -32,7 +34,7 @@ export interface Exit {
 }
 
 /** Started, could not start, or the helper went away before it answered (start it another way). */
-export type Launched = { pid: number; exit: Promise<Exit> } | { error: string } | { unavailable: string };
+export type Launched = { pid: number; exit: Promise<Exit>; recorded?: boolean } | { error: string } | { unavailable: string };
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
@@ -56,7 +58,7 @@ export function spawnerBinary(): string | undefined {
 function encode(spec: LaunchSpec): Buffer {
   const env: string[] = [];
   for (const [k, v] of Object.entries(spec.env)) if (v !== undefined) env.push(`${k}=${v}`);
-  const fields = [spec.cwd, spec.stdoutPath, spec.stderrPath, String(spec.args.length + 1), spec.file, ...spec.args, String(env.length), ...env];
+  const fields = [spec.recordFile ?? '', spec.cwd, spec.stdoutPath, spec.stderrPath, String(spec.args.length + 1), spec.file, ...spec.args, String(env.length), ...env];
   for (const f of fields) {
     // A NUL would split the field: node's own spawn refuses these too.
     if (f.includes('\0')) throw new TypeError('arguments, paths and environment must not contain NUL bytes');
@@ -151,7 +153,7 @@ class Helper {
           } else if (this.dead) done({ code: null, signal: null, lost: this.dead });
           else this.running.set(pid, done);
         });
-        resolve({ pid, exit });
+        resolve({ pid, exit, recorded: spec.recordFile !== undefined });
       });
       this.child.stdin!.write(request);
     });

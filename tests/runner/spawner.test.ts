@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess, type ProcessSpec } from '../../src/run/process.js';
-import { spawnerBinary, spawnerPid, stopSpawner } from '../../src/run/spawner.js';
+import { launchThroughHelper, spawnerBinary, spawnerPid, stopSpawner } from '../../src/run/spawner.js';
 import { PARTIAL_SUFFIX } from '../../src/fs/atomic-write.js';
 import { pidGone, waitFor } from '../helpers/processes.js';
 
@@ -113,6 +113,13 @@ describe.each(['helper', 'node'] as const)('starting stage processes through %s'
     expect(readFileSync(s.stderrFile, 'utf8')).toBe('');
   });
 
+  it('an environment the kernel refuses (one variable over 128 kB) is a spawn error, not a crash', async () => {
+    const s = spec('true', { env: { ...process.env, HUGE: 'x'.repeat(200_000) } });
+    const r = await runProcess(s);
+    expect(r.spawnError).toMatch(/E2BIG/);
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe('');
+  });
+
   it('a missing working folder is a spawn error', async () => {
     const r = await runProcess(spec('true', { cwd: join(dir, 'not-there') }));
     expect(r.spawnError).toMatch(/ENOENT/);
@@ -137,6 +144,27 @@ describe.each(['helper', 'node'] as const)('starting stage processes through %s'
     const specs = Array.from({ length: 24 }, (_, i) => spec(`sleep 0.0${i % 7}; exit ${i}`));
     const results = await Promise.all(specs.map((s) => runProcess(s)));
     expect(results.map((r) => r.exitCode)).toEqual(specs.map((_, i) => i));
+  });
+});
+
+describe('the helper and the group record', () => {
+  afterEach(() => stopSpawner());
+
+  it('appends the started group, with its start time, before it answers', async () => {
+    stopSpawner();
+    delete process.env.EVIDENCE_SPAWNER;
+    const recordFile = join(dir, 'groups.log');
+    writeFileSync(recordFile, '-1\n');
+    const launched = await launchThroughHelper({ file: '/bin/sh', args: ['-c', 'sleep 5'], cwd: dir, env: process.env, stdoutPath: join(dir, 'r.out'), stderrPath: join(dir, 'r.out'), recordFile });
+    if (!launched || !('pid' in launched)) throw new Error(`not started: ${JSON.stringify(launched)}`);
+    // Read as soon as the pid is known: a runner killed now still leaves the group recorded.
+    const log = readFileSync(recordFile, 'utf8');
+    const stat = readFileSync(`/proc/${launched.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    expect(log).toBe(`-1\n+${launched.pid} ${start}\n`);
+    expect(launched.recorded).toBe(true);
+    process.kill(-launched.pid, 'SIGKILL');
+    expect(await launched.exit).toEqual({ code: null, signal: 'SIGKILL' });
   });
 });
 
