@@ -12,9 +12,9 @@
  *     record path (or empty), cwd, stdout path, stderr path (equal to stdout: one file for both),
  *     argc, argv..., envc, env...
  * A record path names the runner's log of the process groups it started (src/run/process-group.ts):
- * the helper appends `+<pid> <start time>` to it before it answers, so that a runner killed right
- * after the start (before it could read the answer) still leaves the group recorded for the next
- * run to end.
+ * the helper appends `+<pid> <start time>` to it right after it answers, before it reads anything
+ * more, so that a runner killed right after the start (before it could read the answer) still
+ * leaves the group recorded for the next run to end.
  * On stdout, one line per event, the start replies in the order of the requests:
  *     S <pid>           started: its own session and process group, stdin /dev/null
  *     E <errno>         could not start (chdir, open or exec failed in the child)
@@ -59,13 +59,17 @@ static void die(const char *what) {
   exit(2);
 }
 
+/* Set when the runner stopped reading: the helper finishes what it was doing (a group record), then ends. */
+static int runner_gone;
+
 static void put_line(const char *line) {
   size_t n = strlen(line), off = 0;
-  while (off < n) {
+  while (off < n && !runner_gone) {
     ssize_t w = write(1, line + off, n - off);
     if (w < 0) {
       if (errno == EINTR) continue;
-      exit(0); /* the runner is gone */
+      runner_gone = 1;
+      return;
     }
     off += (size_t)w;
   }
@@ -214,11 +218,17 @@ static void start(const char *record, char *cwd, char *out, char *err, char **ar
   char line[64];
   if (rc != 0) {
     snprintf(line, sizeof line, "E %d\n", rc);
+    put_line(line);
   } else {
-    if (*record) record_group(record, pid);
     snprintf(line, sizeof line, "S %ld\n", (long)pid);
+    put_line(line);
+    /* After the answer: reading the start time waits for the child's exec to finish setting up
+       (~1 ms here), which would delay every stage. The record is still written before this helper
+       reads its next request or the end of its input, so a runner killed at any moment leaves
+       the group recorded (a `-pid` line the runner wrote first, for a stage that ended at once,
+       just leaves a record of a group that is gone). */
+    if (*record) record_group(record, pid);
   }
-  put_line(line);
 }
 
 /*
@@ -248,7 +258,7 @@ static char **field_list(size_t *pos, long least) {
 /* Starts every complete request in the buffer; keeps a partial one for the next read. */
 static void handle_requests(void) {
   size_t pos = 0;
-  for (;;) {
+  while (!runner_gone) {
     size_t p = pos;
     char *record = field(&p), *cwd, *out, *err, **argv, **envp;
     if (!record || !(cwd = field(&p)) || !(out = field(&p)) || !(err = field(&p)) || !(argv = field_list(&p, 1))) break;
@@ -293,7 +303,7 @@ int main(void) {
   buf = malloc(cap);
   if (!buf) die("malloc");
   struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = sigchld_pipe[0], .events = POLLIN}};
-  for (;;) {
+  while (!runner_gone) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       die("poll");
@@ -317,4 +327,5 @@ int main(void) {
       handle_requests();
     }
   }
+  return 0;
 }

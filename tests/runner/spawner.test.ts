@@ -2,6 +2,7 @@
 // built, else through node's spawn. Both ways must behave alike; each case runs both, on real
 // processes. The helper's own failure modes (not built, killed mid-run) are checked at the end.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,14 +151,15 @@ describe.each(['helper', 'node'] as const)('starting stage processes through %s'
 describe('the helper and the group record', () => {
   afterEach(() => stopSpawner());
 
-  it('appends the started group, with its start time, before it answers', async () => {
+  it('appends the started group, with its start time, right after it answers', async () => {
     stopSpawner();
     delete process.env.EVIDENCE_SPAWNER;
     const recordFile = join(dir, 'groups.log');
     writeFileSync(recordFile, '-1\n');
     const launched = await launchThroughHelper({ file: '/bin/sh', args: ['-c', 'sleep 5'], cwd: dir, env: process.env, stdoutPath: join(dir, 'r.out'), stderrPath: join(dir, 'r.out'), recordFile });
     if (!launched || !('pid' in launched)) throw new Error(`not started: ${JSON.stringify(launched)}`);
-    // Read as soon as the pid is known: a runner killed now still leaves the group recorded.
+    // Written before the helper reads anything more: a runner killed now still leaves the group recorded.
+    await waitFor(() => readFileSync(recordFile, 'utf8').includes('+'), 5000, 'the record');
     const log = readFileSync(recordFile, 'utf8');
     const stat = readFileSync(`/proc/${launched.pid}/stat`, 'utf8');
     const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
@@ -165,6 +167,25 @@ describe('the helper and the group record', () => {
     expect(launched.recorded).toBe(true);
     process.kill(-launched.pid, 'SIGKILL');
     expect(await launched.exit).toEqual({ code: null, signal: 'SIGKILL' });
+  });
+});
+
+describe('the helper on its own', () => {
+  it('records a group it started even when the runner is gone before the answer', async () => {
+    const recordFile = join(dir, 'gone-runner.log');
+    const helper = spawn(spawnerBinary()!, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // The runner's side of the answers is closed before anything is written to it.
+    helper.stdout!.destroy();
+    const env = ['PATH=/usr/bin:/bin'];
+    const fields = [recordFile, dir, join(dir, 'g.out'), join(dir, 'g.out'), '3', '/bin/sh', '-c', 'sleep 30', String(env.length), ...env];
+    helper.stdin!.end(fields.join('\0') + '\0');
+    await new Promise((resolve) => helper.on('exit', resolve));
+    const m = /^\+([0-9]+) ([0-9]+)\n$/.exec(readFileSync(recordFile, 'utf8'));
+    expect(m).not.toBeNull();
+    const pid = Number(m![1]);
+    expect(pidGone(pid)).toBe(false);
+    process.kill(-pid, 'SIGKILL');
+    await waitFor(() => pidGone(pid), 5000, 'the recorded group to end');
   });
 });
 
