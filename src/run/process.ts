@@ -100,12 +100,12 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     renameSync(outTmp, spec.stdoutFile);
     if (!shared) renameSync(errTmp, spec.stderrFile);
   };
-  if ('error' in launched || 'unavailable' in launched) {
+  if (!('pid' in launched)) {
     touch(outTmp);
     if (!shared) touch(errTmp);
     finish();
-    const spawnError = 'error' in launched ? launched.error : launched.unavailable;
-    return { exitCode: null, signal: null, timedOut: false, aborted: spec.signal.aborted, spawnError, durationMs: Date.now() - started };
+    const failure = 'lost' in launched ? { lost: launched.lost } : { spawnError: 'error' in launched ? launched.error : launched.unavailable };
+    return { exitCode: null, signal: null, timedOut: false, aborted: spec.signal.aborted, ...failure, durationMs: Date.now() - started };
   }
 
   const pgid = launched.pid;

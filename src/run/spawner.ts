@@ -33,8 +33,12 @@ export interface Exit {
   lost?: string;
 }
 
-/** Started, could not start, or the helper went away before it answered (start it another way). */
-export type Launched = { pid: number; exit: Promise<Exit>; recorded?: boolean } | { error: string } | { unavailable: string };
+/**
+ * Started; could not start; the helper never worked (start it another way); or the helper went
+ * away after it had worked, before it answered: the process may have started, so it must not be
+ * started again.
+ */
+export type Launched = { pid: number; exit: Promise<Exit>; recorded?: boolean } | { error: string } | { unavailable: string } | { lost: string };
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
@@ -69,7 +73,9 @@ function encode(spec: LaunchSpec): Buffer {
 class Helper {
   readonly child: ChildProcess;
   /** Start replies arrive in request order. */
-  private readonly starting: Array<(reply: { pid: number } | { errno: number }) => void> = [];
+  private readonly starting: Array<(reply: { pid: number } | { errno: number } | { gone: 'never answered' | 'after answering' }) => void> = [];
+  /** It answered a request: it works, and a request in flight when it dies may have started. */
+  private answered = false;
   private readonly running = new Map<number, (exit: Exit) => void>();
   /** Exits that arrived before their start reply was handled (not possible with one reader, kept safe). */
   private readonly early = new Map<number, Exit>();
@@ -110,6 +116,7 @@ class Helper {
       const line = this.rest.slice(0, nl);
       this.rest = this.rest.slice(nl + 1);
       const f = line.split(' ');
+      if (f[0] === 'S' || f[0] === 'E') this.answered = true;
       if (f[0] === 'S') this.starting.shift()?.({ pid: Number(f[1]) });
       else if (f[0] === 'E') this.starting.shift()?.({ errno: Number(f[1]) });
       else if (f[0] === 'X') {
@@ -129,19 +136,30 @@ class Helper {
   private fail(why: string): void {
     if (this.dead) return;
     this.dead = why;
-    for (const s of this.starting.splice(0)) s({ errno: -1 });
+    const gone = this.answered ? 'after answering' : 'never answered';
+    for (const s of this.starting.splice(0)) s({ gone });
     for (const [pid, done] of this.running) done({ code: null, signal: null, lost: `${why} while process ${pid} was running` });
     this.running.clear();
   }
 
   launch(spec: LaunchSpec): Promise<Launched> {
-    const request = encode(spec);
+    let request: Buffer;
+    try {
+      request = encode(spec);
+    } catch (err) {
+      return Promise.resolve({ error: (err as Error).message });
+    }
     this.busy();
     return new Promise((resolve) => {
       this.starting.push((reply) => {
+        if ('gone' in reply) {
+          const why = this.dead ?? 'evidence-spawner ended';
+          if (reply.gone === 'never answered') resolve({ unavailable: why });
+          else resolve({ lost: `${why} before it said whether the process had started` });
+          return;
+        }
         if ('errno' in reply) {
-          if (reply.errno === -1) resolve({ unavailable: this.dead ?? 'evidence-spawner ended' });
-          else resolve({ error: `spawn ${spec.file} ${errnoNames.get(reply.errno) ?? `errno ${reply.errno}`}` });
+          resolve({ error: `spawn ${spec.file} ${errnoNames.get(reply.errno) ?? `errno ${reply.errno}`}` });
           return;
         }
         const { pid } = reply;

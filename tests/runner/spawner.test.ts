@@ -232,6 +232,25 @@ describe('when the helper fails', () => {
     }
   });
 
+  it('a helper that worked and dies before answering: that stage fails, and is not started a second time through node', async () => {
+    stopSpawner();
+    // Answers its first request (cannot start: ENOENT), dies on the second without a word.
+    const fake = join(dir, 'dies-on-second');
+    writeFileSync(fake, `#!${process.execPath}\nlet n = 0;\nprocess.stdin.on('data', () => { if (++n === 1) process.stdout.write('E 2\\n'); else process.exit(1); });\n`);
+    chmodSync(fake, 0o755);
+    const marker = join(dir, 'ran-twice');
+    process.env.EVIDENCE_SPAWNER = fake;
+    try {
+      expect((await runProcess(spec(['/no/such/program']))).spawnError).toMatch(/ENOENT/);
+      const r = await runProcess(spec(`touch ${marker}`));
+      expect(r.lost).toMatch(/before it said whether the process had started/);
+      expect(r.spawnError).toBeUndefined();
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      delete process.env.EVIDENCE_SPAWNER;
+    }
+  });
+
   it('ends with its stdin: a runner that dies leaves no helper behind', async () => {
     stopSpawner();
     delete process.env.EVIDENCE_SPAWNER;
