@@ -21,6 +21,6 @@ if (r.status === 0) {
   rmSync(tmp, { force: true });
   // An old helper would not match this build's protocol.
   rmSync(out, { force: true });
-  const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-3).join('\n');
+  const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-3).join('\n') || `exit ${r.status}`;
   console.warn(`evidence: the stage spawner was not compiled (${cc}: ${why}); stages will start through node's spawn, which costs a few ms more per stage.`);
 }
