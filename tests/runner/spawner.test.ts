@@ -210,13 +210,14 @@ describe('when the helper fails', () => {
     expect(spawnerPid()).toBeUndefined();
   });
 
-  it('a helper that cannot run (a build for another machine) leaves stages to node\'s spawn', async () => {
+  it('a helper that cannot run (exits at once, or cannot be executed) leaves stages to node\'s spawn', async () => {
     stopSpawner();
     const broken = join(dir, 'broken-spawner');
     writeFileSync(broken, '#!/bin/sh\nexit 1\n');
     chmodSync(broken, 0o755);
-    const notExecutable = join(dir, 'not-a-binary');
-    writeFileSync(notExecutable, '\x7fELF garbage');
+    // Cannot be executed at all (its interpreter is missing), as a build for another machine.
+    const notExecutable = join(dir, 'cannot-exec');
+    writeFileSync(notExecutable, '#!/no/such/interpreter\n');
     chmodSync(notExecutable, 0o755);
     try {
       for (const helperFile of [broken, notExecutable]) {
