@@ -11,8 +11,9 @@
 // if a run folded the journal in between, the lock they then read is newer than every line they
 // hold, the lines' base no longer matches, and the lock alone is the state. Either way they see a
 // state that existed, never an old lock without the lines that were folded into the new one.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { AppendLog } from '../fs/append-log.js';
+import { fileSignature } from '../fs/atomic-write.js';
 import { basename } from 'node:path';
 import { sha256 } from './fingerprint.js';
 import { entryProblem, NO_LOCK, readLockChecked, writeLock, type LockEntry, type LockFile, type ReadLock } from './lock.js';
@@ -104,7 +105,7 @@ export class JournaledLock {
   private journalOnDisk = false;
   /** Entries in memory that evidence.lock does not hold yet. */
   private unwritten = 0;
-  /** The lock file as this process last wrote it (inode, size, times): reading it back is skipped. */
+  /** The lock file's identity as this process last wrote it (fileSignature): reading it back is skipped. */
   private written: string | undefined;
   private readonly journal: AppendLog;
 
@@ -121,7 +122,7 @@ export class JournaledLock {
     const journal = readJournal(this.journalFile);
     // A watch cycle after the one that wrote the lock: memory already holds it. A rename by any
     // other writer gives the file another inode, so the signature cannot match by accident.
-    if (!journal.found && this.written !== undefined && this.written === signatureOf(this.lockFile)) return;
+    if (!journal.found && this.written !== undefined && this.written === fileSignature(this.lockFile)) return;
     const state = applyJournal(readLockChecked(this.lockFile, this.mirror), journal);
     this.lock = state.lock;
     this.problems = state.problems;
@@ -144,25 +145,17 @@ export class JournaledLock {
    */
   compact(): void {
     if (this.unwritten) {
-      this.base = writeLock(this.lockFile, this.lock, this.mirror);
+      const written = writeLock(this.lockFile, this.lock, this.mirror);
+      this.base = written.sha;
       this.unwritten = 0;
       // What was wrong with the file read is gone from the file written.
       this.problems = [];
-      this.written = signatureOf(this.lockFile);
+      this.written = written.signature;
     }
     this.journal.close();
     if (this.journalOnDisk) {
       rmSync(this.journalFile, { force: true });
       this.journalOnDisk = false;
     }
-  }
-}
-
-function signatureOf(file: string): string | undefined {
-  try {
-    const st = statSync(file, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    return undefined;
   }
 }

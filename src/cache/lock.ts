@@ -164,8 +164,11 @@ function writeMirror(mirror: string, content: Mirror): void {
   }
 }
 
-/** Writes the lock (stages sorted by name); returns the sha256 of the text written. */
-export function writeLock(file: string, lock: LockFile, mirror?: string): string {
+/**
+ * Writes the lock (stages sorted by name); returns the sha256 of the text written and the file's
+ * identity as written (fileSignature), which names this content until the file is written again.
+ */
+export function writeLock(file: string, lock: LockFile, mirror?: string): { sha: string; signature: string } {
   const sorted: LockFile = { version: 1, stages: {} };
   for (const name of Object.keys(lock.stages).sort()) sorted.stages[name] = lock.stages[name]!;
   const text = `# Written by evidence; commit it with the code it describes.\n${toYaml(sorted as unknown as Record<string, unknown>)}`;
@@ -173,5 +176,5 @@ export function writeLock(file: string, lock: LockFile, mirror?: string): string
   const signature = writeFileAtomicSyncSigned(file, text);
   // Written in this clock tick: trusted by signature only after a later read verified it.
   if (mirror) writeMirror(mirror, { sha, lock: sorted, signature, at: Date.now() });
-  return sha;
+  return { sha, signature };
 }

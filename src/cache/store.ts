@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tempPathFor, writeFileAtomicSync } from '../fs/atomic-write.js';
+import { inFolderOf, tempPathFor, writeFileAtomicSync } from '../fs/atomic-write.js';
 import { hashFileContent, type FileEntry, type PathHash } from './hash.js';
 import { canonicalJson, sha256 } from './fingerprint.js';
 
@@ -44,20 +44,6 @@ export class ObjectStore {
     this.runsDir = join(cacheDir, 'runs');
   }
 
-  /**
-   * Runs a write into the folder of `file`, making the folder only when the write finds it
-   * missing: one failed call on the first write into a folder instead of a mkdir before every one.
-   */
-  private inFolder(file: string, write: () => void): void {
-    try {
-      write();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(dirname(file), { recursive: true });
-      write();
-    }
-  }
-
   objectPath(hash: string): string {
     return join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
   }
@@ -71,7 +57,7 @@ export class ObjectStore {
     const dest = this.objectPath(hash);
     if (existsSync(dest)) return;
     const tmp = tempPathFor(dest);
-    this.inFolder(dest, () => copyFileSync(absFile, tmp));
+    inFolderOf(dest, () => copyFileSync(absFile, tmp));
     // Objects are immutable: a later chmod/edit of a restored file must not reach the store.
     chmodSync(tmp, 0o444);
     renameSync(tmp, dest);

@@ -87,15 +87,7 @@ function signatureOf(st: BigIntStats): string {
 
 function writeAtomic(target: string, data: string | Uint8Array, signed: boolean): string | undefined {
   const tmp = tempNameFor(target);
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w');
-  } catch (err) {
-    // The folder is made when missing, not before every write (most writes go where one was).
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(target), { recursive: true });
-    fd = openSync(tmp, 'w');
-  }
+  const fd = inFolderOf(target, () => openSync(tmp, 'w'));
   let signature: string | undefined;
   try {
     try {
@@ -110,6 +102,21 @@ function writeAtomic(target: string, data: string | Uint8Array, signed: boolean)
     throw err;
   }
   return signature;
+}
+
+/**
+ * Runs a write of a file into the folder of `file`, making the folder only when the write finds it
+ * missing: one failed call on the first write into a folder, instead of a mkdir before every write
+ * (most go where one was; a cold run writes a few files per stage).
+ */
+export function inFolderOf<T>(file: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(file), { recursive: true });
+    return write();
+  }
 }
 
 /** A temp path next to `target` for streaming writers; call `commitTemp` to move it into place. */

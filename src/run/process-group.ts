@@ -35,21 +35,31 @@ function startTimeOf(pid: number): string | undefined {
   }
 }
 
-function writeRecord(line: string): void {
-  if (!record) return;
-  try {
-    if (!record.made) {
+/** Makes the record folder, once per run (a cold run's critical path passes here at every stage). */
+function recordFolderMade(): boolean {
+  if (!record) return false;
+  if (!record.made) {
+    try {
       mkdirSync(record.dir, { recursive: true });
       record.made = true;
+    } catch {
+      return false;
     }
+  }
+  return true;
+}
+
+function writeRecord(line: string): void {
+  if (!record || !recordFolderMade()) return;
+  try {
     record.log.append(line);
   } catch {
     // The folder went away under the run (made again once), or recording is impossible: it is for
     // the cleanup after a crash only, and the run goes on without it.
+    record.log.close();
+    record.made = false;
     try {
-      record.log.close();
-      mkdirSync(record.dir, { recursive: true });
-      record.log.append(line);
+      if (recordFolderMade()) record.log.append(line);
     } catch {
       record.made = false;
     }
@@ -57,20 +67,11 @@ function writeRecord(line: string): void {
 }
 
 /**
- * The file a process starter may append `+pgid start` lines to itself (evidence-spawner does, before
- * the runner even learns the pid), or undefined when this run records nothing. Its folder exists.
+ * The file a process starter may append `+pgid start` lines to itself (evidence-spawner does, right
+ * after it answers), or undefined when this run records nothing. Its folder exists.
  */
 export function groupRecordFile(): string | undefined {
-  if (!record) return undefined;
-  if (!record.made) {
-    try {
-      mkdirSync(record.dir, { recursive: true });
-      record.made = true;
-    } catch {
-      return undefined;
-    }
-  }
-  return record.log.file;
+  return record && recordFolderMade() ? record.log.file : undefined;
 }
 
 /** A group started by this run; `recorded`: its start line was already appended (groupRecordFile). */

@@ -77,8 +77,6 @@ class Helper {
   /** It answered a request: it works, and a request in flight when it dies may have started. */
   private answered = false;
   private readonly running = new Map<number, (exit: Exit) => void>();
-  /** Exits that arrived before their start reply was handled (not possible with one reader, kept safe). */
-  private readonly early = new Map<number, Exit>();
   private rest = '';
   dead: string | undefined;
 
@@ -123,11 +121,9 @@ class Helper {
         const pid = Number(f[1]);
         const n = Number(f[3]);
         const exit: Exit = f[2] === 's' ? { code: null, signal: signalNames.get(n) ?? (`SIG${n}` as NodeJS.Signals) } : { code: n, signal: null };
-        const done = this.running.get(pid);
-        if (done) {
-          this.running.delete(pid);
-          done(exit);
-        } else this.early.set(pid, exit);
+        // Registered when its S line was handled: the helper writes S before it can reap.
+        this.running.get(pid)?.(exit);
+        this.running.delete(pid);
       }
     }
     this.idle();
@@ -164,11 +160,7 @@ class Helper {
         }
         const { pid } = reply;
         const exit = new Promise<Exit>((done) => {
-          const early = this.early.get(pid);
-          if (early) {
-            this.early.delete(pid);
-            done(early);
-          } else if (this.dead) done({ code: null, signal: null, lost: this.dead });
+          if (this.dead) done({ code: null, signal: null, lost: this.dead });
           else this.running.set(pid, done);
         });
         resolve({ pid, exit, recorded: spec.recordFile !== undefined });
