@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'evidence.cjs');
+const HELPER = join(ROOT, 'dist', 'native', 'evidence-spawner');
 const ENV = { ...process.env, NO_COLOR: '1', CI: '' };
 
 function median(xs) {
@@ -110,17 +111,28 @@ function runWireit(wireitDir, dir, script) {
   return timed(process.execPath, [join(wireitDir, 'node_modules', 'wireit', 'bin', 'wireit.js')], dir, { env }).ms;
 }
 
-/** Cold runs of a generated pipeline with `-j 2`, against `make -j2` (and wireit) on the same graph, interleaved. */
+/**
+ * Cold runs of a generated pipeline with `-j 2`, against `make -j2` (and wireit) on the same graph,
+ * interleaved; and the floor (bench/floor.mjs): a bare Node loop starting the same commands through
+ * the same helper with nothing recorded, which is what any Node runner pays before its bookkeeping.
+ */
 export function benchColdVsMake(shape, n, { reps = 3, wireitDir } = {}) {
   const g = generate(shape, n);
   const ev = [];
   const mk = [];
   const wi = [];
+  const fl = [];
+  const floor = existsSync(HELPER);
   for (let i = 0; i < reps; i++) {
     const a = project({ 'pipeline.yaml': g.yaml });
     ev.push(timed(process.execPath, [CLI, 'run', '-j', '2'], a).ms);
     const b = project({ Makefile: g.makefile });
     mk.push(timed('make', ['-s', '-j2'], b).ms);
+    if (floor) {
+      const f = project({ 'graph.json': JSON.stringify(g.stages) });
+      fl.push(timed(process.execPath, [join(ROOT, 'bench', 'floor.mjs'), 'graph.json'], f).ms);
+      rmSync(f, { recursive: true, force: true });
+    }
     if (wireitDir) {
       const c = project({ 'package.json': wireitPackage(g.stages) });
       wi.push(runWireit(wireitDir, c, g.stages.at(-1).name));
@@ -131,7 +143,7 @@ export function benchColdVsMake(shape, n, { reps = 3, wireitDir } = {}) {
   }
   const ms = median(ev);
   const makeMs = median(mk);
-  return { shape, n, ms, makeMs, ratio: ms / makeMs, wireitMs: wi.length ? median(wi) : undefined };
+  return { shape, n, ms, makeMs, ratio: ms / makeMs, wireitMs: wi.length ? median(wi) : undefined, floorMs: fl.length ? median(fl) : undefined };
 }
 
 /**
