@@ -82,8 +82,12 @@ function pipelineYaml(url, n) {
   return lines.join('\n') + '\n';
 }
 
+/** Every project folder this bench made, removed at its end (the per-rep ones also as it goes). */
+const made = [];
+
 function project(url, n) {
   const dir = mkdtempSync(join(tmpdir(), 'evidence-bench-remote-'));
+  made.push(dir);
   writeFileSync(join(dir, 'pipeline.yaml'), pipelineYaml(url, n));
   writeFileSync(join(dir, 'in.txt'), 'x\n');
   mkdirSync(join(dir, 'o'));
@@ -150,6 +154,7 @@ export async function benchRemote({ reps = 5 } = {}) {
     };
   } finally {
     server.stop();
+    for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
   }
 }
 
