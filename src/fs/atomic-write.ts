@@ -3,7 +3,7 @@
 // guarantee we need is against a killed process (kill -9, Ctrl-C), which rename gives; an OS crash
 // can at worst lose a cache entry or the lock, which only makes stages run again. Measured: an
 // fsync per stage tripled the runner's overhead on a 7-stage pipeline here.
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 
@@ -40,8 +40,25 @@ export function isRunnerTempName(name: string): boolean {
   return name.endsWith(PARTIAL_SUFFIX) || TEMP_NAME.test(name);
 }
 
+/**
+ * True when `target` is a device, a FIFO or a socket. A rename over one replaces it with a regular
+ * file: run as root, a parse "into /dev/null" through temp-and-rename turned this machine's
+ * /dev/null into a file that every later `> /dev/null` appended to, and that every reader of
+ * /dev/null then read back. Such a target is written in place: it holds no content to tear.
+ * (A symlink to one is replaced, as any symlink target of a rename is; the device stays.)
+ */
+function isSpecialFile(target: string): boolean {
+  try {
+    const st = lstatSync(target);
+    return st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const { open, mkdir, rename, rm } = fsp();
+  const { open, mkdir, rename, rm, writeFile } = fsp();
+  if (isSpecialFile(target)) return writeFile(target, data);
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempNameFor(target);
   try {
@@ -86,6 +103,10 @@ function signatureOf(st: BigIntStats): string {
 }
 
 function writeAtomic(target: string, data: string | Uint8Array, signed: boolean): string | undefined {
+  if (isSpecialFile(target)) {
+    writeFileSync(target, data);
+    return signed ? fileSignature(target) : undefined;
+  }
   const tmp = tempNameFor(target);
   const fd = inFolderOf(target, () => openSync(tmp, 'w'));
   let signature: string | undefined;
@@ -124,6 +145,11 @@ export function tempPathFor(target: string): string {
   return tempNameFor(target);
 }
 
+/** Moves a streamed temp file into place; into a device or FIFO (see isSpecialFile) its bytes are copied, and the temp file removed. */
 export async function commitTemp(tmp: string, target: string): Promise<void> {
-  await fsp().rename(tmp, target);
+  if (!isSpecialFile(target)) return fsp().rename(tmp, target);
+  const { createReadStream, createWriteStream } = require('node:fs') as typeof import('node:fs');
+  const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+  await pipeline(createReadStream(tmp), createWriteStream(target));
+  await fsp().rm(tmp, { force: true });
 }
