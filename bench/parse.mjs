@@ -129,8 +129,6 @@ async function child(input, output) {
 /**
  * Generates the log, parses it, times grep; returns the figures. Throughput is MiB of input per
  * second of parsing (module loading excluded); ratio is parse time over grep time.
- */
-/**
  * `reps` parses of the same input, each in a fresh child, the figures their median (peak RSS their
  * largest): on this VM one parse of 200 MB ranged from 119 to 174 MB/s between back-to-back runs,
  * too wide for one sample to say whether a target of 150 is met.
