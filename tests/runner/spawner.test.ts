@@ -97,7 +97,10 @@ describe.each(['helper', 'node'] as const)('starting stage processes through %s'
 
   it('gives each process a session and process group of its own, and resets ignored signals', async () => {
     let pid = 0;
-    const s = spec(`ps -o pid=,pgid=,sid= -p $$; grep -E '^Sig(Ign|Blk)' /proc/$$/status`, { onSpawn: (p) => (pid = p) });
+    // The masks are read by the process itself (grep exec'd in the shell's place): read from
+    // outside while the shell waits for its child, they can catch dash blocking every signal for
+    // the moment between its wait's start and its sigsuspend (seen once in ~40 suite runs).
+    const s = spec(`ps -o pid=,pgid=,sid= -p $$; exec grep -E '^Sig(Ign|Blk)' /proc/self/status`, { onSpawn: (p) => (pid = p) });
     expect((await runProcess(s)).exitCode).toBe(0);
     const [line, ...sigs] = readFileSync(s.stdoutFile, 'utf8').trim().split('\n');
     expect(line!.trim().split(/\s+/).map(Number)).toEqual([pid, pid, pid]);
