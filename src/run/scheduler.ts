@@ -42,9 +42,10 @@ function loadExecution() {
 
 /**
  * Stream captures in progress (`*.evidence-partial`) that a run killed with -9 left behind. The
- * run holds the project, so none of them is being written: they go at the start of every run, not
- * only when their stage runs again. One listing of the runner's log folder plus one unlink per
- * declared stream out (an rm per stage and stream measured ~13 ms on a 200-stage no-op run).
+ * run holds the project, so none of them is being written: they go at the start of a run, not only
+ * when their stage runs again. One unlink per declared stream out (an rm per stage and stream
+ * measured ~13 ms on a 200-stage no-op run), and a listing of the runner's log folder after a run
+ * that died.
  */
 function removeLeftCaptures(pipeline: Pipeline, logsDir: string, afterDeadRun: boolean): void {
   const files: string[] = [];
