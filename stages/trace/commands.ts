@@ -56,5 +56,6 @@ export async function compareMain(a: CommandArgs): Promise<number> {
     prefixRef: v['prefix-ref'] as string[] | undefined,
     prefixPort: v['prefix-port'] as string[] | undefined,
     out: a.out,
+    err: a.err,
   });
 }

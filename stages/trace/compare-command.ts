@@ -58,17 +58,19 @@ async function looksLikeJson(path: string): Promise<boolean> {
 }
 
 /** A trace from a trace JSON file or a raw log. */
-export async function loadTrace(path: string, prefixes: string[] | undefined): Promise<TraceColumns> {
+export async function loadTrace(path: string, prefixes: string[] | undefined, warn?: (message: string) => void): Promise<TraceColumns> {
   if (await looksLikeJson(path)) return readTraceFile(path);
-  return parseTraceFileColumns(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path });
+  return parseTraceFileColumns(path, { prefix: prefixes && prefixes.length ? prefixes : undefined, source: path, warn });
 }
 
 export async function compareCommand(args: CompareCommandArgs): Promise<number> {
+  const warnings: string[] = [];
+  const warn = (message: string) => warnings.push(message);
   try {
     const [reference, port] =
       (await looksLikeJson(args.ref)) && (await looksLikeJson(args.port))
         ? await readTracePair(args.ref, args.port)
-        : await Promise.all([loadTrace(args.ref, args.prefixRef), loadTrace(args.port, args.prefixPort)]);
+        : await Promise.all([loadTrace(args.ref, args.prefixRef, warn), loadTrace(args.port, args.prefixPort, warn)]);
     const tolerance = { ...(args.tol !== undefined ? { rel: args.tol } : {}), ...(args.abs !== undefined ? { abs: args.abs } : {}) };
     const options: CompareOptions = {
       ...(Object.keys(tolerance).length ? { tolerance } : {}),
@@ -78,6 +80,9 @@ export async function compareCommand(args: CompareCommandArgs): Promise<number> 
       ...(args.matchBy ? { matchBy: args.matchBy } : {}),
     };
     const comparison = compareTraces(reference, port, options);
+    // Not into the JSON on `out`, whatever happens.
+    const warnTo = args.err ?? (args.json ? undefined : args.out);
+    if (warnTo) for (const w of warnings) await write(warnTo, `warning: ${w}\n`);
     if (args.json) {
       for (const piece of comparisonJsonPieces(comparison)) await write(args.out, piece);
     } else {

@@ -74,7 +74,13 @@ export function formatRecordTable(records: TraceRecord[]): string {
 
 export async function parseCommand(args: ParseCommandArgs): Promise<number> {
   const err = args.err ?? args.out;
-  const opts = { prefix: args.prefixes.length ? args.prefixes : undefined, require: args.require, source: args.log };
+  const warnings: string[] = [];
+  const opts = { prefix: args.prefixes.length ? args.prefixes : undefined, require: args.require, source: args.log, warn: (w: string) => warnings.push(w) };
+  // Not into the JSON on `out`, whatever happens.
+  const warnTo = args.err ?? (args.json ? undefined : args.out);
+  const flushWarnings = async () => {
+    if (warnTo) for (const w of warnings.splice(0)) await streamSink(warnTo).write(`warning: ${w}\n`);
+  };
   try {
     if (args.json) {
       await parseTraceFileToSink(args.log, streamSink(args.out), opts);
@@ -85,8 +91,10 @@ export async function parseCommand(args: ParseCommandArgs): Promise<number> {
       await sink.write(formatRecordTable(doc.records));
       await sink.write(`${records} records (${doc.prefixes.join(', ') || 'no prefix matched'}) from ${lines} lines, ${ignored} ignored\n`);
     }
+    await flushWarnings();
     return 0;
   } catch (error) {
+    await flushWarnings();
     const message = error instanceof Error ? error.message : String(error);
     await streamSink(err).write(`error: ${message}\n`);
     return error instanceof StageFailure ? 1 : 2;

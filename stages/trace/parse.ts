@@ -10,6 +10,8 @@
 //   P: [0,0,0]=181.3        an indexed value                 key '[0,0,0]'
 //   P: [1, 2, 3]  /  P: 1 2 a body that starts with a value (or `tensor(`, `array(`, `np.`)  key P
 //   P k1=v1 k2=v2           a record (every token k=v; after ':' only when there are two or more)
+//                           (as a JSON object holds it: a name given twice keeps its last value,
+//                           with a warning, and names like `3` come first)
 //   P                       a bare marker (`TRACE_PY_TRICUBIC_GRID_START`): no record
 //   P: Some heading:        free text ending in ':' without '=': no record
 // The value then reads as: `[a b c; d e f]` matrix (`[a, b, c]`, a tuple `(a, b, c)` or a one-row

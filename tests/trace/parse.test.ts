@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import {
   MAX_LINE,
   parseTraceFile,
+  parseTraceFileColumns,
   parseTraceFileTo,
   parseTraceFileToSink,
   parseTraceLines,
@@ -624,6 +625,38 @@ describe('streaming against in-memory parsing', () => {
     expect(readdirSync(join(dir, 'nested'))).toEqual(['trace.json']);
   });
 
+  it('writes a record that names a field twice, or a field like an index, as the object every reader makes of it', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'r.log');
+    // Distinct bytes 0x80 and 0xff both decode to U+FFFD: one field for an object.
+    const lines = ['TRACE_C_PHI phi_tic=0 F_latt=1.5 phi_tic=1', 'TRACE_C_PHI b=1 7=2 a=3', 'TRACE_C_PHI \x80=1 \xff=2 z=3', 'TRACE_C_PHI h=1 k=2 l=3', 'TRACE_C_PHI k=1 k=2'];
+    writeFileSync(log, Buffer.from(lines.join('\n') + '\n', 'latin1'));
+    const warnings: string[] = [];
+    const memory = await parseTraceFile(log, { source: 'r.log', warn: (w) => warnings.push(w) });
+    expect(memory.records.map((r) => Object.entries(r.fields!))).toEqual([
+      [['phi_tic', 1], ['F_latt', 1.5]],
+      [['7', 2], ['b', 1], ['a', 3]],
+      [['\uFFFD', 2], ['z', 3]],
+      [['h', 1], ['k', 2], ['l', 3]],
+      [['k', 2]],
+    ]);
+    expect(warnings).toEqual(['r.log:1: field "phi_tic" is given twice in one record; only its last value is kept (and 2 more record lines name a field twice)']);
+
+    const out = join(dir, 'r.json');
+    await parseTraceFileTo(log, out, { source: 'r.log' });
+    const text = readFileSync(out, 'utf8');
+    expect(text.split('\n').slice(1, -2).map((l) => l.replace(/,$/, ''))).toEqual(memory.records.map(traceRecordJson));
+    expect(JSON.parse(text)).toEqual(memory);
+    const columns = await parseTraceFileColumns(log);
+    expect(memory.records.map((_, i) => columns.record(i).fields)).toEqual(memory.records.map((r) => r.fields));
+  });
+
+  it('does not warn about records whose fields are all named once', () => {
+    const warnings: string[] = [];
+    parseTraceText('TRACE_C_PHI phi_tic=0 k_frac=1 F_latt=2 F_latt_b=3 phi_deg=0.1\nTRACE_C: k 1\nTRACE_C_PHI phi_tic=0\n', { warn: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
+  });
+
   it('leaves no output, not even a temporary file, when require fails', async () => {
     const dir = tempDir();
     const log = join(dir, 'c.log');
@@ -793,6 +826,17 @@ describe('evidence parse (the one-off command)', () => {
     const doc = JSON.parse(out.text);
     expect(validateTrace(doc)).toEqual([]);
     expect(doc.records.find((r: TraceRecord) => r.key === 'steps').values).toEqual([4]);
+  });
+
+  it('says on its error stream, not in the --json document, that a record names a field twice', async () => {
+    const dir = tempDir();
+    const twice = join(dir, 'twice.log');
+    writeFileSync(twice, 'TRACE_C: k 1\nTRACE_C_PHI phi_tic=0 phi_tic=1\n');
+    const out = new Collect();
+    const err = new Collect();
+    expect(await parseCommand({ log: twice, prefixes: [], require: [], json: true, out, err })).toBe(0);
+    expect(JSON.parse(out.text).records[1].fields).toEqual({ phi_tic: 1 });
+    expect(err.text).toBe(`warning: ${twice}:2: field "phi_tic" is given twice in one record; only its last value is kept\n`);
   });
 
   it('exits 1 when a required key is missing and 2 when the log cannot be read', async () => {

@@ -2,7 +2,7 @@
 // log: a million records in columns instead of a million objects. The values are the ones
 // shapeToRecord gives (records.ts); a record line whose fields an object would reorder or merge
 // (a repeated name, a name like an index) is kept whole, as that object.
-import { ColumnsBuilder, isIndexName, type TraceColumns } from '../columns.js';
+import { ColumnsBuilder, type TraceColumns } from '../columns.js';
 import * as numbers from './numbers.js';
 import { shapeToRecord } from './records.js';
 import * as shape from './shape.js';
@@ -10,7 +10,7 @@ import type { LineShape } from './shape.js';
 
 // Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
 const { toNum } = numbers;
-const { K_INTEGER, K_MATRIX, K_NUMBER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
+const { FIELDS_AS_WRITTEN, K_INTEGER, K_MATRIX, K_NUMBER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
 
 /** Column kind codes (columns.ts) of the scanner's kinds (shape.ts). */
 const CODE: Record<number, number> = { [K_NUMBER]: 0, [K_INTEGER]: 1, [K_VECTOR]: 2, [K_MATRIX]: 3, [K_STRING]: 4, [K_PARTS]: 5, [K_RECORD]: 6 };
@@ -25,7 +25,7 @@ export class ColumnsEmitter {
 
   readonly emit = (sh: LineShape, seq: number, line: number): void => {
     const b = this.b;
-    if (sh.kind === K_RECORD && !this.fieldsFit(sh)) {
+    if (sh.kind === K_RECORD && sh.fieldOrder !== FIELDS_AS_WRITTEN) {
       b.whole(shapeToRecord(sh, seq, line));
       return;
     }
@@ -67,16 +67,6 @@ export class ColumnsEmitter {
     b.setKeys(prefix, b.intern(sh.key()), CODE[sh.kind]!, line);
     b.end();
   };
-
-  private fieldsFit(sh: LineShape): boolean {
-    const seen = new Set<string>();
-    for (let k = 0; k < sh.n; k++) {
-      const name = sh.label(k);
-      if (seen.has(name) || isIndexName(name)) return false;
-      seen.add(name);
-    }
-    return true;
-  }
 
   finish(meta: Parameters<ColumnsBuilder['finish']>[0]): TraceColumns {
     return this.b.finish(meta);

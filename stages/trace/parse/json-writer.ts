@@ -5,12 +5,13 @@
 // can be copied from input to output within one allocation.
 import * as json from './json-bytes.js';
 import { RecordHeads, RecordNumbering } from './record-heads.js';
+import { fieldsJson, fieldsOf } from './records.js';
 import * as shape from './shape.js';
 import type { Emit } from './shape.js';
 
 // Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
 const { ascii, put, putNumbers, putQuoted, putUint, putValue } = json;
-const { COLON, COMMA, K_INTEGER, K_MATRIX, K_NUMBER, K_PARTS, K_RECORD, K_STRING, K_VECTOR, RBRACE, RBRACKET } = shape;
+const { COLON, COMMA, FIELDS_AS_WRITTEN, K_INTEGER, K_MATRIX, K_NUMBER, K_PARTS, K_RECORD, K_STRING, K_VECTOR, RBRACE, RBRACKET } = shape;
 
 const OUT_BYTES = 8 << 20;
 
@@ -103,6 +104,13 @@ export class RecordJsonWriter {
         out[p++] = RBRACKET;
         break;
       case K_RECORD:
+        if (sh.fieldOrder !== FIELDS_AS_WRITTEN) {
+          // Rare: written as the object every reader makes of it. Within the room ensured above:
+          // text grows at most 6-fold, a number's JSON takes at most 24 bytes.
+          p += out.write(fieldsJson(fieldsOf(sh)), p, 'utf8');
+          out[p++] = RBRACE;
+          break;
+        }
         for (let k = 0; k < n; k++) {
           if (k > 0) out[p++] = COMMA;
           p = putQuoted(out, p, s, sh.la[k], sh.lb[k]);

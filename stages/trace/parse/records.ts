@@ -34,21 +34,32 @@ export function shapeToRecord(sh: LineShape, seq: number, line: number): TraceRe
       rec.parts = parts;
       break;
     }
-    case K_RECORD: {
-      const fields: Record<string, Num | string> = {};
-      for (let k = 0; k < sh.n; k++) {
-        const value = sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k);
-        // Same result as JSON.parse for a field named __proto__: an own property.
-        Object.defineProperty(fields, sh.label(k), { value, enumerable: true, writable: true, configurable: true });
-      }
-      rec.fields = fields;
+    case K_RECORD:
+      rec.fields = fieldsOf(sh);
       break;
-    }
     case K_STRING:
       rec.text = sh.text();
       break;
   }
   return rec;
+}
+
+/** A record shape's fields as the object JSON.parse would make of them (see FIELDS_* in shape.ts). */
+export function fieldsOf(sh: LineShape): Record<string, Num | string> {
+  const fields: Record<string, Num | string> = {};
+  for (let k = 0; k < sh.n; k++) {
+    const value = sh.flags[k] ? toNum(sh.raw(k), sh.flags[k]) : sh.raw(k);
+    // Same result as JSON.parse for a field named __proto__: an own property.
+    Object.defineProperty(fields, sh.label(k), { value, enumerable: true, writable: true, configurable: true });
+  }
+  return fields;
+}
+
+/** The members of a fields object as JSON, without the braces. */
+export function fieldsJson(fields: Record<string, Num | string>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => JSON.stringify(k) + ':' + numToJson(v))
+    .join(',');
 }
 
 /** JSON of one record; keeps -0 (which JSON.stringify would print as 0). */
@@ -60,7 +71,7 @@ export function traceRecordJson(r: TraceRecord): string {
   if (r.dtype !== undefined) out += ',"dtype":' + JSON.stringify(r.dtype);
   if (r.parts) out += ',"parts":[' + r.parts.map((p) => `{"label":${JSON.stringify(p.label)},"value":${numToJson(p.value)}}`).join(',') + ']';
   if (r.fields) {
-    out += ',"fields":{' + Object.entries(r.fields).map(([k, v]) => JSON.stringify(k) + ':' + numToJson(v)).join(',') + '}';
+    out += ',"fields":{' + fieldsJson(r.fields) + '}';
   }
   if (r.text !== undefined) out += ',"text":' + JSON.stringify(r.text);
   return out + '}';

@@ -13,7 +13,7 @@ import type { Emit, LineShape } from './shape.js';
 // Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
 const { classifyNumber, mayStartNumber } = numbers;
 const { readPrintout, startsPrintout } = printouts;
-const { COLON, COMMA, CR, EQUALS, F_INT, K_MATRIX, K_NUMBER, K_INTEGER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
+const { COLON, COMMA, CR, EQUALS, F_INT, FIELDS_MERGED, fieldOrderOf, K_MATRIX, K_NUMBER, K_INTEGER, K_PARTS, K_RECORD, K_STRING, K_VECTOR } = shape;
 const { LBRACKET, LPAREN, MAX_LINE, NL, RBRACKET, RPAREN, SEMICOLON, SPACE, TAB, isBlank } = shape;
 
 const HASH_SEED = 0x811c9dc5;
@@ -36,6 +36,9 @@ export class TraceScanner extends numbers.NumberScanner {
   lines = 0;
   records = 0;
   longLines = 0;
+  /** Record lines that name a field twice, and the first of them with that name. */
+  mergedLines = 0;
+  firstMerged: { line: number; name: string } | undefined;
   private readonly sh = new shape.LineShape();
   // Token scratch, reused across lines.
   private readonly starts: number[] = [];
@@ -68,6 +71,10 @@ export class TraceScanner extends numbers.NumberScanner {
       return;
     }
     if (this.scanLine(b, a, e)) {
+      const sh = this.sh;
+      if (sh.kind === K_RECORD && (sh.fieldOrder = fieldOrderOf(sh)) === FIELDS_MERGED && this.mergedLines++ === 0) {
+        this.firstMerged = { line: this.lines, name: shape.repeatedFieldOf(sh)! };
+      }
       this.req?.observe(this.sh, this.lines);
       this.emit(this.sh, this.records++, this.lines);
     }

@@ -15,7 +15,7 @@ export interface ParseTraceOptions {
   require?: string[];
   /** Recorded as the document's `source`; default: the path (or '<text>' for in-memory text). */
   source?: string;
-  /** Called once at the end for recoverable oddities (over-long lines). */
+  /** Called at the end for recoverable oddities (over-long lines, a record naming a field twice). */
   warn?: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -38,6 +38,11 @@ export function finishSession(sess: Session, source: string, bytes: number, opts
   const { scanner } = sess;
   if (scanner.longLines > 0) {
     opts.warn?.(`${source}: ignored ${scanner.longLines} line(s) longer than ${MAX_LINE} bytes`);
+  }
+  if (scanner.firstMerged) {
+    const { line, name } = scanner.firstMerged;
+    const more = scanner.mergedLines > 1 ? ` (and ${scanner.mergedLines - 1} more record line${scanner.mergedLines > 2 ? 's' : ''} name a field twice)` : '';
+    opts.warn?.(`${source}:${line}: field ${JSON.stringify(name)} is given twice in one record; only its last value is kept${more}`);
   }
   const prefixes = scanner.prefixes.seen.slice();
   if (checkRequire) sess.req?.check(source, prefixes);

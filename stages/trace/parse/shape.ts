@@ -102,6 +102,8 @@ export class LineShape {
   unitA = -1;
   unitB = -1;
   dtype = '';
+  /** record kind: how an object holds the fields (FIELDS_*), set by the scanner. */
+  fieldOrder = FIELDS_AS_WRITTEN;
 
   key(): string {
     return this.keyA < 0 ? this.prefix : utf8(this.src, this.keyA, this.keyB);
@@ -118,6 +120,71 @@ export class LineShape {
   unit(): string | undefined {
     return this.unitA < 0 ? undefined : utf8(this.src, this.unitA, this.unitB);
   }
+}
+
+// How an object (and JSON.parse, and so every reader of a parsed trace) holds a record line's
+// fields. The writers must give the same fields in the same order, so a line that is not
+// FIELDS_AS_WRITTEN is written from its object rather than from its bytes.
+export const FIELDS_AS_WRITTEN = 0;
+/** A field named like an array index (`3=4`): an object lists it before the others. */
+export const FIELDS_REORDERED = 1;
+/** A name given twice (after UTF-8 decoding): an object keeps it once, with its last value. */
+export const FIELDS_MERGED = 2;
+
+/** The FIELDS_* of a record shape, from its bytes where they are ASCII. */
+export function fieldOrderOf(sh: LineShape): number {
+  const src = sh.src;
+  const la = sh.la;
+  const lb = sh.lb;
+  const n = sh.n;
+  let ascii = true;
+  let index = false;
+  for (let k = 0; k < n; k++) {
+    const a = la[k];
+    const e = lb[k];
+    if (!index && isIndexName(src, a, e)) index = true;
+    for (let i = a; ascii && i < e; i++) if (src[i] >= 0x80) ascii = false;
+  }
+  if (!ascii) {
+    // Distinct bytes may decode alike (every malformed sequence becomes U+FFFD).
+    const seen = new Set<string>();
+    for (let k = 0; k < n; k++) {
+      const name = utf8(src, la[k], lb[k]);
+      if (seen.has(name)) return FIELDS_MERGED;
+      seen.add(name);
+    }
+  } else {
+    for (let k = 1; k < n; k++) {
+      const a = la[k];
+      const len = lb[k] - a;
+      for (let j = 0; j < k; j++) {
+        if (lb[j] - la[j] !== len) continue;
+        let i = 0;
+        while (i < len && src[la[j] + i] === src[a + i]) i++;
+        if (i === len) return FIELDS_MERGED;
+      }
+    }
+  }
+  return index ? FIELDS_REORDERED : FIELDS_AS_WRITTEN;
+}
+
+/** The first field name of a record shape that repeats an earlier one, decoded. */
+export function repeatedFieldOf(sh: LineShape): string | undefined {
+  const seen = new Set<string>();
+  for (let k = 0; k < sh.n; k++) {
+    const name = sh.label(k);
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/** Whether b[a, e) is a name an object orders as an array index: 0 or [1-9][0-9]* below 2^32 - 1. */
+function isIndexName(b: Buffer, a: number, e: number): boolean {
+  const len = e - a;
+  if (len === 0 || len > 10 || (len > 1 && b[a] === 48)) return false;
+  for (let i = a; i < e; i++) if (b[i] < 48 || b[i] > 57) return false;
+  return len < 10 || Number(latin1(b, a, e)) < 4294967295;
 }
 
 export function sameBytes(p: Buffer, b: Buffer, a: number, n: number): boolean {
