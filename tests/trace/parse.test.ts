@@ -495,6 +495,12 @@ describe('require', () => {
     expect(err.message).toMatch(/'k_frac'.*placeholder/);
   });
 
+  it('judges a field named twice in one record by the value the document keeps, its last', () => {
+    const err = catchFailure(() => parseTraceText('TRACE_C_PHI k_frac=0.5 k_frac=nan\n', { require: ['k_frac'] }));
+    expect(err.message).toMatch(/'k_frac'.*placeholder/);
+    expect(() => parseTraceText('TRACE_C_PHI k_frac=nan k_frac=0.5\n', { require: ['k_frac'] })).not.toThrow();
+  });
+
   it('looks only at the prefixes asked for', () => {
     const err = catchFailure(() => parseTraceText('TRACE_PY: F_latt 1\n', { prefix: 'TRACE_C', require: ['F_latt'], source: 'x.log' }));
     expect(err.message).toMatch(/not found in x\.log \(no trace lines matched\)/);

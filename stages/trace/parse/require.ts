@@ -7,7 +7,12 @@ import * as shape from './shape.js';
 import type { LineShape } from './shape.js';
 
 // Module consts, not imported bindings, for the hot loops: see stages/trace/parse.ts.
-const { F_NAN, K_RECORD, K_STRING } = shape;
+const { F_NAN, FIELDS_MERGED, K_RECORD, K_STRING } = shape;
+
+function givenLater(sh: LineShape, k: number, name: string): boolean {
+  for (let j = k + 1; j < sh.n; j++) if (sh.label(j) === name) return true;
+  return false;
+}
 
 // Texts that stand for "no value": a port that could not extract a quantity often prints one.
 const PLACEHOLDER =
@@ -33,8 +38,12 @@ export class RequireTracker {
     if (st && !st.ok) this.note(st, line, this.shapeIsPlaceholder(sh));
     if (sh.kind === K_RECORD) {
       for (let k = 0; k < sh.n; k++) {
-        const fst = this.state.get(sh.label(k));
-        if (fst && !fst.ok) this.note(fst, line, isPlaceholderValue(sh.raw(k), sh.flags[k]));
+        const name = sh.label(k);
+        const fst = this.state.get(name);
+        // A name given twice keeps only its last value in the document: judge that one.
+        if (fst && !fst.ok && !(sh.fieldOrder === FIELDS_MERGED && givenLater(sh, k, name))) {
+          this.note(fst, line, isPlaceholderValue(sh.raw(k), sh.flags[k]));
+        }
       }
     }
   }
