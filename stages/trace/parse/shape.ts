@@ -3,6 +3,7 @@
 // grammar and its longest line, and the few byte helpers the scanner and the writers both use. It
 // must not know how a line is read, nor how a shape is written out: those are scanner.ts and the
 // writers.
+import { isIndexName } from '../columns.js';
 import type { RecordKind } from '../record.js';
 
 /** Lines longer than this many bytes are ignored (counted in stats.ignored, reported via `warn`). */
@@ -142,17 +143,13 @@ export function fieldOrderOf(sh: LineShape): number {
   for (let k = 0; k < n; k++) {
     const a = la[k];
     const e = lb[k];
-    if (!index && isIndexName(src, a, e)) index = true;
+    // Only a name that starts with a digit is decoded to be tested.
+    if (!index && src[a] >= 48 && src[a] <= 57 && isIndexName(latin1(src, a, e))) index = true;
     for (let i = a; ascii && i < e; i++) if (src[i] >= 0x80) ascii = false;
   }
   if (!ascii) {
     // Distinct bytes may decode alike (every malformed sequence becomes U+FFFD).
-    const seen = new Set<string>();
-    for (let k = 0; k < n; k++) {
-      const name = utf8(src, la[k], lb[k]);
-      if (seen.has(name)) return FIELDS_MERGED;
-      seen.add(name);
-    }
+    if (repeatedFieldOf(sh) !== undefined) return FIELDS_MERGED;
   } else {
     for (let k = 1; k < n; k++) {
       const a = la[k];
@@ -177,14 +174,6 @@ export function repeatedFieldOf(sh: LineShape): string | undefined {
     seen.add(name);
   }
   return undefined;
-}
-
-/** Whether b[a, e) is a name an object orders as an array index: 0 or [1-9][0-9]* below 2^32 - 1. */
-function isIndexName(b: Buffer, a: number, e: number): boolean {
-  const len = e - a;
-  if (len === 0 || len > 10 || (len > 1 && b[a] === 48)) return false;
-  for (let i = a; i < e; i++) if (b[i] < 48 || b[i] > 57) return false;
-  return len < 10 || Number(latin1(b, a, e)) < 4294967295;
 }
 
 export function sameBytes(p: Buffer, b: Buffer, a: number, n: number): boolean {
